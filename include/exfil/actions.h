@@ -1,0 +1,37 @@
+/*
+ * NAME
+ *	actions - carry out a verdict through libmilter
+ * SYNOPSIS
+ *	#include <exfil/actions.h>
+ *
+ *	sfsistat actions_apply(SMFICTX *ctx, const struct config *cfg,
+ *	    struct message *m, const struct result *r);
+ * DESCRIPTION
+ *	The only place that edits the message. Always removes every header
+ *	that starts with header_prefix ("X-Exfil-") that the client sent, so
+ *	that nobody can forge a verdict. Then:
+ *	accept      nothing more;
+ *	tag         adds X-Exfil-Verdict: tag, X-Exfil-Score and X-Exfil-Ref
+ *	            (X-Exfil-Rules only when tag_rules_header is set);
+ *	quarantine  stores the message (quarantine(3)) and discards it; if
+ *	            it cannot be stored, on_error decides (tempfail by
+ *	            default), never a silent loss;
+ *	reject      550 5.7.1 reject_reply (ref ID);
+ *	tempfail    451 4.7.1 tempfail_reply (ref ID).
+ *	Reply texts never carry matched data.
+ * RETURN VALUE
+ *	The sfsistat to return from the end-of-message callback.
+ */
+#ifndef EXFIL_ACTIONS_H
+#define EXFIL_ACTIONS_H
+
+#include <libmilter/mfapi.h>
+
+struct config;
+struct message;
+struct result;
+
+sfsistat actions_apply(SMFICTX *ctx, const struct config *cfg,
+    struct message *m, struct result *r);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * NAME
+ *	decode - transfer encodings and encoded header words
+ * SYNOPSIS
+ *	#include <exfil/decode.h>
+ *
+ *	size_t decode_base64(const char *in, size_t len, unsigned char *out);
+ *	size_t decode_qp(const char *in, size_t len, unsigned char *out);
+ *	char *decode_header(struct arena *a, const char *value);
+ * DESCRIPTION
+ *	decode_base64() skips every byte outside the base64 alphabet (line
+ *	breaks, junk, misplaced padding) and decodes what remains, as mail
+ *	clients do; out needs room for len * 3 / 4 + 3 bytes.
+ *	decode_qp() joins soft line breaks ("=" at the end of a line,
+ *	trailing blanks allowed) and decodes "=XX"; a malformed "=" is kept
+ *	as it is. out needs room for len bytes.
+ *	decode_header() unfolds a header value and decodes RFC 2047 encoded
+ *	words (B and Q, any charset iconv knows) to UTF-8, joining adjacent
+ *	encoded words as RFC 2047 says.
+ *	decode_param() returns one parameter of a structured header
+ *	(Content-Type, Content-Disposition) with quoted strings, RFC 2231
+ *	charset'language'value and continuations decoded to UTF-8.
+ * RETURN VALUE
+ *	The number of bytes written; decode_header()/decode_param() return
+ *	NULL when out of memory (decode_param also when absent).
+ * OWNERSHIP
+ *	out is the caller's; strings come from the arena.
+ */
+#ifndef EXFIL_DECODE_H
+#define EXFIL_DECODE_H
+
+#include <stddef.h>
+
+struct arena;
+
+size_t decode_base64(const char *in, size_t len, unsigned char *out);
+size_t decode_qp(const char *in, size_t len, unsigned char *out);
+char *decode_header(struct arena *a, const char *value);
+char *decode_param(struct arena *a, const char *value, const char *name);
+char *decode_unfold(struct arena *a, const char *value);
+
+#endif

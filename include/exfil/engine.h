@@ -1,0 +1,83 @@
+/*
+ * NAME
+ *	engine - one message through mime, filetype, text, scan and policy
+ * SYNOPSIS
+ *	#include <exfil/engine.h>
+ *
+ *	int engine_new(struct config *cfg, struct engine **out,
+ *	    char *err, size_t errlen);
+ *	int engine_scan(struct engine *e, struct message *m,
+ *	    struct result *r);
+ *	void engine_unref(struct engine *e);
+ * DESCRIPTION
+ *	An engine pairs a configuration with the rule set compiled from its
+ *	rules_dir. It is immutable and reference-counted: the daemon swaps
+ *	in a new one on reload while messages in flight finish on the one
+ *	they started with. exfil-scan and the milter run this same code.
+ *	engine_scan() decides the direction (outbound when a recipient is
+ *	outside internal_domains, or when there are no recipients, as for a
+ *	saved file), walks the MIME tree, types each part with libmagic,
+ *	turns it into UTF-8 text (charset, HTML, printable runs of
+ *	binaries), scans it, hashes it (SHA-256) and asks the policy for a
+ *	verdict. It always fills r->verdict: an internal error becomes
+ *	on_error, a limit becomes a flag and on_limit.
+ * RETURN VALUE
+ *	0; r->error is set when the scan failed internally.
+ * OWNERSHIP
+ *	Everything in r lives in the message's arena, except r->scan's
+ *	match data, released by result_free().
+ */
+#ifndef EXFIL_ENGINE_H
+#define EXFIL_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <exfil/policy.h>
+#include <exfil/scan.h>
+
+struct config;
+struct ruleset;
+struct message;
+
+struct engine {
+	int refs;
+	struct config *cfg;
+	struct ruleset *rs;
+};
+
+struct part_info {
+	const char *where;
+	const char *type; /* libmagic */
+	const char *declared; /* Content-Type, or NULL */
+	size_t size;
+	char sha256[65];
+	bool encrypted;
+};
+
+struct result {
+	struct verdict verdict;
+	bool outbound;
+	unsigned nexternal;
+	bool scanned;
+	bool error;
+	struct scan scan;
+	struct part_info *parts;
+	size_t nparts, parts_cap;
+	const char **errors;
+	size_t nerrors, errors_cap;
+	char ref[24];
+	double elapsed_ms;
+};
+
+int engine_new(
+    struct config *cfg, struct engine **out, char *err, size_t errlen);
+struct engine *engine_ref(struct engine *e);
+void engine_unref(struct engine *e);
+int engine_scan(struct engine *e, struct message *m, struct result *r);
+void result_free(struct result *r);
+
+/* engine_ref_id - a new reference id: sortable by time, unguessable */
+void engine_ref_id(char *out, size_t outlen);
+
+#endif

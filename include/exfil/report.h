@@ -1,0 +1,32 @@
+/*
+ * NAME
+ *	report - a scan result as one JSON object, or as text
+ * SYNOPSIS
+ *	#include <exfil/report.h>
+ *
+ *	int report_json(struct buf *b, const char *file,
+ *	    const struct result *r);
+ * DESCRIPTION
+ *	report_json() writes the object of the exfil-scan contract on one
+ *	line (no newline): file, action, score, ref, outbound, flags,
+ *	matches (rule, category, count, where, masked evidence), parts
+ *	(where, type, size, sha256, encrypted) and errors. Matched values
+ *	appear masked only.
+ *	report_text() writes the same for a person, one finding a line.
+ */
+#ifndef EXFIL_REPORT_H
+#define EXFIL_REPORT_H
+
+#include <exfil/buf.h>
+
+struct result;
+struct message;
+
+int report_json(struct buf *b, const char *file, const struct message *m,
+    const struct result *r);
+int report_text(struct buf *b, const char *file, const struct message *m,
+    const struct result *r);
+/* report_flags - the names of the MSG_F_* flags, comma-separated */
+int report_flags(struct buf *b, unsigned flags, const char *sep);
+
+#endif

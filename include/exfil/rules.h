@@ -1,0 +1,123 @@
+/*
+ * NAME
+ *	rules - rule files to an immutable, compiled rule set
+ * SYNOPSIS
+ *	#include <exfil/rules.h>
+ *
+ *	int rules_load_dir(const char *dir, struct ruleset **out,
+ *	    char *err, size_t errlen);
+ *	int rules_load_text(const char *text, size_t len, const char *name,
+ *	    struct ruleset **out, char *err, size_t errlen);
+ *	void ruleset_unref(struct ruleset *rs);
+ * DESCRIPTION
+ *	Reads every "*.rules" file of dir in name order. A file holds rule
+ *	blocks and policy blocks (grammar in exfil-rules(5)):
+ *
+ *	    rule ID
+ *	      category  NAME
+ *	      pattern   /REGEX/FLAGS        (one or more; flags i m s x)
+ *	      scope     body attachment subject headers name | all
+ *	      validate  luhn | payment_card
+ *	      keywords  WORD... within N
+ *	      min_count N
+ *	      score     N
+ *	      example   "TEXT"              (must match)
+ *	      counter   "TEXT"              (must not match)
+ *	      enabled   yes | no
+ *	    end
+ *
+ *	    policy
+ *	      when COND... then ACTION
+ *	    end
+ *
+ *	where COND is "category NAME", "rule ID", "count N", "score N" or
+ *	"flag limit|malformed", all of which must hold. Patterns are
+ *	compiled once with PCRE2 (UTF mode) and JIT-compiled. When no file
+ *	has a policy block the built-in default policy applies (the one
+ *	shipped in rules/policy.rules).
+ *	A ruleset is immutable and shared by reference counting.
+ * RETURN VALUE
+ *	0, or EXFIL_EINVAL/EXFIL_EIO with one line "file:line:col: message"
+ *	in err. Warnings (a rule without examples) are kept in
+ *	rs->warnings.
+ * OWNERSHIP
+ *	*out holds one reference for the caller.
+ */
+#ifndef EXFIL_RULES_H
+#define EXFIL_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <exfil/verdict.h>
+
+struct validator;
+
+#define SCOPE_SUBJECT 0x01u
+#define SCOPE_HEADERS 0x02u
+#define SCOPE_BODY 0x04u
+#define SCOPE_NAME 0x08u /* attachment file names */
+#define SCOPE_ATTACHMENT 0x10u /* attachment content */
+#define SCOPE_ALL 0x1fu
+
+struct rule {
+	char *id;
+	char *category;
+	char *file;
+	unsigned line;
+	unsigned index; /* position in the rule set */
+	pcre2_code **patterns;
+	size_t npatterns;
+	const struct validator *validator;
+	char **keywords;
+	size_t nkeywords;
+	unsigned within;
+	unsigned min_count;
+	int score;
+	unsigned scope;
+	char **examples;
+	size_t nexamples;
+	char **counters;
+	size_t ncounters;
+	bool enabled;
+};
+
+#define POLICY_FLAG_LIMIT 0x01u
+#define POLICY_FLAG_MALFORMED 0x02u
+
+struct policy_stmt {
+	char *category; /* NULL: any */
+	char *rule; /* NULL: any */
+	unsigned count; /* 0: no condition */
+	int score; /* < 0: no condition */
+	unsigned flags; /* 0: no condition */
+	enum action action;
+	char *file;
+	unsigned line;
+};
+
+struct ruleset {
+	int refs;
+	struct rule *rules;
+	size_t nrules;
+	struct policy_stmt *policy;
+	size_t npolicy;
+	char **warnings;
+	size_t nwarnings;
+};
+
+int rules_load_dir(
+    const char *dir, struct ruleset **out, char *err, size_t errlen);
+int rules_load_text(const char *text, size_t len, const char *name,
+    struct ruleset **out, char *err, size_t errlen);
+struct ruleset *ruleset_ref(struct ruleset *rs);
+void ruleset_unref(struct ruleset *rs);
+const struct rule *ruleset_find(const struct ruleset *rs, const char *id);
+
+/* the default policy, used when no rule file has a policy block */
+extern const char rules_default_policy[];
+
+#endif

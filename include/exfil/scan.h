@@ -1,0 +1,80 @@
+/*
+ * NAME
+ *	scan - run the compiled rule set over text segments
+ * SYNOPSIS
+ *	#include <exfil/scan.h>
+ *
+ *	int scan_begin(struct scan *s, struct arena *a,
+ *	    const struct ruleset *rs);
+ *	int scan_segment(struct scan *s, const char *text, size_t len,
+ *	    const char *where, unsigned scope);
+ *	void scan_end(struct scan *s);
+ * DESCRIPTION
+ *	One struct scan per message. scan_segment() runs every enabled rule
+ *	whose scope covers the segment's scope: each pattern match (group 1
+ *	when the pattern has one, else the whole match) must pass the
+ *	rule's validator and, when the rule has keywords, have one of them
+ *	(case-insensitive) within "within" characters before or after it.
+ *	Values are counted once each (normalised: digits only for numeric
+ *	validators), so the same number pasted twice counts once.
+ *	A rule fires when its distinct count reaches min_count;
+ *	scan_finding() then returns its finding, with the first place it
+ *	was seen and up to SCAN_MAX_EVIDENCE masked values.
+ *	scan_mask() masks a value for logs and reports: at most a quarter
+ *	of it, and never more than four characters at each end, stays
+ *	readable ("4111********1111").
+ * LIMITS
+ *	At most SCAN_MAX_VALUES distinct values are remembered per rule;
+ *	beyond that each further match counts as new.
+ * RETURN VALUE
+ *	0 or EXFIL_ENOMEM.
+ * OWNERSHIP
+ *	Findings live in the arena; the match data belongs to the scan and
+ *	is freed by scan_end().
+ */
+#ifndef EXFIL_SCAN_H
+#define EXFIL_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct ruleset;
+struct rule;
+
+#define SCAN_MAX_EVIDENCE 3
+#define SCAN_MAX_VALUES 65536
+
+struct finding {
+	const struct rule *rule;
+	unsigned count; /* distinct values */
+	unsigned hits; /* all matches */
+	const char *where; /* first place seen */
+	size_t offset; /* byte offset in that segment */
+	const char *evidence[SCAN_MAX_EVIDENCE];
+	unsigned nevidence;
+	/* distinct values: open addressing over 64-bit hashes */
+	unsigned long long *set;
+	size_t setcap;
+};
+
+struct scan {
+	struct arena *arena;
+	const struct ruleset *rs;
+	struct finding *findings; /* one per rule, by rule index */
+	void *match_data;
+	unsigned long long bytes;
+};
+
+int scan_begin(struct scan *s, struct arena *a, const struct ruleset *rs);
+int scan_segment(struct scan *s, const char *text, size_t len,
+    const char *where, unsigned scope);
+const struct finding *scan_finding(const struct scan *s, size_t rule_index);
+void scan_end(struct scan *s);
+char *scan_mask(struct arena *a, const char *value, size_t len);
+
+/* scan_text_matches - does the rule fire on this text alone? (examples) */
+int scan_text_matches(const struct ruleset *rs, const struct rule *r,
+    const char *text, size_t len, bool *matched);
+
+#endif

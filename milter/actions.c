@@ -1,0 +1,135 @@
+/*
+ * actions.c - verdict -> smfi_* calls (see include/exfil/actions.h)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <exfil/actions.h>
+#include <exfil/buf.h>
+#include <exfil/config.h>
+#include <exfil/engine.h>
+#include <exfil/log.h>
+#include <exfil/message.h>
+#include <exfil/quarantine.h>
+#include <exfil/rules.h>
+
+/* remove every client-sent header with our prefix */
+static void
+strip_forged(SMFICTX *ctx, const struct config *cfg, struct message *m)
+{
+	size_t plen = strlen(cfg->header_prefix), i, j;
+	int idx;
+
+	/* deleting shifts later instances: delete from the back */
+	for (i = m->nheaders; i-- > 0;) {
+		const char *name = m->headers[i].name;
+		if (strncasecmp(name, cfg->header_prefix, plen) != 0 ||
+		    name[plen] != '-')
+			continue;
+		/* libmilter counts instances of the same name from 1 */
+		idx = 1;
+		for (j = 0; j < i; j++)
+			if (strcasecmp(m->headers[j].name, name) == 0)
+				idx++;
+		if (smfi_chgheader(ctx, (char *)name, idx, NULL) != MI_SUCCESS)
+			log_msg(m->qid, LOG_WARNING,
+			    "cannot remove header %s[%d]", name, idx);
+		else
+			log_msg(m->qid, LOG_NOTICE,
+			    "removed client-sent header %s", name);
+	}
+}
+
+static void
+add_header(SMFICTX *ctx, const struct config *cfg, struct message *m,
+    const char *suffix, const char *value)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s-%s", cfg->header_prefix, suffix);
+	if (smfi_addheader(ctx, name, (char *)value) != MI_SUCCESS)
+		log_msg(m->qid, LOG_WARNING, "cannot add header %s", name);
+}
+
+/* reply text with '%' doubled, as smfi_setreply wants */
+static void
+set_reply(SMFICTX *ctx, struct message *m, const char *code, const char *xcode,
+    const char *text, const char *ref)
+{
+	char msg[512], esc[1024];
+	size_t i, o = 0;
+
+	snprintf(msg, sizeof(msg), "%s (ref %s)", text, ref);
+	for (i = 0; msg[i] && o + 2 < sizeof(esc); i++) {
+		if (msg[i] == '%')
+			esc[o++] = '%';
+		esc[o++] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
+	}
+	esc[o] = '\0';
+	if (smfi_setreply(ctx, (char *)code, (char *)xcode, esc) != MI_SUCCESS)
+		log_msg(m->qid, LOG_WARNING, "cannot set reply text");
+}
+
+static void
+tag(SMFICTX *ctx, const struct config *cfg, struct message *m,
+    const struct result *r)
+{
+	const struct ruleset *rs = r->scan.rs;
+	struct buf rules = {0};
+	char score[32];
+	size_t i;
+
+	add_header(ctx, cfg, m, "Verdict", "tag");
+	snprintf(score, sizeof(score), "%d", r->verdict.score);
+	add_header(ctx, cfg, m, "Score", score);
+	add_header(ctx, cfg, m, "Ref", r->ref);
+	if (cfg->tag_rules_header && r->scanned && rs) {
+		for (i = 0; i < rs->nrules; i++)
+			if (scan_finding(&r->scan, i))
+				buf_printf(&rules, "%s%s",
+				    rules.len ? ", " : "", rs->rules[i].id);
+		if (rules.len)
+			add_header(ctx, cfg, m, "Rules", rules.p);
+	}
+	buf_free(&rules);
+}
+
+/* actions_apply - the verdict, carried out */
+sfsistat
+actions_apply(
+    SMFICTX *ctx, const struct config *cfg, struct message *m, struct result *r)
+{
+	char path[4096];
+
+	strip_forged(ctx, cfg, m);
+	switch (r->verdict.action) {
+	case ACTION_ACCEPT:
+		return SMFIS_CONTINUE;
+	case ACTION_TAG:
+		tag(ctx, cfg, m, r);
+		return SMFIS_CONTINUE;
+	case ACTION_QUARANTINE:
+		if (quarantine_store(cfg, m, r, path, sizeof(path)) == 0) {
+			log_msg(m->qid, LOG_INFO, "quarantined as %s", path);
+			return SMFIS_DISCARD;
+		}
+		log_msg(m->qid, LOG_ERR, "cannot quarantine in %s: %s",
+		    cfg->quarantine_dir, strerror(errno));
+		r->verdict.action = cfg->on_error == ACTION_QUARANTINE
+		    ? ACTION_TEMPFAIL
+		    : cfg->on_error;
+		r->verdict.reason = "quarantine failed";
+		return actions_apply(ctx, cfg, m, r);
+	case ACTION_REJECT:
+		set_reply(ctx, m, "550", "5.7.1", cfg->reject_reply, r->ref);
+		return SMFIS_REJECT;
+	case ACTION_TEMPFAIL:
+	default:
+		set_reply(ctx, m, "451", "4.7.1", cfg->tempfail_reply, r->ref);
+		return SMFIS_TEMPFAIL;
+	}
+}

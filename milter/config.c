@@ -1,0 +1,612 @@
+/*
+ * config.c - configuration file and its keyword table
+ * (see include/exfil/config.h)
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include <exfil/config.h>
+
+#ifndef EXFIL_SYSCONFDIR
+#define EXFIL_SYSCONFDIR "/etc"
+#endif
+#ifndef EXFIL_LOCALSTATEDIR
+#define EXFIL_LOCALSTATEDIR "/var"
+#endif
+
+#define OFF(f) offsetof(struct config, f)
+
+/*
+ * The one source of truth for configuration keys. The man page
+ * exfil-milter.conf(5) and contrib/exfil-milter.conf.sample document each
+ * of them; tests/unit/config_test.c proves that they do.
+ */
+static const struct config_key keys[] = {
+    {"socket", CFG_STRING, OFF(socket), "inet:8893@127.0.0.1",
+	"where to listen: unix:PATH or inet:PORT@ADDRESS"},
+    {"socket_mode", CFG_MODE, OFF(socket_mode), "0660",
+	"permissions of a unix socket (Postfix's users must write to it)"},
+    {"socket_group", CFG_STRING, OFF(socket_group), "",
+	"group of a unix socket, e.g. postfix"},
+    {"user", CFG_STRING, OFF(user), "",
+	"account to run as after opening the socket (empty: stay)"},
+    {"pid_file", CFG_STRING, OFF(pid_file), "",
+	"file to write the daemon's pid to (empty: none)"},
+    {"syslog_facility", CFG_FACILITY, OFF(syslog_facility), "mail",
+	"syslog facility"},
+    {"log_level", CFG_LOGLEVEL, OFF(log_level), "info",
+	"least important level logged: err, warning, notice, info, debug"},
+    {"milter_timeout", CFG_UINT, OFF(milter_timeout), "300",
+	"seconds libmilter waits for the MTA before giving up"},
+    {"rules_dir", CFG_STRING, OFF(rules_dir),
+	EXFIL_SYSCONFDIR "/exfil-milter/rules",
+	"folder of *.rules files (rules and policy)"},
+    {"spool_dir", CFG_STRING, OFF(spool_dir), "/var/tmp",
+	"folder for bodies larger than spool_memory_limit (private files)"},
+    {"spool_memory_limit", CFG_SIZE, OFF(spool_memory_limit), "2M",
+	"body bytes held in memory before spooling to a private file"},
+    {"max_message_size", CFG_SIZE, OFF(max_message_size), "100M",
+	"bytes of a message scanned at most; the rest is a limit finding"},
+    {"max_mime_depth", CFG_UINT, OFF(max_mime_depth), "20",
+	"deepest MIME nesting walked"},
+    {"max_mime_parts", CFG_UINT, OFF(max_mime_parts), "1000",
+	"most MIME parts walked in one message"},
+    {"max_decoded_bytes", CFG_SIZE, OFF(max_decoded_bytes), "200M",
+	"most decoded bytes produced from one message"},
+    {"max_message_memory", CFG_SIZE, OFF(max_message_memory), "256M",
+	"memory budget of one message's scan"},
+    {"magic_handles", CFG_UINT, OFF(magic_handles), "4",
+	"libmagic handles loaded once and shared by the threads"},
+    {"internal_domains", CFG_LIST, OFF(internal_domains), "",
+	"our domains; a leading dot also matches subdomains"},
+    {"quarantine_dir", CFG_STRING, OFF(quarantine_dir),
+	EXFIL_LOCALSTATEDIR "/lib/exfil-milter/quarantine",
+	"folder of quarantined messages (writable by user)"},
+    {"tag_rules_header", CFG_BOOL, OFF(tag_rules_header), "no",
+	"add X-Exfil-Rules naming the rules that fired"},
+    {"header_prefix", CFG_STRING, OFF(header_prefix), "X-Exfil",
+	"prefix of the headers we add and strip"},
+    {"reject_reply", CFG_STRING, OFF(reject_reply),
+	"Message blocked by the data-loss prevention policy",
+	"text of the 550 5.7.1 reply; the reference id is appended"},
+    {"tempfail_reply", CFG_STRING, OFF(tempfail_reply),
+	"Message could not be checked, try again later",
+	"text of the 451 4.7.1 reply; the reference id is appended"},
+    {"on_error", CFG_ACTION, OFF(on_error), "tempfail",
+	"action on an internal error: tempfail, accept, quarantine, reject"},
+    {"on_limit", CFG_ACTION, OFF(on_limit), "quarantine",
+	"action for outbound mail that could not be fully scanned"},
+};
+
+/* config_keys - the keyword table */
+const struct config_key *
+config_keys(size_t *n)
+{
+	*n = EXFIL_ARRAY_LEN(keys);
+	return keys;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    EXFIL_PRINTF(3, 4);
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void
+strlist_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+strlist_parse(struct strlist *l, const char *value)
+{
+	const char *p = value, *start;
+	char **v;
+
+	strlist_free(l);
+	while (*p) {
+		while (*p && (isspace((unsigned char)*p) || *p == ','))
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p && !isspace((unsigned char)*p) && *p != ',')
+			p++;
+		if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL)
+			return EXFIL_ENOMEM;
+		l->v = v;
+		if ((l->v[l->n] = strndup(start, (size_t)(p - start))) == NULL)
+			return EXFIL_ENOMEM;
+		l->n++;
+	}
+	return 0;
+}
+
+static int
+parse_size(const char *s, size_t *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mult = 1024ULL;
+		end++;
+		break;
+	case 'M':
+		mult = 1024ULL * 1024;
+		end++;
+		break;
+	case 'G':
+		mult = 1024ULL * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end != '\0' || v > SIZE_MAX / mult)
+		return -1;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] =
+    {
+	{"mail", LOG_MAIL},
+	{"daemon", LOG_DAEMON},
+	{"user", LOG_USER},
+	{"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4},
+	{"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6},
+	{"local7", LOG_LOCAL7},
+},
+  levels[] = {
+      {"err", LOG_ERR},
+      {"error", LOG_ERR},
+      {"warning", LOG_WARNING},
+      {"notice", LOG_NOTICE},
+      {"info", LOG_INFO},
+      {"debug", LOG_DEBUG},
+};
+
+static int
+lookup_name(const char *value, int is_facility, int *out)
+{
+	size_t i,
+	    n = is_facility ? EXFIL_ARRAY_LEN(facilities)
+			    : EXFIL_ARRAY_LEN(levels);
+
+	for (i = 0; i < n; i++) {
+		const char *name =
+		    is_facility ? facilities[i].name : levels[i].name;
+		if (strcasecmp(name, value) == 0) {
+			*out =
+			    is_facility ? facilities[i].value : levels[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *
+name_of(int value, int is_facility)
+{
+	size_t i,
+	    n = is_facility ? EXFIL_ARRAY_LEN(facilities)
+			    : EXFIL_ARRAY_LEN(levels);
+
+	for (i = 0; i < n; i++)
+		if ((is_facility ? facilities[i].value : levels[i].value) ==
+		    value)
+			return is_facility ? facilities[i].name
+					   : levels[i].name;
+	return "?";
+}
+
+static const struct config_key *
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < EXFIL_ARRAY_LEN(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* config_set - set one key from its text form; err says why not */
+int
+config_set(struct config *c, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct config_key *k = key_find(name);
+	void *field;
+	char *end, *copy;
+	unsigned long ul;
+	size_t sz;
+	int iv;
+
+	if (k == NULL) {
+		seterr(err, errlen, "unknown key '%s'", name);
+		return EXFIL_EINVAL;
+	}
+	field = (char *)c + k->offset;
+	switch (k->type) {
+	case CFG_STRING:
+		if ((copy = strdup(value)) == NULL)
+			return EXFIL_ENOMEM;
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	case CFG_LIST:
+		return strlist_parse(field, value);
+	case CFG_BOOL:
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
+		    !strcmp(value, "1") || !strcasecmp(value, "on"))
+			*(bool *)field = true;
+		else if (!strcasecmp(value, "no") ||
+		    !strcasecmp(value, "false") || !strcmp(value, "0") ||
+		    !strcasecmp(value, "off"))
+			*(bool *)field = false;
+		else
+			goto bad;
+		return 0;
+	case CFG_UINT:
+		errno = 0;
+		ul = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)*value) || *end || errno ||
+		    ul > INT_MAX)
+			goto bad;
+		if (k->offset == OFF(milter_timeout))
+			*(int *)field = (int)ul;
+		else
+			*(unsigned *)field = (unsigned)ul;
+		return 0;
+	case CFG_SIZE:
+		if (parse_size(value, &sz) < 0)
+			goto bad;
+		*(size_t *)field = sz;
+		return 0;
+	case CFG_MODE:
+		errno = 0;
+		ul = strtoul(value, &end, 8);
+		if (!isdigit((unsigned char)*value) || *end || errno ||
+		    ul > 07777)
+			goto bad;
+		*(unsigned *)field = (unsigned)ul;
+		return 0;
+	case CFG_ACTION:
+		if (action_parse(value, field) < 0)
+			goto bad;
+		return 0;
+	case CFG_FACILITY:
+	case CFG_LOGLEVEL:
+		if (lookup_name(value, k->type == CFG_FACILITY, &iv) < 0)
+			goto bad;
+		*(int *)field = iv;
+		return 0;
+	}
+bad:
+	seterr(err, errlen, "bad value '%s' for %s (%s)", value, name, k->help);
+	return EXFIL_EINVAL;
+}
+
+/* config_defaults - a configuration with every key at its default */
+struct config *
+config_defaults(void)
+{
+	struct config *c;
+	size_t i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->refs = 1;
+	for (i = 0; i < EXFIL_ARRAY_LEN(keys); i++) {
+		if (config_set(c, keys[i].name, keys[i].def, NULL, 0) < 0) {
+			config_unref(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* apply one logical "key = value" line */
+static int
+config_line(struct config *c, const char *path, unsigned lineno, char *line,
+    char *err, size_t errlen)
+{
+	char msg[512], *eq, *key, *value;
+	int rc;
+
+	if ((eq = strchr(line, '=')) == NULL) {
+		seterr(
+		    err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+		return EXFIL_EINVAL;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if ((rc = config_set(c, key, value, msg, sizeof(msg))) < 0) {
+		if (rc == EXFIL_EINVAL)
+			seterr(err, errlen, "%s:%u: %s", path, lineno, msg);
+		else
+			seterr(err, errlen, "%s:%u: %s", path, lineno,
+			    exfil_strerror(rc));
+	}
+	return rc;
+}
+
+/* config_load - defaults, then the file's keys */
+int
+config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	struct config *c = NULL;
+	char *line = NULL, *logical = NULL;
+	size_t cap = 0, loglen = 0;
+	unsigned lineno = 0, startline = 0;
+	ssize_t n;
+	FILE *fp = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if ((fp = fopen(path, "re")) == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return EXFIL_EIO;
+	}
+	if ((c = config_defaults()) == NULL ||
+	    (c->path = strdup(path)) == NULL) {
+		rc = EXFIL_ENOMEM;
+		seterr(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		n = getline(&line, &cap, fp);
+		if (n >= 0)
+			lineno++;
+		if (n >= 0 && line[0] != '\0' && line[0] != '#' &&
+		    (line[0] == ' ' || line[0] == '\t') && logical &&
+		    trim(line)[0] != '\0') {
+			/* continuation of the previous line */
+			char *t = trim(line);
+			size_t tl = strlen(t);
+			char *nl = realloc(logical, loglen + tl + 2);
+			if (nl == NULL) {
+				rc = EXFIL_ENOMEM;
+				goto out;
+			}
+			logical = nl;
+			logical[loglen++] = ' ';
+			memcpy(logical + loglen, t, tl + 1);
+			loglen += tl;
+			continue;
+		}
+		if (logical) {
+			rc = config_line(
+			    c, path, startline, logical, err, errlen);
+			free(logical);
+			logical = NULL;
+			if (rc < 0)
+				goto out;
+		}
+		if (n < 0)
+			break;
+		if (trim(line)[0] == '\0' || trim(line)[0] == '#')
+			continue;
+		if (line[0] == ' ' || line[0] == '\t') {
+			seterr(err, errlen,
+			    "%s:%u: continuation line without a key", path,
+			    lineno);
+			rc = EXFIL_EINVAL;
+			goto out;
+		}
+		if ((logical = strdup(trim(line))) == NULL) {
+			rc = EXFIL_ENOMEM;
+			goto out;
+		}
+		loglen = strlen(logical);
+		startline = lineno;
+	}
+	if (ferror(fp)) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		rc = EXFIL_EIO;
+	}
+out:
+	free(logical);
+	free(line);
+	if (fp)
+		fclose(fp);
+	if (rc < 0)
+		config_unref(c);
+	else
+		*out = c;
+	return rc;
+}
+
+/* config_dump - the effective configuration, in the file's syntax */
+void
+config_dump(const struct config *c, FILE *fp)
+{
+	size_t i, j;
+
+	for (i = 0; i < EXFIL_ARRAY_LEN(keys); i++) {
+		const void *field = (const char *)c + keys[i].offset;
+		const struct strlist *l;
+
+		fprintf(fp, "%s = ", keys[i].name);
+		switch (keys[i].type) {
+		case CFG_STRING:
+			fputs(*(char *const *)field, fp);
+			break;
+		case CFG_LIST:
+			l = field;
+			for (j = 0; j < l->n; j++)
+				fprintf(fp, "%s%s", j ? ", " : "", l->v[j]);
+			break;
+		case CFG_BOOL:
+			fputs(*(const bool *)field ? "yes" : "no", fp);
+			break;
+		case CFG_UINT:
+			if (keys[i].offset == OFF(milter_timeout))
+				fprintf(fp, "%d", *(const int *)field);
+			else
+				fprintf(fp, "%u", *(const unsigned *)field);
+			break;
+		case CFG_SIZE:
+			fprintf(fp, "%zu", *(const size_t *)field);
+			break;
+		case CFG_MODE:
+			fprintf(fp, "%04o", *(const unsigned *)field);
+			break;
+		case CFG_ACTION:
+			fputs(action_name(*(const enum action *)field), fp);
+			break;
+		case CFG_FACILITY:
+		case CFG_LOGLEVEL:
+			fputs(name_of(*(const int *)field,
+				  keys[i].type == CFG_FACILITY),
+			    fp);
+			break;
+		}
+		fputc('\n', fp);
+	}
+}
+
+/* config_ref - one more reference */
+struct config *
+config_ref(struct config *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_SEQ_CST);
+	return c;
+}
+
+/* config_unref - drop a reference; the last one frees */
+void
+config_unref(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_SEQ_CST))
+		return;
+	for (i = 0; i < EXFIL_ARRAY_LEN(keys); i++) {
+		void *field = (char *)c + keys[i].offset;
+		if (keys[i].type == CFG_STRING)
+			free(*(char **)field);
+		else if (keys[i].type == CFG_LIST)
+			strlist_free(field);
+	}
+	free(c->path);
+	free(c);
+}
+
+/* config_is_internal_address - is addr's domain one of internal_domains? */
+bool
+config_is_internal_address(const struct config *c, const char *addr)
+{
+	const char *at, *end;
+	size_t dlen, i, len;
+
+	if ((at = strrchr(addr, '@')) == NULL)
+		return false; /* a local name: no domain to compare */
+	at++;
+	end = at + strcspn(at, ">");
+	dlen = (size_t)(end - at);
+	while (dlen && at[dlen - 1] == '.')
+		dlen--;
+	for (i = 0; i < c->internal_domains.n; i++) {
+		const char *d = c->internal_domains.v[i];
+		len = strlen(d);
+		if (d[0] == '.') {
+			/* .example.com: any subdomain, and the domain itself */
+			if (dlen > len &&
+			    strncasecmp(at + dlen - len, d, len) == 0)
+				return true;
+			if (dlen == len - 1 &&
+			    strncasecmp(at, d + 1, len - 1) == 0)
+				return true;
+		} else if (dlen == len && strncasecmp(at, d, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* action_name - the word for an action */
+const char *
+action_name(enum action a)
+{
+	static const char *const names[] = {
+	    "accept", "tag", "quarantine", "reject", "tempfail"};
+
+	return (unsigned)a < EXFIL_ARRAY_LEN(names) ? names[a] : "?";
+}
+
+/* action_parse - the action for a word */
+int
+action_parse(const char *word, enum action *out)
+{
+	enum action a;
+
+	for (a = ACTION_ACCEPT; a <= ACTION_TEMPFAIL; a++) {
+		if (strcasecmp(word, action_name(a)) == 0) {
+			*out = a;
+			return 0;
+		}
+	}
+	return EXFIL_EINVAL;
+}

@@ -1,0 +1,331 @@
+/*
+ * engine.c - one message through every stage (see include/exfil/engine.h)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <exfil/arena.h>
+#include <exfil/charset.h>
+#include <exfil/common.h>
+#include <exfil/config.h>
+#include <exfil/engine.h>
+#include <exfil/filetype.h>
+#include <exfil/message.h>
+#include <exfil/mime.h>
+#include <exfil/rules.h>
+#include <exfil/scan.h>
+
+/* engine_new - configuration plus its compiled rules */
+int
+engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
+{
+	struct engine *e;
+	int rc;
+
+	*out = NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return EXFIL_ENOMEM;
+	if ((rc = rules_load_dir(cfg->rules_dir, &e->rs, err, errlen)) < 0) {
+		free(e);
+		return rc;
+	}
+	e->cfg = config_ref(cfg);
+	e->refs = 1;
+	*out = e;
+	return 0;
+}
+
+/* engine_ref - one more reference */
+struct engine *
+engine_ref(struct engine *e)
+{
+	__atomic_add_fetch(&e->refs, 1, __ATOMIC_SEQ_CST);
+	return e;
+}
+
+/* engine_unref - drop a reference; the last one frees */
+void
+engine_unref(struct engine *e)
+{
+	if (e == NULL || __atomic_sub_fetch(&e->refs, 1, __ATOMIC_SEQ_CST))
+		return;
+	ruleset_unref(e->rs);
+	config_unref(e->cfg);
+	free(e);
+}
+
+/* engine_ref_id - 8 hex digits of time, 8 of randomness */
+void
+engine_ref_id(char *out, size_t outlen)
+{
+	unsigned char rnd[4] = {0};
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		unsigned long v =
+		    (unsigned long)clock() ^ (unsigned long)getpid();
+		memcpy(rnd, &v, sizeof(rnd));
+	}
+	snprintf(out, outlen, "%08lX%02X%02X%02X%02X",
+	    (unsigned long)time(NULL) & 0xffffffffUL, rnd[0], rnd[1], rnd[2],
+	    rnd[3]);
+}
+
+struct walkctx {
+	struct engine *e;
+	struct message *m;
+	struct result *r;
+};
+
+static int
+add_error(struct message *m, struct result *r, const char *text)
+{
+	const char **v;
+
+	if (r->nerrors == r->errors_cap) {
+		size_t cap = r->errors_cap ? r->errors_cap * 2 : 4;
+		if ((v = arena_alloc(m->arena, cap * sizeof(*v))) == NULL)
+			return EXFIL_ENOMEM;
+		if (r->nerrors)
+			memcpy(v, r->errors, r->nerrors * sizeof(*v));
+		r->errors = v;
+		r->errors_cap = cap;
+	}
+	r->errors[r->nerrors++] = text;
+	return 0;
+}
+
+static struct part_info *
+add_part(struct message *m, struct result *r)
+{
+	struct part_info *v;
+
+	if (r->nparts == r->parts_cap) {
+		size_t cap = r->parts_cap ? r->parts_cap * 2 : 8;
+		if ((v = arena_alloc(m->arena, cap * sizeof(*v))) == NULL)
+			return NULL;
+		if (r->nparts)
+			memcpy(v, r->parts, r->nparts * sizeof(*v));
+		r->parts = v;
+		r->parts_cap = cap;
+	}
+	v = &r->parts[r->nparts++];
+	memset(v, 0, sizeof(*v));
+	return v;
+}
+
+static void
+sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	unsigned i;
+
+	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		out[0] = '\0';
+		return;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static bool
+is_textual(const char *type)
+{
+	static const char *const text_types[] = {"application/json",
+	    "application/xml", "application/javascript", "application/csv",
+	    "application/x-sh", "application/x-shellscript",
+	    "application/x-empty", "application/pgp-keys",
+	    "application/x-pem-file", "application/sql", NULL};
+	const char *const *t;
+
+	if (strncmp(type, "text/", 5) == 0 || strncmp(type, "message/", 8) == 0)
+		return true;
+	for (t = text_types; *t; t++)
+		if (strcmp(type, *t) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Printable runs of a binary: ASCII runs and UTF-16LE runs of at least
+ * 8 characters, one a line, so that a token hidden in a binary is seen.
+ */
+static char *
+printable_runs(struct arena *a, const char *p, size_t n, size_t *outlen)
+{
+	struct buf b = {0};
+	size_t i = 0, s, k;
+	char *res = NULL;
+
+	while (i < n) {
+		/* ASCII run */
+		s = i;
+		while (i < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f)
+			i++;
+		if (i - s >= 8 &&
+		    (buf_append(&b, p + s, i - s) < 0 ||
+			buf_putc(&b, '\n') < 0))
+			goto out;
+		/* UTF-16LE run: printable byte, then NUL */
+		k = 0;
+		s = i;
+		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f && p[i + 1] == '\0')
+			i += 2, k++;
+		if (k >= 8) {
+			for (; s < i; s += 2)
+				if (buf_putc(&b, p[s]) < 0)
+					goto out;
+			if (buf_putc(&b, '\n') < 0)
+				goto out;
+		}
+		if (k == 0 && i < n)
+			i++;
+	}
+	res = arena_memdup(a, b.p ? b.p : "", b.len);
+	*outlen = b.len;
+out:
+	buf_free(&b);
+	return res;
+}
+
+/* the text a reader would see in this leaf */
+static const char *
+leaf_text(
+    struct arena *a, const struct mime_part *p, const char *type, size_t *len)
+{
+	const char *t;
+	size_t tl;
+
+	if (strcmp(type, "text/html") == 0 ||
+	    (p->content_type && strcmp(p->content_type, "text/html") == 0 &&
+		is_textual(type))) {
+		t = charset_to_utf8(a, p->charset, p->data, p->len, &tl);
+		return t ? html_to_text(a, t, tl, len) : NULL;
+	}
+	if (is_textual(type))
+		return charset_to_utf8(a, p->charset, p->data, p->len, len);
+	return printable_runs(a, p->data, p->len, len);
+}
+
+static int
+on_part(const struct mime_part *p, void *arg)
+{
+	struct walkctx *w = arg;
+	struct arena *a = w->m->arena;
+	struct part_info *pi;
+	const char *type, *text;
+	size_t tlen;
+	int rc;
+
+	if (p->kind == MIME_HEADER)
+		return scan_segment(&w->r->scan, p->data, p->len, p->where,
+		    strcasecmp(p->header_name, "Subject") == 0 ? SCOPE_SUBJECT
+							       : SCOPE_HEADERS);
+	if ((type = filetype_detect(a, p->data, p->len)) == NULL)
+		return EXFIL_ENOMEM;
+	if ((pi = add_part(w->m, w->r)) == NULL)
+		return EXFIL_ENOMEM;
+	pi->where = p->where;
+	pi->type = type;
+	pi->declared = p->content_type;
+	pi->size = p->len;
+	sha256_hex(p->data, p->len, pi->sha256);
+	if (p->filename &&
+	    (rc = scan_segment(&w->r->scan, p->filename, strlen(p->filename),
+		 p->where, SCOPE_NAME)) < 0)
+		return rc;
+	if ((text = leaf_text(a, p, type, &tlen)) == NULL)
+		return EXFIL_ENOMEM;
+	return scan_segment(&w->r->scan, text, tlen, p->where,
+	    p->attachment ? SCOPE_ATTACHMENT : SCOPE_BODY);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* engine_scan - the verdict for one message */
+int
+engine_scan(struct engine *e, struct message *m, struct result *r)
+{
+	const struct config *cfg = e->cfg;
+	struct policy_input in;
+	struct mime_limits lim;
+	struct walkctx w;
+	double t0 = now_ms();
+	size_t i;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	engine_ref_id(r->ref, sizeof(r->ref));
+	for (i = 0; i < m->nrcpts; i++)
+		if (!m->rcpts[i].internal)
+			r->nexternal++;
+	/* a saved file has no envelope: judge it as outbound */
+	r->outbound = m->nrcpts == 0 || r->nexternal > 0;
+
+	memset(&in, 0, sizeof(in));
+	in.rs = e->rs;
+	in.on_error = cfg->on_error;
+	in.on_limit = cfg->on_limit;
+	in.outbound = r->outbound;
+	if (r->outbound) {
+		lim.max_depth = cfg->max_mime_depth;
+		lim.max_parts = cfg->max_mime_parts;
+		lim.max_decoded = cfg->max_decoded_bytes;
+		lim.max_body = cfg->max_message_size;
+		if (cfg->max_message_memory)
+			arena_set_budget(m->arena,
+			    arena_used(m->arena) + cfg->max_message_memory);
+		if ((rc = scan_begin(&r->scan, m->arena, e->rs)) == 0) {
+			w.e = e;
+			w.m = m;
+			w.r = r;
+			rc = mime_walk(m, &lim, on_part, &w);
+		}
+		arena_set_budget(m->arena, 0);
+		if (rc == EXFIL_ENOMEM && cfg->max_message_memory) {
+			/* the budget, not the machine, ran out: a limit */
+			m->flags |= MSG_F_MEMORY_LIMIT;
+			rc = 0;
+		}
+		if (rc < 0) {
+			r->error = true;
+			add_error(m, r, exfil_strerror(rc));
+		} else {
+			r->scanned = true;
+			in.scan = &r->scan;
+		}
+	}
+	in.flags = m->flags;
+	in.error = r->error;
+	policy_decide(&in, &r->verdict);
+	r->elapsed_ms = now_ms() - t0;
+	return 0;
+}
+
+/* result_free - release what the result holds outside the arena */
+void
+result_free(struct result *r)
+{
+	scan_end(&r->scan);
+}

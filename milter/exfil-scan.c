@@ -1,0 +1,250 @@
+/*
+ * exfil-scan.c - main() of the offline scanner: the daemon's engine over
+ * saved messages, one JSON object per file with --json.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <exfil/arena.h>
+#include <exfil/buf.h>
+#include <exfil/config.h>
+#include <exfil/engine.h>
+#include <exfil/filetype.h>
+#include <exfil/json.h>
+#include <exfil/log.h>
+#include <exfil/message.h>
+#include <exfil/report.h>
+#include <exfil/rules.h>
+#include <exfil/scan.h>
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: exfil-scan [-c conf] [-r rulesdir] [--json] FILE.eml...\n"
+	    "       exfil-scan [-c conf] --test-rules [rulesdir]\n"
+	    "  -c FILE       configuration file (default: built-in defaults)\n"
+	    "  -r DIR        rules folder (overrides rules_dir)\n"
+	    "  --json        one JSON object per file on one line\n"
+	    "  --test-rules  check every rule's example and counter lines\n"
+	    "  -h, --help    this text\n"
+	    "  -V, --version the version\n"
+	    "Exit: 0 all accepted, 1 any not accepted, 2 a file could not be "
+	    "read.\n");
+}
+
+static int
+read_all(const char *path, struct buf *b)
+{
+	char chunk[65536];
+	FILE *fp;
+	size_t n;
+
+	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	if (fp == NULL)
+		return EXFIL_EIO;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (buf_append(b, chunk, n) < 0) {
+			if (fp != stdin)
+				fclose(fp);
+			errno = ENOMEM;
+			return EXFIL_ENOMEM;
+		}
+	if (ferror(fp)) {
+		int e = errno;
+		if (fp != stdin)
+			fclose(fp);
+		errno = e ? e : EIO;
+		return EXFIL_EIO;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return 0;
+}
+
+/* scan one file; returns 0 accepted, 1 not accepted, 2 unreadable */
+static int
+scan_file(struct engine *e, const char *path, int json)
+{
+	struct buf raw = {0}, out = {0};
+	struct message *m = NULL;
+	struct result r;
+	int status = 2, rc;
+
+	memset(&r, 0, sizeof(r));
+	if (read_all(path, &raw) < 0) {
+		fprintf(stderr, "exfil-scan: %s: %s\n", path, strerror(errno));
+		if (json) {
+			buf_puts(&out, "{\"file\":");
+			json_cstr(&out, path);
+			buf_puts(&out,
+			    ",\"action\":\"tempfail\",\"score\":0,"
+			    "\"matches\":[],\"parts\":[],\"errors\":[");
+			json_cstr(&out, strerror(errno));
+			buf_puts(&out, "]}\n");
+			fputs(out.p, stdout);
+		}
+		goto out;
+	}
+	if ((m = message_new(e->cfg->spool_memory_limit, e->cfg->spool_dir)) ==
+		NULL ||
+	    (rc = message_parse(m, raw.p ? raw.p : "", raw.len)) < 0) {
+		fprintf(
+		    stderr, "exfil-scan: %s: cannot hold the message\n", path);
+		goto out;
+	}
+	buf_free(&raw);
+	engine_scan(e, m, &r);
+	if (json)
+		rc = report_json(&out, path, m, &r);
+	else
+		rc = report_text(&out, path, m, &r);
+	if (rc < 0 || (json && buf_putc(&out, '\n') < 0)) {
+		fprintf(stderr, "exfil-scan: %s: out of memory\n", path);
+		goto out;
+	}
+	fputs(out.p, stdout);
+	status = r.verdict.action == ACTION_ACCEPT ? 0 : 1;
+out:
+	result_free(&r);
+	message_free(m);
+	buf_free(&raw);
+	buf_free(&out);
+	return status;
+}
+
+/* --test-rules: every example matches its rule, no counter does */
+static int
+test_rules(const struct ruleset *rs)
+{
+	unsigned nex = 0, nco = 0, failed = 0;
+	const struct rule *r;
+	size_t i, j;
+	bool hit;
+
+	for (i = 0; i < rs->nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", rs->warnings[i]);
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		for (j = 0; j < r->nexamples; j++, nex++) {
+			if (scan_text_matches(rs, r, r->examples[j],
+				strlen(r->examples[j]), &hit) < 0)
+				return 2;
+			if (!hit) {
+				printf("FAIL %s:%u: rule %s: example %zu does "
+				       "not match\n",
+				    r->file, r->line, r->id, j + 1);
+				failed++;
+			}
+		}
+		for (j = 0; j < r->ncounters; j++, nco++) {
+			if (scan_text_matches(rs, r, r->counters[j],
+				strlen(r->counters[j]), &hit) < 0)
+				return 2;
+			if (hit) {
+				printf("FAIL %s:%u: rule %s: counter %zu "
+				       "matches\n",
+				    r->file, r->line, r->id, j + 1);
+				failed++;
+			}
+		}
+	}
+	printf("%zu rules, %u examples, %u counters: %u failed\n", rs->nrules,
+	    nex, nco, failed);
+	return failed ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"test-rules", no_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *conf = NULL, *rulesdir = NULL;
+	struct config *cfg = NULL;
+	struct engine *e = NULL;
+	char err[1024];
+	int c, json = 0, testrules = 0, status = 0, s, i;
+
+	while ((c = getopt_long(argc, argv, "c:r:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'r':
+			rulesdir = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 't':
+			testrules = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("exfil-scan %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_open("exfil-scan", 1, 0);
+	if (testrules && optind < argc && rulesdir == NULL)
+		rulesdir = argv[optind++];
+	if (!testrules && optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (conf) {
+		if (config_load(conf, &cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "exfil-scan: %s\n", err);
+			return 2;
+		}
+	} else if ((cfg = config_defaults()) == NULL) {
+		fprintf(stderr, "exfil-scan: out of memory\n");
+		return 2;
+	}
+	if (rulesdir &&
+	    config_set(cfg, "rules_dir", rulesdir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "exfil-scan: %s\n", err);
+		config_unref(cfg);
+		return 2;
+	}
+	if (engine_new(cfg, &e, err, sizeof(err)) < 0) {
+		fprintf(stderr, "exfil-scan: %s\n", err);
+		config_unref(cfg);
+		return 2;
+	}
+	config_unref(cfg); /* the engine holds it now */
+	if (testrules) {
+		status = test_rules(e->rs);
+		engine_unref(e);
+		return status;
+	}
+	if (filetype_init(1) < 0)
+		fprintf(stderr,
+		    "exfil-scan: warning: libmagic database not "
+		    "loaded; types are not detected\n");
+	for (i = optind; i < argc; i++) {
+		s = scan_file(e, argv[i], json);
+		if (s > status)
+			status = s;
+	}
+	fflush(stdout);
+	filetype_fini();
+	engine_unref(e);
+	return status;
+}

@@ -1,0 +1,864 @@
+/*
+ * rules.c - rule files -> immutable compiled rule set, file:line:col errors
+ * (see include/exfil/rules.h)
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <exfil/common.h>
+#include <exfil/rules.h>
+#include <exfil/validators.h>
+
+/*
+ * The default policy: the same text as rules/policy.rules. Categories
+ * and counts decide; the most severe action wins.
+ */
+const char rules_default_policy[] =
+    "policy\n"
+    "  when category private_key then quarantine\n"
+    "  when category secret_token then quarantine\n"
+    "  when category bulk_pii then quarantine\n"
+    "  when category payment_card then tag\n"
+    "  when category payment_card count 10 then quarantine\n"
+    "  when category iban then tag\n"
+    "  when category iban count 10 then quarantine\n"
+    "  when category us_ssn then tag\n"
+    "  when category us_ssn count 10 then quarantine\n"
+    "  when category encrypted_attachment then tag\n"
+    "  when category classification_marking then tag\n"
+    "  when category file_type then tag\n"
+    "  when category document_fingerprint then tag\n"
+    "  when category volume_anomaly then tag\n"
+    "end\n";
+
+struct parser {
+	const char *file;
+	unsigned line;
+	struct ruleset *rs;
+	struct rule *cur;
+	bool in_policy;
+	bool saw_policy;
+	char *err;
+	size_t errlen;
+};
+
+static int perr(struct parser *p, size_t col, const char *fmt, ...)
+    EXFIL_PRINTF(3, 4);
+
+/* perr - "file:line:col: message" */
+static int
+perr(struct parser *p, size_t col, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->err && p->errlen)
+		snprintf(p->err, p->errlen, "%s:%u:%zu: %s", p->file, p->line,
+		    col, msg);
+	return EXFIL_EINVAL;
+}
+
+static int
+strv_push(char ***v, size_t *n, char *s)
+{
+	char **nv;
+
+	if (s == NULL)
+		return EXFIL_ENOMEM;
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+		free(s);
+		return EXFIL_ENOMEM;
+	}
+	*v = nv;
+	(*v)[(*n)++] = s;
+	return 0;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+rule_clear(struct rule *r)
+{
+	size_t i;
+
+	free(r->id);
+	free(r->category);
+	free(r->file);
+	for (i = 0; i < r->npatterns; i++)
+		pcre2_code_free(r->patterns[i]);
+	free(r->patterns);
+	strv_free(r->keywords, r->nkeywords);
+	strv_free(r->examples, r->nexamples);
+	strv_free(r->counters, r->ncounters);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ruleset_ref - one more reference */
+struct ruleset *
+ruleset_ref(struct ruleset *rs)
+{
+	__atomic_add_fetch(&rs->refs, 1, __ATOMIC_SEQ_CST);
+	return rs;
+}
+
+/* ruleset_unref - drop a reference; the last one frees */
+void
+ruleset_unref(struct ruleset *rs)
+{
+	size_t i;
+
+	if (rs == NULL || __atomic_sub_fetch(&rs->refs, 1, __ATOMIC_SEQ_CST))
+		return;
+	for (i = 0; i < rs->nrules; i++)
+		rule_clear(&rs->rules[i]);
+	free(rs->rules);
+	for (i = 0; i < rs->npolicy; i++) {
+		free(rs->policy[i].category);
+		free(rs->policy[i].rule);
+		free(rs->policy[i].file);
+	}
+	free(rs->policy);
+	strv_free(rs->warnings, rs->nwarnings);
+	free(rs);
+}
+
+/* ruleset_find - a rule by id */
+const struct rule *
+ruleset_find(const struct ruleset *rs, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (strcmp(rs->rules[i].id, id) == 0)
+			return &rs->rules[i];
+	return NULL;
+}
+
+/* --- tokens of one line --- */
+
+struct tok {
+	const char *s;
+	size_t n;
+	size_t col; /* 1-based */
+};
+
+/* next blank-separated word at *pos; 0 at the end of the line */
+static int
+next_word(const char *line, size_t *pos, struct tok *t)
+{
+	size_t i = *pos;
+
+	while (line[i] == ' ' || line[i] == '\t')
+		i++;
+	if (line[i] == '\0' || line[i] == '#')
+		return 0;
+	t->s = line + i;
+	t->col = i + 1;
+	while (line[i] && line[i] != ' ' && line[i] != '\t')
+		i++;
+	t->n = (size_t)(line + i - t->s);
+	*pos = i;
+	return 1;
+}
+
+static bool
+tok_is(const struct tok *t, const char *w)
+{
+	return strlen(w) == t->n && strncasecmp(t->s, w, t->n) == 0;
+}
+
+static char *
+tok_dup(const struct tok *t)
+{
+	return strndup(t->s, t->n);
+}
+
+static int
+tok_uint(struct parser *p, const struct tok *t, unsigned *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (t->n == 0 || t->n > 9)
+		return perr(p, t->col, "expected a number, got '%.*s'",
+		    (int)t->n, t->s);
+	for (i = 0; i < t->n; i++) {
+		if (!isdigit((unsigned char)t->s[i]))
+			return perr(p, t->col + i,
+			    "expected a number, got '%.*s'", (int)t->n, t->s);
+		v = v * 10 + (unsigned long)(t->s[i] - '0');
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* the rest of the line must be empty */
+static int
+expect_end(struct parser *p, const char *line, size_t pos)
+{
+	struct tok t;
+
+	if (next_word(line, &pos, &t))
+		return perr(p, t.col, "unexpected '%.*s'", (int)t.n, t.s);
+	return 0;
+}
+
+/* "TEXT" with \" \\ \n \t \r \xHH escapes */
+static int
+quoted(struct parser *p, const char *line, size_t pos, char **out)
+{
+	size_t i = pos, o = 0;
+	char *s;
+	int hi, lo;
+
+	while (line[i] == ' ' || line[i] == '\t')
+		i++;
+	if (line[i] != '"')
+		return perr(p, i + 1, "expected a quoted string");
+	if ((s = malloc(strlen(line + i) + 1)) == NULL)
+		return EXFIL_ENOMEM;
+	for (i++; line[i] && line[i] != '"'; i++) {
+		if (line[i] != '\\') {
+			s[o++] = line[i];
+			continue;
+		}
+		i++;
+		switch (line[i]) {
+		case 'n':
+			s[o++] = '\n';
+			break;
+		case 't':
+			s[o++] = '\t';
+			break;
+		case 'r':
+			s[o++] = '\r';
+			break;
+		case '"':
+		case '\\':
+			s[o++] = line[i];
+			break;
+		case 'x':
+			if (isxdigit((unsigned char)line[i + 1]) &&
+			    isxdigit((unsigned char)line[i + 2])) {
+				hi = isdigit((unsigned char)line[i + 1])
+				    ? line[i + 1] - '0'
+				    : (tolower((unsigned char)line[i + 1]) -
+					  'a' + 10);
+				lo = isdigit((unsigned char)line[i + 2])
+				    ? line[i + 2] - '0'
+				    : (tolower((unsigned char)line[i + 2]) -
+					  'a' + 10);
+				s[o++] = (char)(hi << 4 | lo);
+				i += 2;
+				break;
+			}
+			/* FALLTHROUGH */
+		default:
+			free(s);
+			return perr(p, i + 1, "unknown escape '\\%c'",
+			    line[i] ? line[i] : ' ');
+		}
+	}
+	if (line[i] != '"') {
+		free(s);
+		return perr(p, i + 1, "missing closing quote");
+	}
+	s[o] = '\0';
+	if (expect_end(p, line, i + 1) < 0) {
+		free(s);
+		return EXFIL_EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+/* pattern /REGEX/FLAGS: the regex ends at the last slash of the line */
+static int
+pattern(struct parser *p, const char *line, size_t pos)
+{
+	struct rule *r = p->cur;
+	const char *start, *last, *f;
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+	PCRE2_UCHAR emsg[256];
+	PCRE2_SIZE eoff;
+	pcre2_code *re, **nv;
+	int ecode;
+
+	while (line[pos] == ' ' || line[pos] == '\t')
+		pos++;
+	if (line[pos] != '/')
+		return perr(p, pos + 1, "a pattern is written /REGEX/FLAGS");
+	start = line + pos + 1;
+	last = strrchr(start, '/');
+	if (last == NULL)
+		return perr(p, pos + 1, "pattern without a closing '/'");
+	for (f = last + 1; *f && *f != ' ' && *f != '\t'; f++) {
+		switch (*f) {
+		case 'i':
+			opts |= PCRE2_CASELESS;
+			break;
+		case 'm':
+			opts |= PCRE2_MULTILINE;
+			break;
+		case 's':
+			opts |= PCRE2_DOTALL;
+			break;
+		case 'x':
+			opts |= PCRE2_EXTENDED;
+			break;
+		default:
+			return perr(p, (size_t)(f - line) + 1,
+			    "unknown pattern flag '%c'", *f);
+		}
+	}
+	if (expect_end(p, line, (size_t)(f - line)) < 0)
+		return EXFIL_EINVAL;
+	if (last == start)
+		return perr(p, pos + 1, "empty pattern");
+	re = pcre2_compile((PCRE2_SPTR)start, (PCRE2_SIZE)(last - start), opts,
+	    &ecode, &eoff, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(ecode, emsg, sizeof(emsg));
+		return perr(p, (size_t)(start - line) + eoff + 1,
+		    "bad regex: %s", (char *)emsg);
+	}
+	if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0) {
+		/* JIT may be refused (e.g. no executable memory): still works */
+	}
+	if ((nv = realloc(r->patterns, (r->npatterns + 1) * sizeof(*nv))) ==
+	    NULL) {
+		pcre2_code_free(re);
+		return EXFIL_ENOMEM;
+	}
+	r->patterns = nv;
+	r->patterns[r->npatterns++] = re;
+	return 0;
+}
+
+static int
+scope_word(struct parser *p, const struct tok *t, unsigned *scope)
+{
+	static const struct {
+		const char *w;
+		unsigned bits;
+	} words[] = {
+	    {"subject", SCOPE_SUBJECT},
+	    {"headers", SCOPE_HEADERS},
+	    {"header", SCOPE_HEADERS},
+	    {"body", SCOPE_BODY},
+	    {"name", SCOPE_NAME},
+	    {"names", SCOPE_NAME},
+	    {"attachment", SCOPE_ATTACHMENT},
+	    {"attachments", SCOPE_ATTACHMENT},
+	    {"all", SCOPE_ALL},
+	};
+	size_t i;
+
+	for (i = 0; i < EXFIL_ARRAY_LEN(words); i++) {
+		if (tok_is(t, words[i].w)) {
+			*scope |= words[i].bits;
+			return 0;
+		}
+	}
+	return perr(p, t->col,
+	    "unknown scope '%.*s' (subject, headers, body, name, attachment, "
+	    "all)",
+	    (int)t->n, t->s);
+}
+
+static int
+rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
+{
+	struct rule *r = p->cur;
+	struct tok t;
+	char *s = NULL;
+	unsigned v;
+	int rc;
+
+	if (tok_is(kw, "category")) {
+		if (!next_word(line, &pos, &t))
+			return perr(
+			    p, kw->col + kw->n, "category needs a name");
+		free(r->category);
+		if ((r->category = tok_dup(&t)) == NULL)
+			return EXFIL_ENOMEM;
+		return expect_end(p, line, pos);
+	}
+	if (tok_is(kw, "pattern"))
+		return pattern(p, line, pos);
+	if (tok_is(kw, "scope")) {
+		r->scope = 0;
+		while (next_word(line, &pos, &t))
+			if ((rc = scope_word(p, &t, &r->scope)) < 0)
+				return rc;
+		if (r->scope == 0)
+			return perr(p, kw->col + kw->n, "scope needs a word");
+		return 0;
+	}
+	if (tok_is(kw, "validate")) {
+		if (!next_word(line, &pos, &t))
+			return perr(
+			    p, kw->col + kw->n, "validate needs a name");
+		s = tok_dup(&t);
+		if (s == NULL)
+			return EXFIL_ENOMEM;
+		r->validator = validator_find(s);
+		free(s);
+		if (r->validator == NULL)
+			return perr(p, t.col, "unknown validator '%.*s'",
+			    (int)t.n, t.s);
+		return expect_end(p, line, pos);
+	}
+	if (tok_is(kw, "keywords")) {
+		r->within = 100;
+		while (next_word(line, &pos, &t)) {
+			if (tok_is(&t, "within")) {
+				if (!next_word(line, &pos, &t))
+					return perr(p, t.col + t.n,
+					    "within needs a number");
+				if ((rc = tok_uint(p, &t, &r->within)) < 0)
+					return rc;
+				return expect_end(p, line, pos);
+			}
+			if ((rc = strv_push(
+				 &r->keywords, &r->nkeywords, tok_dup(&t))) < 0)
+				return rc;
+		}
+		if (r->nkeywords == 0)
+			return perr(p, kw->col + kw->n, "keywords needs words");
+		return 0;
+	}
+	if (tok_is(kw, "min_count") || tok_is(kw, "score")) {
+		if (!next_word(line, &pos, &t))
+			return perr(p, kw->col + kw->n, "expected a number");
+		if ((rc = tok_uint(p, &t, &v)) < 0)
+			return rc;
+		if (tok_is(kw, "score"))
+			r->score = (int)v;
+		else
+			r->min_count = v ? v : 1;
+		return expect_end(p, line, pos);
+	}
+	if (tok_is(kw, "example") || tok_is(kw, "counter")) {
+		if ((rc = quoted(p, line, pos, &s)) < 0)
+			return rc;
+		if (tok_is(kw, "example"))
+			return strv_push(&r->examples, &r->nexamples, s);
+		return strv_push(&r->counters, &r->ncounters, s);
+	}
+	if (tok_is(kw, "enabled")) {
+		if (!next_word(line, &pos, &t) ||
+		    !(tok_is(&t, "yes") || tok_is(&t, "no")))
+			return perr(
+			    p, kw->col + kw->n, "enabled takes yes or no");
+		r->enabled = tok_is(&t, "yes");
+		return expect_end(p, line, pos);
+	}
+	return perr(
+	    p, kw->col, "unknown rule keyword '%.*s'", (int)kw->n, kw->s);
+}
+
+static int
+policy_line(
+    struct parser *p, const char *line, size_t pos, const struct tok *kw)
+{
+	struct policy_stmt st, *nv;
+	struct tok t, c;
+	unsigned v;
+	int rc;
+	char *word;
+
+	memset(&st, 0, sizeof(st));
+	st.score = -1;
+	if (!tok_is(kw, "when"))
+		return perr(p, kw->col,
+		    "expected 'when COND... then ACTION', got '%.*s'",
+		    (int)kw->n, kw->s);
+	for (;;) {
+		if (!next_word(line, &pos, &c)) {
+			rc = perr(p, pos + 1, "missing 'then ACTION'");
+			goto fail;
+		}
+		if (tok_is(&c, "then"))
+			break;
+		if (!next_word(line, &pos, &t)) {
+			rc = perr(p, c.col + c.n, "'%.*s' needs a value",
+			    (int)c.n, c.s);
+			goto fail;
+		}
+		if (tok_is(&c, "category")) {
+			free(st.category);
+			if ((st.category = tok_dup(&t)) == NULL)
+				goto nomem;
+		} else if (tok_is(&c, "rule")) {
+			free(st.rule);
+			if ((st.rule = tok_dup(&t)) == NULL)
+				goto nomem;
+		} else if (tok_is(&c, "count") || tok_is(&c, "score")) {
+			if ((rc = tok_uint(p, &t, &v)) < 0)
+				goto fail;
+			if (tok_is(&c, "count"))
+				st.count = v;
+			else
+				st.score = (int)v;
+		} else if (tok_is(&c, "flag")) {
+			if (tok_is(&t, "limit"))
+				st.flags |= POLICY_FLAG_LIMIT;
+			else if (tok_is(&t, "malformed"))
+				st.flags |= POLICY_FLAG_MALFORMED;
+			else {
+				rc = perr(p, t.col,
+				    "unknown flag '%.*s' (limit, malformed)",
+				    (int)t.n, t.s);
+				goto fail;
+			}
+		} else {
+			rc = perr(p, c.col,
+			    "unknown condition '%.*s' (category, rule, count, "
+			    "score, flag)",
+			    (int)c.n, c.s);
+			goto fail;
+		}
+	}
+	if (!next_word(line, &pos, &t)) {
+		rc = perr(p, c.col + c.n, "then needs an action");
+		goto fail;
+	}
+	if ((word = tok_dup(&t)) == NULL)
+		goto nomem;
+	rc = action_parse(word, &st.action);
+	free(word);
+	if (rc < 0 || st.action == ACTION_ACCEPT) {
+		rc = perr(p, t.col,
+		    "unknown action '%.*s' (tag, quarantine, reject, tempfail)",
+		    (int)t.n, t.s);
+		goto fail;
+	}
+	if ((rc = expect_end(p, line, pos)) < 0)
+		goto fail;
+	if ((st.file = strdup(p->file)) == NULL)
+		goto nomem;
+	st.line = p->line;
+	nv = realloc(p->rs->policy, (p->rs->npolicy + 1) * sizeof(*nv));
+	if (nv == NULL)
+		goto nomem;
+	p->rs->policy = nv;
+	p->rs->policy[p->rs->npolicy++] = st;
+	return 0;
+nomem:
+	rc = EXFIL_ENOMEM;
+fail:
+	free(st.category);
+	free(st.rule);
+	free(st.file);
+	return rc;
+}
+
+static int
+rule_begin(struct parser *p, const char *line, size_t pos, const struct tok *kw)
+{
+	struct rule *nv;
+	struct tok t;
+	size_t i;
+
+	if (!next_word(line, &pos, &t))
+		return perr(p, kw->col + kw->n, "rule needs an id");
+	for (i = 0; i < t.n; i++)
+		if (!isalnum((unsigned char)t.s[i]) && t.s[i] != '_' &&
+		    t.s[i] != '-' && t.s[i] != '.')
+			return perr(p, t.col + i,
+			    "rule ids use letters, digits, '_', '-' and '.'");
+	for (i = 0; i < p->rs->nrules; i++)
+		if (strlen(p->rs->rules[i].id) == t.n &&
+		    strncmp(p->rs->rules[i].id, t.s, t.n) == 0)
+			return perr(p, t.col,
+			    "duplicate rule id '%.*s' (first at %s:%u)",
+			    (int)t.n, t.s, p->rs->rules[i].file,
+			    p->rs->rules[i].line);
+	if (expect_end(p, line, pos) < 0)
+		return EXFIL_EINVAL;
+	nv = realloc(p->rs->rules, (p->rs->nrules + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return EXFIL_ENOMEM;
+	p->rs->rules = nv;
+	p->cur = &p->rs->rules[p->rs->nrules++];
+	memset(p->cur, 0, sizeof(*p->cur));
+	p->cur->id = tok_dup(&t);
+	p->cur->file = strdup(p->file);
+	p->cur->line = p->line;
+	p->cur->index = (unsigned)(p->rs->nrules - 1);
+	p->cur->scope = SCOPE_ALL & ~SCOPE_NAME;
+	p->cur->min_count = 1;
+	p->cur->score = 1;
+	p->cur->enabled = true;
+	if (p->cur->id == NULL || p->cur->file == NULL)
+		return EXFIL_ENOMEM;
+	return 0;
+}
+
+static int
+rule_end(struct parser *p, const struct tok *kw)
+{
+	struct rule *r = p->cur;
+	char w[512];
+
+	if (r->category == NULL)
+		return perr(p, kw->col, "rule '%s' (line %u) has no category",
+		    r->id, r->line);
+	if (r->npatterns == 0)
+		return perr(p, kw->col, "rule '%s' (line %u) has no pattern",
+		    r->id, r->line);
+	if (r->nexamples == 0) {
+		snprintf(w, sizeof(w), "%s:%u: rule '%s' has no example",
+		    r->file, r->line, r->id);
+		if (strv_push(&p->rs->warnings, &p->rs->nwarnings, strdup(w)) <
+		    0)
+			return EXFIL_ENOMEM;
+	}
+	p->cur = NULL;
+	return 0;
+}
+
+static int
+parse_line(struct parser *p, char *line)
+{
+	size_t pos = 0, len = strlen(line);
+	struct tok kw;
+
+	while (len &&
+	    (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+		line[len - 1] == ' ' || line[len - 1] == '\t'))
+		line[--len] = '\0';
+	if (!next_word(line, &pos, &kw))
+		return 0; /* blank or comment */
+	if (tok_is(&kw, "end")) {
+		if (expect_end(p, line, pos) < 0)
+			return EXFIL_EINVAL;
+		if (p->cur)
+			return rule_end(p, &kw);
+		if (p->in_policy) {
+			p->in_policy = false;
+			return 0;
+		}
+		return perr(p, kw.col, "'end' outside a block");
+	}
+	if (p->cur)
+		return rule_line(p, line, pos, &kw);
+	if (p->in_policy)
+		return policy_line(p, line, pos, &kw);
+	if (tok_is(&kw, "rule"))
+		return rule_begin(p, line, pos, &kw);
+	if (tok_is(&kw, "policy")) {
+		p->in_policy = true;
+		p->saw_policy = true;
+		return expect_end(p, line, pos);
+	}
+	return perr(p, kw.col, "expected 'rule ID' or 'policy', got '%.*s'",
+	    (int)kw.n, kw.s);
+}
+
+/* parse one file's text into p->rs */
+static int
+parse_text(struct parser *p, const char *text, size_t len)
+{
+	const char *s = text, *end = text + len, *nl;
+	char *line;
+	int rc = 0;
+
+	p->line = 0;
+	p->cur = NULL;
+	p->in_policy = false;
+	while (s < end) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		if (nl == NULL)
+			nl = end;
+		p->line++;
+		if (memchr(s, '\0', (size_t)(nl - s)) != NULL)
+			return perr(p, 1, "NUL byte in rule file");
+		if ((line = strndup(s, (size_t)(nl - s))) == NULL)
+			return EXFIL_ENOMEM;
+		rc = parse_line(p, line);
+		free(line);
+		if (rc < 0)
+			return rc;
+		s = nl < end ? nl + 1 : end;
+	}
+	if (p->cur)
+		return perr(p, 1, "rule '%s' (line %u) has no 'end'",
+		    p->cur->id, p->cur->line);
+	if (p->in_policy)
+		return perr(p, 1, "policy block has no 'end'");
+	return 0;
+}
+
+static struct ruleset *
+ruleset_new(void)
+{
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (rs)
+		rs->refs = 1;
+	return rs;
+}
+
+static int
+finish(struct parser *p)
+{
+	if (p->saw_policy)
+		return 0;
+	p->file = "(built-in policy)";
+	return parse_text(
+	    p, rules_default_policy, sizeof(rules_default_policy) - 1);
+}
+
+/* rules_load_text - a rule set from one text (tests, --test-rules) */
+int
+rules_load_text(const char *text, size_t len, const char *name,
+    struct ruleset **out, char *err, size_t errlen)
+{
+	struct parser p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	*out = NULL;
+	if ((p.rs = ruleset_new()) == NULL)
+		return EXFIL_ENOMEM;
+	p.err = err;
+	p.errlen = errlen;
+	p.file = name;
+	if ((rc = parse_text(&p, text, len)) < 0 || (rc = finish(&p)) < 0) {
+		if (rc == EXFIL_ENOMEM && err && errlen)
+			snprintf(err, errlen, "%s: out of memory", name);
+		ruleset_unref(p.rs);
+		return rc;
+	}
+	*out = p.rs;
+	return 0;
+}
+
+static int
+read_file(const char *path, char **text, size_t *len)
+{
+	FILE *fp;
+	char *buf = NULL, *nb;
+	size_t cap = 0, n = 0, r;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return EXFIL_EIO;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				fclose(fp);
+				return EXFIL_ENOMEM;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n, fp);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		free(buf);
+		fclose(fp);
+		errno = EIO;
+		return EXFIL_EIO;
+	}
+	fclose(fp);
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static int
+namecmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* rules_load_dir - every *.rules file of dir, in name order */
+int
+rules_load_dir(const char *dir, struct ruleset **out, char *err, size_t errlen)
+{
+	struct parser p;
+	struct dirent *de;
+	char **names = NULL, path[4096], *text;
+	size_t nnames = 0, i, len, nl;
+	DIR *d;
+	int rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	*out = NULL;
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return EXFIL_EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		nl = strlen(de->d_name);
+		if (nl > 6 && strcmp(de->d_name + nl - 6, ".rules") == 0 &&
+		    de->d_name[0] != '.') {
+			if ((rc = strv_push(
+				 &names, &nnames, strdup(de->d_name))) < 0)
+				break;
+		}
+	}
+	closedir(d);
+	if (rc < 0)
+		goto out;
+	if (nnames == 0) {
+		snprintf(err, errlen, "%s: no *.rules files", dir);
+		rc = EXFIL_EINVAL;
+		goto out;
+	}
+	qsort(names, nnames, sizeof(*names), namecmp);
+	if ((p.rs = ruleset_new()) == NULL) {
+		rc = EXFIL_ENOMEM;
+		goto out;
+	}
+	p.err = err;
+	p.errlen = errlen;
+	for (i = 0; i < nnames; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if ((rc = read_file(path, &text, &len)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		p.file = path;
+		rc = parse_text(&p, text, len);
+		free(text);
+		if (rc < 0)
+			goto out;
+	}
+	rc = finish(&p);
+out:
+	if (rc == EXFIL_ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", dir);
+	strv_free(names, nnames);
+	if (rc < 0)
+		ruleset_unref(p.rs);
+	else
+		*out = p.rs;
+	return rc;
+}
