@@ -142,13 +142,20 @@ charset_to_utf8(struct arena *a, const char *charset, const char *in,
 		/* invalid or truncated sequence: keep ASCII, skip the rest */
 		if (errno == EILSEQ || errno == EINVAL) {
 			unsigned char c = (unsigned char)*inp;
-			if (c < 0x80 && !charset_is(charset, "UTF-16LE") &&
-			    !charset_is(charset, "UTF-16BE")) {
+			/* UTF-16: skip the whole code unit, or every
+			 * later character would be read misaligned */
+			size_t skip = charset_is(charset, "UTF-16LE") ||
+				charset_is(charset, "UTF-16BE")
+			    ? 2
+			    : 1;
+			if (c < 0x80 && skip == 1) {
 				if (buf_putc(&out, c) < 0)
 					goto out;
 			}
-			inp++;
-			inleft--;
+			if (skip > inleft)
+				skip = inleft;
+			inp += skip;
+			inleft -= skip;
 			iconv(cd, NULL, NULL, NULL, NULL);
 			continue;
 		}
@@ -471,4 +478,68 @@ html_to_text(struct arena *a, const char *in, size_t len, size_t *outlen)
 out:
 	buf_free(&b);
 	return res;
+}
+
+/* what one code point becomes: -1 drop, 0 keep, else this ASCII byte */
+static int
+normal_form(uint32_t cp)
+{
+	if (cp == 0xa0 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f ||
+	    cp == 0x205f || cp == 0x3000)
+		return ' ';
+	if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0xfe63 ||
+	    cp == 0xff0d)
+		return '-';
+	if ((cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff ||
+	    cp == 0xad || cp == 0x180e || cp == 0x2061 || cp == 0x2062 ||
+	    cp == 0x2063 || cp == 0x2064)
+		return -1;
+	if (cp >= 0xff01 && cp <= 0xff5e)
+		return (int)(cp - 0xff01 + 0x21);
+	return 0;
+}
+
+/* text_normalize - spaces, dashes, invisible and fullwidth characters */
+const char *
+text_normalize(struct arena *a, const char *in, size_t len, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i, o = 0, n;
+	uint32_t cp;
+	char *out;
+	int f;
+
+	if (is_ascii(in, len)) {
+		*outlen = len;
+		return in;
+	}
+	if ((out = arena_alloc(a, len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_seq(p + i, len - i)) == 0) {
+			out[o++] = (char)p[i]; /* not UTF-8: keep the byte */
+			n = 1;
+			continue;
+		}
+		if (n == 1) {
+			out[o++] = (char)p[i];
+			continue;
+		}
+		cp = n == 2  ? (uint32_t)(p[i] & 0x1f) << 6 | (p[i + 1] & 0x3f)
+		    : n == 3 ? (uint32_t)(p[i] & 0x0f) << 12 |
+			(uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f)
+			     : (uint32_t)(p[i] & 0x07) << 18 |
+			(uint32_t)(p[i + 1] & 0x3f) << 12 |
+			(uint32_t)(p[i + 2] & 0x3f) << 6 | (p[i + 3] & 0x3f);
+		f = normal_form(cp);
+		if (f > 0)
+			out[o++] = (char)f;
+		else if (f == 0) {
+			memcpy(out + o, p + i, n);
+			o += n;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
 }

@@ -419,6 +419,9 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 		n = getline(&line, &cap, fp);
 		if (n >= 0)
 			lineno++;
+		/* a comment line, even indented, is not part of a value */
+		if (n >= 0 && trim(line)[0] == '#')
+			continue;
 		if (n >= 0 && line[0] != '\0' && line[0] != '#' &&
 		    (line[0] == ' ' || line[0] == '\t') && logical &&
 		    trim(line)[0] != '\0') {

@@ -221,6 +221,18 @@ leaf_text(
 	return printable_runs(a, p->data, p->len, len);
 }
 
+/* normalise a text segment, then scan it */
+static int
+scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
+    unsigned scope)
+{
+	size_t nlen;
+
+	if ((text = text_normalize(w->m->arena, text, len, &nlen)) == NULL)
+		return EXFIL_ENOMEM;
+	return scan_segment(&w->r->scan, text, nlen, where, scope);
+}
+
 static int
 on_part(const struct mime_part *p, void *arg)
 {
@@ -232,7 +244,7 @@ on_part(const struct mime_part *p, void *arg)
 	int rc;
 
 	if (p->kind == MIME_HEADER)
-		return scan_segment(&w->r->scan, p->data, p->len, p->where,
+		return scan_text(w, p->data, p->len, p->where,
 		    strcasecmp(p->header_name, "Subject") == 0 ? SCOPE_SUBJECT
 							       : SCOPE_HEADERS);
 	if ((type = filetype_detect(a, p->data, p->len)) == NULL)
@@ -245,12 +257,12 @@ on_part(const struct mime_part *p, void *arg)
 	pi->size = p->len;
 	sha256_hex(p->data, p->len, pi->sha256);
 	if (p->filename &&
-	    (rc = scan_segment(&w->r->scan, p->filename, strlen(p->filename),
-		 p->where, SCOPE_NAME)) < 0)
+	    (rc = scan_text(w, p->filename, strlen(p->filename), p->where,
+		 SCOPE_NAME)) < 0)
 		return rc;
 	if ((text = leaf_text(a, p, type, &tlen)) == NULL)
 		return EXFIL_ENOMEM;
-	return scan_segment(&w->r->scan, text, tlen, p->where,
+	return scan_text(w, text, tlen, p->where,
 	    p->attachment ? SCOPE_ATTACHMENT : SCOPE_BODY);
 }
 

@@ -341,6 +341,7 @@ int
 main(int argc, char **argv)
 {
 	static sigset_t sigs;
+	sigset_t blocked;
 	struct rlimit nocore = {0, 0};
 	struct engine *e = NULL;
 	const struct config *cfg;
@@ -395,10 +396,14 @@ main(int argc, char **argv)
 		log_msg(NULL, LOG_ERR, "cannot load the libmagic database");
 		return 1;
 	}
-	if (open_socket(cfg) < 0 || drop_privileges(cfg) < 0 ||
-	    check_access(cfg) < 0)
+	/* libmilter opens the socket only for a registered filter */
+	smfi_settimeout(cfg->milter_timeout);
+	if (smfi_register(callbacks_desc) != MI_SUCCESS) {
+		log_msg(NULL, LOG_ERR, "smfi_register failed");
 		return 1;
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
+	if (open_socket(cfg) < 0)
+		return 1;
 	if (!foreground) {
 		if (daemonize() < 0) {
 			log_msg(NULL, LOG_ERR, "cannot daemonize: %s",
@@ -407,21 +412,31 @@ main(int argc, char **argv)
 		}
 		log_open("exfil-milter", 0, cfg->syslog_facility);
 	}
-	write_pid(cfg);
+	write_pid(cfg); /* as root, where root may write */
+	if (drop_privileges(cfg) < 0 || check_access(cfg) < 0)
+		return 1;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/*
+	 * Our thread waits for SIGUSR1 and SIGUSR2. Every thread, ours too,
+	 * must block the signals libmilter's own thread waits for (SIGHUP,
+	 * SIGTERM, SIGINT): a thread that does not would take them with
+	 * their default action and kill the daemon without a clean stop.
+	 */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGUSR1);
 	sigaddset(&sigs, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGUSR1);
+	sigaddset(&blocked, SIGUSR2);
+	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
 	if (pthread_create(&tid, NULL, signal_thread, &sigs) != 0) {
 		log_msg(NULL, LOG_ERR, "cannot start the signal thread");
 		return 1;
 	}
 	pthread_detach(tid);
-	smfi_settimeout(cfg->milter_timeout);
-	if (smfi_register(callbacks_desc) != MI_SUCCESS) {
-		log_msg(NULL, LOG_ERR, "smfi_register failed");
-		return 1;
-	}
 	log_msg(NULL, LOG_INFO, "exfil-milter %s listening on %s: %zu rules",
 	    PACKAGE_VERSION, cfg->socket, e->rs->nrules);
 	callbacks_set_engine(e); /* the callbacks own it now */

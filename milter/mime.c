@@ -23,15 +23,18 @@ struct walk {
 };
 
 /*
- * Headers that carry only transport or structure (and signatures whose
- * random base64 would only feed false positives). Everything else a
+ * Headers that carry only transport or structure (MIME boundaries are
+ * random digits: a Luhn-valid run in one is no card; file names are
+ * scanned on their own, as names), and signatures whose
+ * random base64 would only feed false positives. Everything else a
  * person wrote or a client set is scanned.
  */
 static const char *const skip_headers[] = {"received", "return-path",
     "dkim-signature", "arc-seal", "arc-message-signature",
     "arc-authentication-results", "authentication-results", "received-spf",
     "message-id", "in-reply-to", "references", "date", "mime-version",
-    "content-transfer-encoding", "content-id", "thread-index",
+    "content-type", "content-disposition", "content-transfer-encoding",
+    "content-id", "thread-index",
     "x-ms-exchange-organization-network-message-id",
     "x-ms-exchange-crosstenant-id", "x-ms-tnef-correlator",
     "domainkey-signature", "x-google-dkim-signature", NULL};

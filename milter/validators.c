@@ -83,7 +83,8 @@ static const struct {
     {4, 3528, 3589, 16, 19}, /* JCB */
     {3, 300, 305, 14, 19}, /* Diners Club International */
     {2, 36, 36, 14, 19}, /* Diners Club International */
-    {2, 38, 39, 16, 19}, /* Diners Club */
+    {4, 3095, 3095, 14, 19}, /* Diners Club International */
+    {2, 38, 39, 14, 19}, /* Diners Club International */
     {2, 62, 62, 16, 19}, /* UnionPay */
     {2, 50, 50, 12, 19}, /* Maestro */
     {2, 56, 58, 12, 19}, /* Maestro */

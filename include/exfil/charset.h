@@ -19,6 +19,13 @@
  *	href attributes (what a recipient can see or extract), and turns
  *	block elements into line breaks, so that "<span>4111</span> 1111"
  *	reads "4111 1111".
+ *	text_normalize() prepares UTF-8 text for the rules, undoing what
+ *	editors and evaders do to numbers and words: non-breaking and other
+ *	Unicode spaces become a space, Unicode dashes and the minus sign
+ *	become '-', zero-width and format characters (ZWSP, ZWJ, ZWNJ, word
+ *	joiner, BOM, soft hyphen) are removed, and fullwidth ASCII forms
+ *	(U+FF01..U+FF5E) become ASCII (the NFKC mappings that matter here).
+ *	Pure ASCII text is returned as it is, without a copy.
  * RETURN VALUE
  *	A NUL-terminated string in the arena, or NULL when out of memory.
  */
@@ -32,5 +39,7 @@ struct arena;
 char *charset_to_utf8(struct arena *a, const char *charset, const char *in,
     size_t len, size_t *outlen);
 char *html_to_text(struct arena *a, const char *in, size_t len, size_t *outlen);
+const char *text_normalize(
+    struct arena *a, const char *in, size_t len, size_t *outlen);
 
 #endif

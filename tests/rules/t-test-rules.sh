@@ -1,0 +1,52 @@
+#!/bin/bash
+# t-test-rules.sh - every shipped rule's examples match and its counters do
+# not (exfil-scan --test-rules), and a broken rule file is reported with
+# file:line:col.
+. "$(dirname "$0")/../tap.sh"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+out=$("$EXFIL_SCAN" --test-rules "$top_srcdir/rules" 2>"$T/err")
+rc=$?
+echo "$out" | sed 's/^/# /'
+check "shipped packs: every example matches, no counter does" [ $rc -eq 0 ]
+check "shipped packs: summary says 0 failed" grep -q ' 0 failed$' <<<"$out"
+check "shipped packs: no rule without an example" [ ! -s "$T/err" ]
+
+# a counter that matches and an example that does not: both reported
+mkdir "$T/bad"
+cat > "$T/bad/x.rules" <<'R'
+rule too_wide
+  category   secret_token
+  pattern    /tok_[a-z]+/
+  example    "TOK_UPPER"
+  counter    "tok_lower"
+end
+R
+out=$("$EXFIL_SCAN" --test-rules "$T/bad")
+rc=$?
+check "broken examples: exit 1" [ $rc -eq 1 ]
+check "broken examples: example reported" grep -q 'x.rules:1: rule too_wide: example 1 does not match' <<<"$out"
+check "broken examples: counter reported" grep -q 'x.rules:1: rule too_wide: counter 1 matches' <<<"$out"
+
+# syntax errors: one line with file:line:col, exit 2
+mkdir "$T/syn"
+printf 'rule r1\n  category x\n  pattern /a(b/\nend\n' > "$T/syn/s.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
+check "bad regex: exit 2 and file:line:col" grep -q "s.rules:3:1[0-9]: bad regex" <<<"$err"
+check "bad regex: one line" [ "$(wc -l <<<"$err")" -eq 1 ]
+printf 'rule r1\n  category x\n  pattern /a/\n  frobnicate yes\nend\n' > "$T/syn/s.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
+check "unknown keyword: file:line:col" grep -q "s.rules:4:3: unknown rule keyword 'frobnicate'" <<<"$err"
+printf 'policy\n  when category x then explode\nend\n' > "$T/syn/s.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
+check "unknown action: file:line:col" grep -q "s.rules:2:24: unknown action 'explode'" <<<"$err"
+rm -f "$T/syn/s.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && grep -q "syn: no \*.rules files" <<<"$err"; then
+	ok "no rule files: exit 2 with the folder named"
+else
+	not_ok "no rule files: exit 2 with the folder named"
+fi
+done_testing

@@ -1,0 +1,108 @@
+#!/bin/bash
+# t-scan.sh - exfil-scan's contract: one JSON object per file on one line,
+# exit 0/1/2, findings with provenance and masked evidence, part hashes.
+# Messages are built by Python's email package (tests/scan/mkmsg.py).
+. "$(dirname "$0")/../tap.sh"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mk="/usr/bin/python3 $top_srcdir/tests/scan/mkmsg.py"
+scan() { "$EXFIL_SCAN" -r "$top_srcdir/rules" --json "$@"; }
+
+card=$(luhn_number 4 16)
+spaced="${card:0:4} ${card:4:4} ${card:8:4} ${card:12:4}"
+masked="${card:0:4}********${card:12:4}"
+
+# clean
+$mk "$T/clean.eml" clean
+scan "$T/clean.eml" >"$T/out" 2>"$T/err"
+rc=$?
+check "clean: exit 0" [ $rc -eq 0 ]
+check "clean: one line of output" [ "$(wc -l <"$T/out")" -eq 1 ]
+check "clean: action accept" [ "$(json_get "$T/out" 'j["action"]')" = accept ]
+check "clean: no matches" [ "$(json_get "$T/out" 'len(j["matches"])')" = 0 ]
+check "clean: file named" [ "$(json_get "$T/out" 'j["file"]')" = "$T/clean.eml" ]
+check "clean: nothing on stderr" [ ! -s "$T/err" ]
+
+# each carrier of a card number: action, category, where, masked evidence
+carrier() { # carrier KIND WHERE-PREFIX VALUE
+	$mk "$T/$1.eml" "$1" "$3"
+	scan "$T/$1.eml" >"$T/$1.out"
+	local rc=$?
+	check "$1: exit 1 (not accepted)" [ $rc -eq 1 ]
+	check "$1: action tag" [ "$(json_get "$T/$1.out" 'j["action"]')" = tag ]
+	check "$1: payment_card found" [ "$(json_get "$T/$1.out" '[m["category"] for m in j["matches"]]')" = "['payment_card']" ]
+	local where
+	where=$(json_get "$T/$1.out" 'j["matches"][0]["where"]')
+	check "$1: where is $2... (got $where)" [ "${where#"$2"}" != "$where" ]
+	check "$1: evidence masked" [ "$(json_get "$T/$1.out" 'j["matches"][0]["evidence"][0]')" = "$masked" ]
+	check "$1: the number appears nowhere in the output" \
+		bash -c "! grep -q '$card' '$T/$1.out' && ! grep -q '$spaced' '$T/$1.out'"
+}
+carrier body "body:text/plain" "$spaced"
+carrier html "body:text/html" "$card"
+carrier attach "attachment:export.csv" "$card"
+carrier forward "message:fwd.eml!attachment:plan.csv" "$card"
+carrier subject2047 "header:Subject" "$spaced"
+check "subject2047: the Subject really is RFC 2047 encoded" grep -q '^Subject: =?utf-8?B?' "$T/subject2047.eml"
+check "subject2047: no digit of the card in the raw Subject" bash -c "! grep -q '^Subject:.*${card:0:4}' '$T/subject2047.eml'"
+
+# a token inside random binary bytes is found through printable runs
+aws="AKIA$(head -c 200 /dev/urandom | tr -dc 'A-Z2-7' | head -c 16)"
+$mk "$T/binary.eml" binary "aws_access_key_id=$aws"
+scan "$T/binary.eml" >"$T/binary.out"
+check "binary: AWS key id found in a binary attachment" \
+	[ "$(json_get "$T/binary.out" '[m["rule"] for m in j["matches"]]')" = "['aws_access_key_id']" ]
+check "binary: quarantined (secret_token)" [ "$(json_get "$T/binary.out" 'j["action"]')" = quarantine ]
+
+# parts: type from libmagic, size and SHA-256 of the decoded attachment
+printf 'name,card\nalice,%s\n' "$card" >"$T/export.csv"
+want=$(sha256sum "$T/export.csv" | cut -d' ' -f1)
+got=$(json_get "$T/attach.out" '[p["sha256"] for p in j["parts"] if p["where"]=="attachment:export.csv"][0]')
+check "parts: sha256 of the decoded attachment" [ "$got" = "$want" ]
+got=$(json_get "$T/attach.out" '[p["size"] for p in j["parts"] if p["where"]=="attachment:export.csv"][0]')
+check "parts: size of the decoded attachment" [ "$got" = "$(stat -c %s "$T/export.csv")" ]
+got=$(json_get "$T/binary.out" '[p["type"] for p in j["parts"] if p["where"]=="attachment:blob.bin"][0]')
+check "parts: libmagic type of random bytes is application/octet-stream" [ "$got" = application/octet-stream ]
+
+# several files: one line each, exit status is the worst
+scan "$T/clean.eml" "$T/body.eml" "$T/clean.eml" >"$T/multi" 2>/dev/null
+rc=$?
+check "three files: three lines" [ "$(wc -l <"$T/multi")" -eq 3 ]
+check "three files: exit 1" [ $rc -eq 1 ]
+check "three files: every line parses as JSON" \
+	python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/multi"
+
+# an unreadable file: exit 2, one line on stderr naming it, still one object
+scan "$T/clean.eml" "$T/missing.eml" >"$T/out" 2>"$T/err"
+rc=$?
+check "missing file: exit 2" [ $rc -eq 2 ]
+check "missing file: one stderr line naming it" \
+	bash -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'missing.eml: No such file' '$T/err'"
+check "missing file: one JSON object per input" [ "$(wc -l <"$T/out")" -eq 2 ]
+
+# any bytes at all are a message: empty, binary junk, no headers
+: >"$T/empty"
+head -c 5000 /dev/urandom >"$T/junk"
+printf 'no header here, card %s\n' "$spaced" >"$T/noheader"
+scan "$T/empty" >"$T/o1"; r1=$?
+scan "$T/junk" >"$T/o2"; r2=$?
+scan "$T/noheader" >"$T/o3"; r3=$?
+check "empty file: exit 0" [ $r1 -eq 0 ]
+check "random bytes: scanned, not an error (exit $r2)" [ $r2 -lt 2 ]
+check "text without headers: card found" [ $r3 -eq 1 ] && [ "$(json_get "$T/o3" 'j["matches"][0]["where"]')" = "body:text/plain" ]
+
+# internal recipients are unknown offline: everything is judged outbound
+check "offline: outbound" [ "$(json_get "$T/body.out" 'j["outbound"]')" = True ]
+
+# text output for a person
+"$EXFIL_SCAN" -r "$top_srcdir/rules" "$T/body.eml" >"$T/text"
+check "text output: one finding line with the masked value" \
+	grep -qF "payment_card [payment_card] x1 in body:text/plain: $masked" "$T/text"
+
+# a bad configuration: exit 2 with file:line
+printf 'rules_dir = %s\nno_such_key = 1\n' "$top_srcdir/rules" >"$T/bad.conf"
+"$EXFIL_SCAN" -c "$T/bad.conf" --json "$T/clean.eml" >/dev/null 2>"$T/err"
+rc=$?
+check "bad configuration: exit 2" [ $rc -eq 2 ]
+check "bad configuration: file:line named" grep -q "bad.conf:2: unknown key 'no_such_key'" "$T/err"
+done_testing
