@@ -170,16 +170,8 @@ printable_runs(struct arena *a, const char *p, size_t n, size_t *outlen)
 	char *res = NULL;
 
 	while (i < n) {
-		/* ASCII run */
-		s = i;
-		while (i < n && (unsigned char)p[i] >= 0x20 &&
-		    (unsigned char)p[i] < 0x7f)
-			i++;
-		if (i - s >= 8 &&
-		    (buf_append(&b, p + s, i - s) < 0 ||
-			buf_putc(&b, '\n') < 0))
-			goto out;
-		/* UTF-16LE run: printable byte, then NUL */
+		/* UTF-16LE run: printable byte, then NUL (tried first: its
+		 * first character is also a one-byte ASCII run) */
 		k = 0;
 		s = i;
 		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
@@ -191,8 +183,18 @@ printable_runs(struct arena *a, const char *p, size_t n, size_t *outlen)
 					goto out;
 			if (buf_putc(&b, '\n') < 0)
 				goto out;
+			continue;
 		}
-		if (k == 0 && i < n)
+		/* ASCII run */
+		i = s;
+		while (i < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f)
+			i++;
+		if (i - s >= 8 &&
+		    (buf_append(&b, p + s, i - s) < 0 ||
+			buf_putc(&b, '\n') < 0))
+			goto out;
+		if (i == s)
 			i++;
 	}
 	res = arena_memdup(a, b.p ? b.p : "", b.len);

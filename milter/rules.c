@@ -433,6 +433,10 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		r->within = 100;
 		while (next_word(line, &pos, &t)) {
 			if (tok_is(&t, "within")) {
+				if (r->nkeywords == 0)
+					return perr(p, t.col,
+					    "keywords needs words before "
+					    "'within'");
 				if (!next_word(line, &pos, &t))
 					return perr(p, t.col + t.n,
 					    "within needs a number");
@@ -514,6 +518,7 @@ policy_line(
 			free(st.rule);
 			if ((st.rule = tok_dup(&t)) == NULL)
 				goto nomem;
+			st.rule_col = (unsigned)t.col;
 		} else if (tok_is(&c, "count") || tok_is(&c, "score")) {
 			if ((rc = tok_uint(p, &t, &v)) < 0)
 				goto fail;
@@ -556,6 +561,13 @@ policy_line(
 	}
 	if ((rc = expect_end(p, line, pos)) < 0)
 		goto fail;
+	if (st.category == NULL && st.rule == NULL && st.count == 0 &&
+	    st.score < 0 && st.flags == 0) {
+		rc = perr(p, kw->col + kw->n,
+		    "'when' needs a condition (category, rule, count, score, "
+		    "flag)");
+		goto fail;
+	}
 	if ((st.file = strdup(p->file)) == NULL)
 		goto nomem;
 	st.line = p->line;
@@ -721,14 +733,66 @@ ruleset_new(void)
 	return rs;
 }
 
+/* the categories of DESIGN.md: what rules and extractors report */
+static const char *const known_categories[] = {"payment_card", "iban", "us_ssn",
+    "secret_token", "private_key", "classification_marking",
+    "encrypted_attachment", "bulk_pii", "document_fingerprint",
+    "volume_anomaly", "file_type", NULL};
+
+/*
+ * Policy statements must name rules that exist. A category that no rule
+ * has and that is not one of the known categories is most likely a typo:
+ * a warning.
+ */
+static int
+check_policy(struct parser *p)
+{
+	const struct policy_stmt *st;
+	const char *const *k;
+	char w[512];
+	size_t i, j;
+	bool seen;
+
+	for (i = 0; i < p->rs->npolicy; i++) {
+		st = &p->rs->policy[i];
+		if (st->rule && ruleset_find(p->rs, st->rule) == NULL) {
+			if (p->err && p->errlen)
+				snprintf(p->err, p->errlen,
+				    "%s:%u:%u: policy names unknown rule '%s'",
+				    st->file, st->line, st->rule_col, st->rule);
+			return EXFIL_EINVAL;
+		}
+		if (st->category == NULL)
+			continue;
+		for (seen = false, k = known_categories; *k && !seen; k++)
+			seen = strcmp(*k, st->category) == 0;
+		for (j = 0; j < p->rs->nrules && !seen; j++)
+			seen =
+			    strcmp(p->rs->rules[j].category, st->category) == 0;
+		if (seen)
+			continue;
+		snprintf(w, sizeof(w),
+		    "%s:%u: policy names category '%s' that no rule has",
+		    st->file, st->line, st->category);
+		if (strv_push(&p->rs->warnings, &p->rs->nwarnings, strdup(w)) <
+		    0)
+			return EXFIL_ENOMEM;
+	}
+	return 0;
+}
+
 static int
 finish(struct parser *p)
 {
-	if (p->saw_policy)
-		return 0;
-	p->file = "(built-in policy)";
-	return parse_text(
-	    p, rules_default_policy, sizeof(rules_default_policy) - 1);
+	int rc;
+
+	if (!p->saw_policy) {
+		p->file = "(built-in policy)";
+		if ((rc = parse_text(p, rules_default_policy,
+			 sizeof(rules_default_policy) - 1)) < 0)
+			return rc;
+	}
+	return check_policy(p);
 }
 
 /* rules_load_text - a rule set from one text (tests, --test-rules) */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <exfil/arena.h>
+#include <exfil/charset.h>
 #include <exfil/common.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
@@ -246,7 +247,11 @@ scan_text_matches(const struct ruleset *rs, const struct rule *r,
 
 	if ((a = arena_new()) == NULL)
 		return EXFIL_ENOMEM;
-	if ((rc = scan_begin(&s, a, rs)) == 0) {
+	memset(&s, 0, sizeof(s));
+	/* the same normalisation as the engine's, so examples tell true */
+	if ((text = text_normalize(a, text, len, &len)) == NULL)
+		rc = EXFIL_ENOMEM;
+	else if ((rc = scan_begin(&s, a, rs)) == 0) {
 		rc = scan_rule(
 		    &s, r, &s.findings[r->index], text, len, "example");
 		*matched = rc == 0 && scan_finding(&s, r->index) != NULL;

@@ -31,7 +31,10 @@
  *	    end
  *
  *	where COND is "category NAME", "rule ID", "count N", "score N" or
- *	"flag limit|malformed", all of which must hold. Patterns are
+ *	"flag limit|malformed", all of which must hold; a statement needs
+ *	at least one. A rule id named in a policy must exist (an error
+ *	otherwise); a category that no rule has and that is not one of the
+ *	categories of exfil-rules(5) is a warning (a typo, most likely). Patterns are
  *	compiled once with PCRE2 (UTF mode) and JIT-compiled. When no file
  *	has a policy block the built-in default policy applies (the one
  *	shipped in rules/policy.rules).
@@ -97,6 +100,7 @@ struct policy_stmt {
 	enum action action;
 	char *file;
 	unsigned line;
+	unsigned rule_col; /* column of the rule id, for errors */
 };
 
 struct ruleset {

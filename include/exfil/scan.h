@@ -73,7 +73,10 @@ const struct finding *scan_finding(const struct scan *s, size_t rule_index);
 void scan_end(struct scan *s);
 char *scan_mask(struct arena *a, const char *value, size_t len);
 
-/* scan_text_matches - does the rule fire on this text alone? (examples) */
+/*
+ * scan_text_matches - does the rule fire on this text alone, normalised as
+ * the engine normalises mail? (example and counter lines)
+ */
 int scan_text_matches(const struct ruleset *rs, const struct rule *r,
     const char *text, size_t len, bool *matched);
 

@@ -41,6 +41,15 @@ check "unknown keyword: file:line:col" grep -q "s.rules:4:3: unknown rule keywor
 printf 'policy\n  when category x then explode\nend\n' > "$T/syn/s.rules"
 err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
 check "unknown action: file:line:col" grep -q "s.rules:2:24: unknown action 'explode'" <<<"$err"
+printf 'rule a\n  category x\n  pattern /a/\n  example "a"\nend\npolicy\n  when rule b then reject\nend\n' > "$T/syn/s.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
+check "policy naming an unknown rule: file:line:col" grep -q "s.rules:7:13: policy names unknown rule 'b'" <<<"$err"
+printf 'policy\n  when then reject\nend\n' > "$T/syn/s.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
+check "policy statement without condition: an error" grep -q "s.rules:2:7: 'when' needs a condition" <<<"$err"
+printf 'rule a\n  category x\n  pattern /a/\n  example "a"\nend\npolicy\n  when category payment_cards then tag\nend\n' > "$T/syn/s.rules"
+"$EXFIL_SCAN" --test-rules "$T/syn" >/dev/null 2>"$T/warn"
+check "misspelt category: a warning naming it" grep -q "s.rules:7: policy names category 'payment_cards' that no rule has" "$T/warn"
 rm -f "$T/syn/s.rules"
 err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
 rc=$?
