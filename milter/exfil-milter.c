@@ -243,6 +243,14 @@ check_access(const struct config *cfg)
 		    cfg->quarantine_dir, strerror(errno));
 		return -1;
 	}
+	if (access(cfg->rules_dir, R_OK | X_OK) < 0)
+		log_msg(NULL, LOG_WARNING,
+		    "rules_dir %s: %s: a reload (SIGUSR1) would fail",
+		    cfg->rules_dir, strerror(errno));
+	if (access(conf_path, R_OK) < 0 && errno != ENOENT)
+		log_msg(NULL, LOG_WARNING,
+		    "%s: %s: a reload (SIGUSR1) would fail", conf_path,
+		    strerror(errno));
 	if (access(cfg->spool_dir, W_OK | X_OK) < 0) {
 		log_msg(NULL, LOG_ERR, "spool_dir %s: %s", cfg->spool_dir,
 		    strerror(errno));
