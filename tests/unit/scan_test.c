@@ -1,0 +1,557 @@
+/*
+ * scan_test.c - unit tests of scan(3): distinct counting, keywords within
+ * a window, scopes, min_count, masking and masked evidence.
+ * Card numbers are computed here (Luhn-valid test values), never real.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <exfil/arena.h>
+#include <exfil/buf.h>
+#include <exfil/common.h>
+#include <exfil/rules.h>
+#include <exfil/scan.h>
+
+static const char rules_text[] =
+    "rule card\n"
+    "  category payment_card\n"
+    "  pattern /(?<![\\d])((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
+    "  validate payment_card\n"
+    "  example \"4111111111111111\"\n"
+    "end\n"
+    "rule code\n"
+    "  category access_code\n"
+    "  pattern /(?<!\\d)(\\d{4}-\\d{4})(?!\\d)/\n"
+    "  keywords secret PIN within 10\n"
+    "  example \"PIN 1234-5678\"\n"
+    "end\n"
+    "rule subject_marking\n"
+    "  category marking\n"
+    "  pattern /TOP SECRET/\n"
+    "  scope subject\n"
+    "  example \"TOP SECRET\"\n"
+    "end\n"
+    "rule three_ids\n"
+    "  category ids\n"
+    "  pattern /\\bID-(\\d{3})\\b/\n"
+    "  min_count 3\n"
+    "  example \"ID-001 ID-002 ID-003\"\n"
+    "end\n"
+    "rule disabled\n"
+    "  category x\n"
+    "  pattern /ID-/\n"
+    "  enabled no\n"
+    "  example \"ID-\"\n"
+    "end\n"
+    "rule vault_name\n"
+    "  category file_name\n"
+    "  pattern /\\.kdbx$/i\n"
+    "  scope name\n"
+    "  example \"x.kdbx\"\n"
+    "end\n";
+
+enum { R_CARD, R_CODE, R_SUBJECT, R_THREE, R_DISABLED, R_NAME };
+
+struct fixture {
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[512];
+
+	if (fx == NULL)
+		return -1;
+	if (rules_load_text(rules_text, sizeof(rules_text) - 1, "scan.rules",
+		&fx->rs, err, sizeof(err)) != 0) {
+		print_error("%s\n", err);
+		free(fx);
+		return -1;
+	}
+	if ((fx->a = arena_new()) == NULL ||
+	    scan_begin(&fx->s, fx->a, fx->rs) != 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	scan_end(&fx->s);
+	arena_free(fx->a);
+	ruleset_unref(fx->rs);
+	free(fx);
+	return 0;
+}
+
+/* --- test values --------------------------------------------------------- */
+
+static bool
+luhn_ok(const char *d)
+{
+	size_t n = strlen(d), i;
+	unsigned sum = 0, v;
+
+	for (i = 0; i < n; i++) {
+		v = (unsigned)(d[n - 1 - i] - '0');
+		if (i % 2 == 1)
+			v = v * 2 > 9 ? v * 2 - 9 : v * 2;
+		sum += v;
+	}
+	return sum % 10 == 0;
+}
+
+/* the k-th Visa test number: "4", 14 digits of k, a check digit */
+static void
+visa(char out[17], unsigned long long k)
+{
+	char c;
+
+	snprintf(out, 17, "4%014llu0", k);
+	for (c = '0'; c <= '9'; c++) {
+		out[15] = c;
+		if (luhn_ok(out))
+			return;
+	}
+	fail();
+}
+
+/* the same number written with blanks every four digits */
+static void
+spaced(char out[20], const char *d)
+{
+	snprintf(out, 20, "%.4s %.4s %.4s %.4s", d, d + 4, d + 8, d + 12);
+}
+
+static unsigned
+count_of(const struct fixture *fx, size_t rule)
+{
+	const struct finding *f = scan_finding(&fx->s, rule);
+
+	return f ? f->count : 0;
+}
+
+static void
+segment(struct fixture *fx, const char *text, const char *where, unsigned scope)
+{
+	assert_int_equal(
+	    scan_segment(&fx->s, text, strlen(text), where, scope), 0);
+}
+
+/* --- distinct counting --------------------------------------------------- */
+
+static void
+test_same_value_counts_once(void **state)
+{
+	struct fixture *fx = *state;
+	char a[17], b[17], as[20], text[256];
+	const struct finding *f;
+
+	visa(a, 12345);
+	visa(b, 67890);
+	spaced(as, a);
+	/* the same number twice, once with blanks */
+	snprintf(text, sizeof(text), "card %s and again %s.", a, as);
+	segment(fx, text, "body:text/plain", SCOPE_BODY);
+	f = scan_finding(&fx->s, R_CARD);
+	assert_non_null(f);
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->hits, 2);
+	assert_ptr_equal(f->rule, &fx->rs->rules[R_CARD]);
+	assert_string_equal(f->where, "body:text/plain");
+	assert_int_equal(f->offset, strlen("card "));
+	/* in another segment: still the same value */
+	segment(fx, a, "attachment:x.txt", SCOPE_ATTACHMENT);
+	assert_int_equal(count_of(fx, R_CARD), 1);
+	assert_string_equal(scan_finding(&fx->s, R_CARD)->where,
+	    "body:text/plain"); /* the first place seen */
+	/* a different number counts */
+	segment(fx, b, "attachment:x.txt", SCOPE_ATTACHMENT);
+	assert_int_equal(count_of(fx, R_CARD), 2);
+	assert_int_equal(scan_finding(&fx->s, R_CARD)->hits, 4);
+}
+
+/* invalid numbers do not count at all */
+static void
+test_invalid_not_counted(void **state)
+{
+	struct fixture *fx = *state;
+	char a[17], text[128];
+
+	visa(a, 4242);
+	a[15] = (char)('0' + (a[15] - '0' + 1) % 10); /* break the check */
+	assert_false(luhn_ok(a));
+	snprintf(text, sizeof(text), "card %s, order 1234 5678 9012 3456", a);
+	segment(fx, text, "body:text/plain", SCOPE_BODY);
+	assert_null(scan_finding(&fx->s, R_CARD));
+	assert_int_equal(fx->s.findings[R_CARD].hits, 0);
+}
+
+/* many distinct values: each counts, repeats do not */
+static void
+test_many_distinct(void **state)
+{
+	struct fixture *fx = *state;
+	struct buf text = {0};
+	char a[17];
+	unsigned k, round;
+
+	for (round = 0; round < 2; round++) {
+		buf_reset(&text);
+		for (k = 0; k < 2000; k++) {
+			visa(a, 1000003ULL * k + 11);
+			assert_int_equal(buf_printf(&text, "%s\n", a), 0);
+		}
+		assert_int_equal(scan_segment(&fx->s, text.p, text.len,
+				     "attachment:list.csv", SCOPE_ATTACHMENT),
+		    0);
+		assert_int_equal(count_of(fx, R_CARD), 2000);
+	}
+	assert_int_equal(scan_finding(&fx->s, R_CARD)->hits, 4000);
+	assert_int_equal(
+	    scan_finding(&fx->s, R_CARD)->nevidence, SCAN_MAX_EVIDENCE);
+	buf_free(&text);
+}
+
+/* --- keywords ------------------------------------------------------------ */
+
+static void
+test_keywords_window(void **state)
+{
+	static const struct {
+		const char *text;
+		bool fires;
+	} cases[] = {
+	    {"secret: 1234-5678", true}, {"PIN 1234-5678", true},
+	    {"pin 1234-5678", true}, /* case-insensitive */
+	    {"1234-5678 = PIN", true}, /* after the value */
+	    {"1234-5678", false}, /* no keyword */
+	    {"secret .................................. 1234-5678", false},
+	    {"1234-5678 ................................... pin", false},
+	    {"the code 1234-5678", false}, /* not a keyword */
+	};
+	struct fixture *fx = *state;
+	struct scan s;
+	size_t i;
+
+	for (i = 0; i < EXFIL_ARRAY_LEN(cases); i++) {
+		assert_int_equal(scan_begin(&s, fx->a, fx->rs), 0);
+		assert_int_equal(
+		    scan_segment(&s, cases[i].text, strlen(cases[i].text),
+			"body:text/plain", SCOPE_BODY),
+		    0);
+		if ((scan_finding(&s, R_CODE) != NULL) != cases[i].fires)
+			fail_msg("\"%s\": want %s", cases[i].text,
+			    cases[i].fires ? "a finding" : "none");
+		scan_end(&s);
+	}
+}
+
+/* the window is counted in characters around the value */
+static void
+test_keywords_distance(void **state)
+{
+	struct fixture *fx = *state;
+	char text[128];
+	struct scan s;
+	size_t gap;
+
+	for (gap = 1; gap <= 30; gap++) {
+		/* "PIN" + gap blanks + value: PIN starts gap + 3 before it */
+		snprintf(text, sizeof(text), "PIN%*s1234-5678", (int)gap, "");
+		assert_int_equal(scan_begin(&s, fx->a, fx->rs), 0);
+		assert_int_equal(
+		    scan_segment(&s, text, strlen(text), "b", SCOPE_BODY), 0);
+		if (gap + 3 <= 10)
+			assert_non_null(scan_finding(&s, R_CODE));
+		if (gap > 10)
+			assert_null(scan_finding(&s, R_CODE));
+		scan_end(&s);
+	}
+}
+
+/* --- scope --------------------------------------------------------------- */
+
+static void
+test_scope(void **state)
+{
+	struct fixture *fx = *state;
+	char a[17];
+
+	/* a subject-only rule ignores the body and the headers */
+	segment(fx, "TOP SECRET plans", "body:text/plain", SCOPE_BODY);
+	segment(fx, "TOP SECRET plans", "header:X-A", SCOPE_HEADERS);
+	segment(fx, "TOP SECRET plans", "attachment:a", SCOPE_ATTACHMENT);
+	assert_null(scan_finding(&fx->s, R_SUBJECT));
+	segment(fx, "TOP SECRET plans", "header:Subject", SCOPE_SUBJECT);
+	assert_non_null(scan_finding(&fx->s, R_SUBJECT));
+	assert_string_equal(
+	    scan_finding(&fx->s, R_SUBJECT)->where, "header:Subject");
+	/* a name-only rule sees names and nothing else */
+	segment(fx, "db.kdbx", "body:text/plain", SCOPE_BODY);
+	assert_null(scan_finding(&fx->s, R_NAME));
+	segment(fx, "db.KDBX", "attachment:db.KDBX", SCOPE_NAME);
+	assert_non_null(scan_finding(&fx->s, R_NAME));
+	/* a rule with the default scope does not read file names */
+	visa(a, 77);
+	segment(fx, a, "attachment:x", SCOPE_NAME);
+	assert_null(scan_finding(&fx->s, R_CARD));
+	segment(fx, a, "header:Subject", SCOPE_SUBJECT);
+	assert_non_null(scan_finding(&fx->s, R_CARD));
+}
+
+static void
+test_disabled(void **state)
+{
+	struct fixture *fx = *state;
+
+	segment(fx, "ID-111 ID-222 ID-333 ID-444", "b", SCOPE_ALL);
+	assert_null(scan_finding(&fx->s, R_DISABLED));
+	assert_int_equal(fx->s.findings[R_DISABLED].hits, 0);
+	assert_non_null(scan_finding(&fx->s, R_THREE));
+}
+
+/* --- min_count ----------------------------------------------------------- */
+
+static void
+test_min_count(void **state)
+{
+	struct fixture *fx = *state;
+
+	segment(fx, "ID-001 ID-002 ID-001", "b", SCOPE_BODY);
+	assert_null(scan_finding(&fx->s, R_THREE)); /* 2 distinct < 3 */
+	assert_int_equal(fx->s.findings[R_THREE].count, 2);
+	segment(fx, "ID-002", "b", SCOPE_BODY);
+	assert_null(scan_finding(&fx->s, R_THREE));
+	segment(fx, "ID-003", "b2", SCOPE_BODY);
+	assert_non_null(scan_finding(&fx->s, R_THREE));
+	assert_int_equal(count_of(fx, R_THREE), 3);
+	/* group 1 is the value: "001", "002", "003" */
+	assert_int_equal(scan_finding(&fx->s, R_THREE)->nevidence, 3);
+	assert_string_equal(scan_finding(&fx->s, R_THREE)->where, "b");
+	/* out of range */
+	assert_null(scan_finding(&fx->s, fx->rs->nrules));
+}
+
+/* --- masking ------------------------------------------------------------- */
+
+/*
+ * The contract: at most a quarter, at most four characters, at each end.
+ * Blanks and dashes carry no data: they may show the value's shape.
+ */
+static void
+check_mask(const char *in, size_t len, const char *out)
+{
+	size_t keep = len / 4 > 4 ? 4 : len / 4, i;
+
+	assert_int_equal(strlen(out), len);
+	for (i = 0; i < len; i++) {
+		if (i < keep || i >= len - keep)
+			continue;
+		if ((in[i] == ' ' || in[i] == '-') && out[i] == in[i])
+			continue;
+		if (out[i] != '*')
+			fail_msg(
+			    "\"%s\" -> \"%s\": byte %zu readable", in, out, i);
+	}
+}
+
+static void
+test_mask_examples(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"4111111111111111", "4111********1111"}, /* from scan(3) */
+	    {"", ""},
+	    {"a", "*"},
+	    {"abc", "***"},
+	    {"abcd", "a**d"},
+	    {"abcdefgh", "ab****gh"},
+	    {"378282246310005", "378*********005"},
+	    {"sk_live_0123456789abcdefghijklmn",
+		"sk_l************************klmn"},
+	};
+	struct fixture *fx = *state;
+	char *m;
+	size_t i;
+
+	for (i = 0; i < EXFIL_ARRAY_LEN(cases); i++) {
+		m = scan_mask(fx->a, cases[i].in, strlen(cases[i].in));
+		assert_non_null(m);
+		assert_string_equal(m, cases[i].out);
+		check_mask(cases[i].in, strlen(cases[i].in), m);
+	}
+}
+
+/* random values of every length up to 300 */
+static void
+test_mask_property(void **state)
+{
+	static const char alpha[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/";
+	struct fixture *fx = *state;
+	char in[301], *m;
+	uint32_t x = 1;
+	size_t len, i, readable, keep;
+
+	for (len = 0; len <= 300; len++) {
+		for (i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			in[i] = alpha[(x >> 16) % (sizeof(alpha) - 1)];
+		}
+		in[len] = '\0';
+		m = scan_mask(fx->a, in, len);
+		assert_non_null(m);
+		check_mask(in, len, m);
+		keep = len / 4 > 4 ? 4 : len / 4;
+		for (i = 0, readable = 0; i < len; i++)
+			readable += m[i] != '*';
+		assert_true(readable <= 2 * keep);
+		assert_true(readable * 2 <= len); /* half at the very most */
+	}
+}
+
+/* bytes that are not printable ASCII are never shown */
+static void
+test_mask_binary(void **state)
+{
+	static const char in[] =
+	    "\xc3\xa9\xc3\xa9\x01\x02 abc \xe2\x82\xac\x7f";
+	struct fixture *fx = *state;
+	size_t i, len = sizeof(in) - 1;
+	char *m;
+
+	m = scan_mask(fx->a, in, len);
+	assert_non_null(m);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)m[i];
+		assert_true(c < 0x80);
+		assert_true(c >= 0x20);
+	}
+	check_mask(in, len, m);
+}
+
+/* evidence is the masked value: the middle digits are never kept */
+static void
+test_evidence_masked(void **state)
+{
+	struct fixture *fx = *state;
+	char a[17], as[20], want[17], text[256];
+	const struct finding *f;
+	unsigned k;
+
+	visa(a, 31415926535ULL);
+	spaced(as, a);
+	snprintf(text, sizeof(text), "card no. %s", as);
+	segment(fx, text, "body:text/plain", SCOPE_BODY);
+	f = scan_finding(&fx->s, R_CARD);
+	assert_non_null(f);
+	assert_int_equal(f->nevidence, 1);
+	/* the digits, first and last four shown, as in scan(3) */
+	snprintf(want, sizeof(want), "%.4s********%.4s", a, a + 12);
+	assert_string_equal(f->evidence[0], want);
+	assert_null(strstr(f->evidence[0], a));
+	assert_null(strstr(f->evidence[0], a + 4));
+	/* more values than evidence slots: only the first few are kept */
+	for (k = 0; k < 10; k++) {
+		visa(a, 1000 + k);
+		segment(fx, a, "body:text/plain", SCOPE_BODY);
+	}
+	f = scan_finding(&fx->s, R_CARD);
+	assert_int_equal(f->count, 11);
+	assert_int_equal(f->nevidence, SCAN_MAX_EVIDENCE);
+	for (k = 0; k < f->nevidence; k++)
+		check_mask(
+		    f->evidence[k], strlen(f->evidence[k]), f->evidence[k]);
+}
+
+/* scan_text_matches: one rule on one text, as for examples */
+static void
+test_text_matches(void **state)
+{
+	struct fixture *fx = *state;
+	const struct rule *r = ruleset_find(fx->rs, "code");
+	bool hit;
+
+	assert_non_null(r);
+	assert_int_equal(
+	    scan_text_matches(fx->rs, r, "PIN 1234-5678", 13, &hit), 0);
+	assert_true(hit);
+	assert_int_equal(
+	    scan_text_matches(fx->rs, r, "no 1234-5678", 12, &hit), 0);
+	assert_false(hit);
+	r = ruleset_find(fx->rs, "three_ids");
+	assert_int_equal(
+	    scan_text_matches(fx->rs, r, "ID-001 ID-002", 13, &hit), 0);
+	assert_false(hit); /* min_count 3 */
+}
+
+/* text is read by length: bytes after len, and NULs inside, are fine */
+static void
+test_lengths_and_nuls(void **state)
+{
+	struct fixture *fx = *state;
+	char a[17], text[64];
+	size_t n;
+
+	visa(a, 999);
+	n = (size_t)snprintf(text, sizeof(text), "x%cy %s", '\0', a);
+	/* a length that cuts the number short: no finding */
+	assert_int_equal(scan_segment(&fx->s, text, n - 1, "b", SCOPE_BODY), 0);
+	assert_null(scan_finding(&fx->s, R_CARD));
+	assert_int_equal(scan_segment(&fx->s, text, n, "b", SCOPE_BODY), 0);
+	assert_int_equal(count_of(fx, R_CARD), 1);
+	assert_true(fx->s.bytes == (unsigned long long)(2 * n - 1));
+	assert_int_equal(scan_segment(&fx->s, "", 0, "empty", SCOPE_BODY), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_same_value_counts_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_invalid_not_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_many_distinct, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_keywords_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_keywords_distance, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_min_count, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_mask_examples, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_mask_property, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mask_binary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_evidence_masked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_text_matches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_lengths_and_nuls, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
