@@ -437,3 +437,99 @@ out:
 	buf_free(&v);
 	return res;
 }
+
+/* is p[0..n) a "begin MODE NAME" line? set the name */
+static int
+uu_begin(const char *p, size_t n, struct uu_block *b)
+{
+	size_t i = 6, k;
+
+	if (n < 10 || memcmp(p, "begin ", 6) != 0)
+		return 0;
+	for (k = 0; i < n && p[i] >= '0' && p[i] <= '7'; i++, k++)
+		;
+	if (k < 3 || k > 4 || i >= n || p[i] != ' ')
+		return 0;
+	i++;
+	while (n > i && (p[n - 1] == '\r' || p[n - 1] == ' '))
+		n--;
+	if (n <= i)
+		return 0;
+	b->name = p + i;
+	b->namelen = n - i;
+	return 1;
+}
+
+/* decode_uu_block - the next uuencoded block in p[0..n), 1 if found */
+int
+decode_uu_block(const char *p, size_t n, struct uu_block *b)
+{
+	const char *line = p, *end = p + n, *eol, *body = NULL;
+	size_t ll;
+
+	while (line < end) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		ll = (size_t)(eol - line);
+		if (body == NULL) {
+			if ((line == p || line[-1] == '\n') &&
+			    uu_begin(line, ll, b))
+				body = eol < end ? eol + 1 : end;
+		} else if (ll >= 3 && memcmp(line, "end", 3) == 0 &&
+		    (ll == 3 || line[3] == '\r' || line[3] == ' ')) {
+			b->body = body;
+			b->bodylen = (size_t)(line - body);
+			b->next = (size_t)((eol < end ? eol + 1 : end) - p);
+			return 1;
+		}
+		line = eol < end ? eol + 1 : end;
+	}
+	if (body == NULL)
+		return 0;
+	/* no "end" line: take what there is */
+	b->body = body;
+	b->bodylen = (size_t)(end - body);
+	b->next = n;
+	return 1;
+}
+
+/* decode_uu - the bytes of uuencoded lines */
+size_t
+decode_uu(const char *in, size_t len, unsigned char *out)
+{
+	const char *line = in, *end = in + len, *eol;
+	size_t o = 0, ll, i, want, got;
+	unsigned v[4];
+	int k;
+
+	while (line < end) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		ll = (size_t)(eol - line);
+		while (ll && (line[ll - 1] == '\r'))
+			ll--;
+		if (ll == 0 || line[0] < ' ' || line[0] > '`')
+			goto next;
+		want = (size_t)((line[0] - ' ') & 63);
+		if (want == 0 || (ll - 1) * 3 / 4 + 3 < want)
+			goto next; /* empty or not a uuencoded line */
+		for (i = 1, got = 0; got < want && i < ll; i += 4) {
+			unsigned char three[3];
+			for (k = 0; k < 4; k++)
+				v[k] = i + (size_t)k < ll
+				    ? (unsigned)((line[i + (size_t)k] - ' ') &
+					  63)
+				    : 0;
+			three[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+			three[1] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+			three[2] = (unsigned char)(v[2] << 6 | v[3]);
+			for (k = 0; k < 3 && got < want; k++, got++)
+				out[o++] = three[k];
+		}
+	next:
+		line = eol < end ? eol + 1 : end;
+	}
+	return o;
+}

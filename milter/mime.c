@@ -326,6 +326,58 @@ walk_multipart(struct walk *w, const char *boundary, const char *body,
 	return 0;
 }
 
+/*
+ * uuencoded blocks ("begin 644 name" ... "end") inside a text part are
+ * attachments of their own, as old clients and scripts send them.
+ */
+static int
+walk_uuencoded(struct walk *w, const char *data, size_t len, const char *prefix,
+    unsigned depth)
+{
+	struct mime_part part;
+	struct uu_block b;
+	unsigned char *out;
+	size_t off = 0, n;
+	int rc;
+
+	while (off < len && memmem(data + off, len - off, "begin ", 6) &&
+	    decode_uu_block(data + off, len - off, &b)) {
+		off += b.next;
+		if (w->parts >= w->lim->max_parts) {
+			w->m->flags |= MSG_F_PARTS_LIMIT;
+			return 0;
+		}
+		if (w->lim->max_decoded &&
+		    w->decoded + b.bodylen > w->lim->max_decoded) {
+			w->m->flags |= MSG_F_DECODE_LIMIT;
+			return 0;
+		}
+		w->parts++;
+		if ((out = arena_alloc(w->m->arena, b.bodylen + 4)) == NULL)
+			return EXFIL_ENOMEM;
+		n = decode_uu(b.body, b.bodylen, out);
+		out[n] = '\0';
+		w->decoded += n;
+		memset(&part, 0, sizeof(part));
+		part.kind = MIME_LEAF;
+		part.content_type = "application/octet-stream";
+		part.filename = arena_strndup(w->m->arena, b.name, b.namelen);
+		part.attachment = true;
+		part.depth = depth;
+		part.data = (const char *)out;
+		part.len = n;
+		part.where = part.filename
+		    ? arena_sprintf(
+			  w->m->arena, "%sattachment:%s", prefix, part.filename)
+		    : NULL;
+		if (part.where == NULL)
+			return EXFIL_ENOMEM;
+		if ((rc = w->fn(&part, w->arg)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 walk_entity(struct walk *w, const struct header *h, size_t nh, const char *body,
     size_t len, unsigned depth, const char *prefix, bool in_digest,
@@ -414,7 +466,14 @@ walk_entity(struct walk *w, const struct header *h, size_t nh, const char *body,
 		part.where = arena_sprintf(a, "%sbody:%s", prefix, type);
 	if (part.where == NULL)
 		return EXFIL_ENOMEM;
-	return w->fn(&part, w->arg);
+	if ((rc = w->fn(&part, w->arg)) < 0)
+		return rc;
+	if (strncmp(type, "text/", 5) == 0 ||
+	    (cte &&
+		(strcmp(cte, "x-uuencode") == 0 ||
+		    strcmp(cte, "uuencode") == 0 || strcmp(cte, "x-uue") == 0)))
+		return walk_uuencoded(w, data, dlen, prefix, depth);
+	return 0;
 }
 
 /* mime_walk - call fn for each scan-worthy header and each leaf part */

@@ -17,6 +17,10 @@
  *	decode_header() unfolds a header value and decodes RFC 2047 encoded
  *	words (B and Q, any charset iconv knows) to UTF-8, joining adjacent
  *	encoded words as RFC 2047 says.
+ *	decode_uu_block() finds the next uuencoded block ("begin MODE NAME"
+ *	line, encoded lines, "end" line) in text; decode_uu() decodes its
+ *	lines, skipping lines that are not uuencoding. out needs room for
+ *	len + 3 bytes.
  *	decode_param() returns one parameter of a structured header
  *	(Content-Type, Content-Disposition) with quoted strings, RFC 2231
  *	charset'language'value and continuations decoded to UTF-8.
@@ -38,5 +42,16 @@ size_t decode_qp(const char *in, size_t len, unsigned char *out);
 char *decode_header(struct arena *a, const char *value);
 char *decode_param(struct arena *a, const char *value, const char *name);
 char *decode_unfold(struct arena *a, const char *value);
+
+struct uu_block {
+	const char *name; /* not NUL-terminated */
+	size_t namelen;
+	const char *body; /* the encoded lines */
+	size_t bodylen;
+	size_t next; /* offset after the block */
+};
+
+int decode_uu_block(const char *p, size_t n, struct uu_block *b);
+size_t decode_uu(const char *in, size_t len, unsigned char *out);
 
 #endif

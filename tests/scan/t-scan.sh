@@ -46,6 +46,23 @@ carrier subject2047 "header:Subject" "$spaced"
 check "subject2047: the Subject really is RFC 2047 encoded" grep -q '^Subject: =?utf-8?B?' "$T/subject2047.eml"
 check "subject2047: no digit of the card in the raw Subject" bash -c "! grep -q '^Subject:.*${card:0:4}' '$T/subject2047.eml'"
 
+# a uuencoded file inside a text body (uuencode from sharutils)
+if command -v uuencode >/dev/null; then
+	printf 'name,card\nbob,%s\n' "$card" >"$T/cards.csv"
+	{
+		printf 'From: a@example.com\nTo: b@partner.example\nSubject: uu\n\nhere:\n\n'
+		(cd "$T" && uuencode cards.csv cards.csv)
+		printf '\nbye\n'
+	} >"$T/uu.eml"
+	scan "$T/uu.eml" >"$T/uu.out"
+	check "uuencode: card found in the uuencoded file" \
+		[ "$(json_get "$T/uu.out" '[m["where"] for m in j["matches"]]')" = "['attachment:cards.csv']" ]
+	check "uuencode: decoded part has the file's SHA-256" \
+		[ "$(json_get "$T/uu.out" '[p["sha256"] for p in j["parts"] if p["where"]=="attachment:cards.csv"][0]')" = "$(sha256sum <"$T/cards.csv" | cut -d' ' -f1)" ]
+else
+	skip "uuencode" "uuencode (sharutils) not installed"
+fi
+
 # a token inside random binary bytes is found through printable runs
 aws="AKIA$(head -c 200 /dev/urandom | tr -dc 'A-Z2-7' | head -c 16)"
 $mk "$T/binary.eml" binary "aws_access_key_id=$aws"

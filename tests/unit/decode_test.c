@@ -591,11 +591,58 @@ test_html_structure(void **state)
 	assert_null(strstr(s, "document"));
 }
 
+/*
+ * uuencoding: the vectors are Python's binascii.b2a_uu() of the plain
+ * text, an independent encoder.
+ */
+static void
+test_uu(void **state)
+{
+	static const char line1[] = "#0V%T\n";
+	static const char line2[] =
+	    "I8V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q+\"!E>' @,3(O,CD@+2T@;VL \n";
+	static const char plain2[] =
+	    "card 4111 1111 1111 1111, exp 12/29 -- ok";
+	unsigned char out[128];
+	struct uu_block b;
+	char msg[512];
+	size_t n;
+
+	(void)state;
+	n = decode_uu(line1, strlen(line1), out);
+	assert_int_equal(n, 3);
+	assert_memory_equal(out, "Cat", 3);
+	n = decode_uu(line2, strlen(line2), out);
+	assert_int_equal(n, strlen(plain2));
+	assert_memory_equal(out, plain2, n);
+
+	/* a block in text, CRLF line ends, with text around it */
+	snprintf(msg, sizeof(msg),
+	    "hello\r\nbegin 644 my file.txt\r\n%s`\r\nend\r\nafter\r\n",
+	    "#0V%T\r\n");
+	assert_int_equal(decode_uu_block(msg, strlen(msg), &b), 1);
+	assert_int_equal(b.namelen, strlen("my file.txt"));
+	assert_memory_equal(b.name, "my file.txt", b.namelen);
+	n = decode_uu(b.body, b.bodylen, out);
+	assert_int_equal(n, 3);
+	assert_memory_equal(out, "Cat", 3);
+	assert_string_equal(msg + b.next, "after\r\n");
+
+	/* "begin" in prose is not a block; neither is a bad mode */
+	strcpy(msg, "we begin 644 tomorrow\nbegin 99 x\n#0V%T\nend\n");
+	assert_int_equal(decode_uu_block(msg, strlen(msg), &b), 0);
+	/* a block without "end" runs to the end of the text */
+	strcpy(msg, "begin 600 a.bin\n#0V%T\n");
+	assert_int_equal(decode_uu_block(msg, strlen(msg), &b), 1);
+	assert_int_equal(b.next, strlen(msg));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base64_table),
+	    cmocka_unit_test(test_uu),
 	    cmocka_unit_test(test_base64_all_bytes),
 	    cmocka_unit_test(test_qp_table),
 	    cmocka_unit_test_setup_teardown(test_header_words, setup, teardown),
