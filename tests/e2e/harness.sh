@@ -10,7 +10,9 @@
 #	h_milter_start BIN CONF unix:$H/milter/milter.sock 660 [args...]
 #	h_postfix_start
 #	h_send NAME swaks-args...             # sets SW_RC, SW_QID, SW_OUT
-#	ok / not_ok / check / skip / diag / done_testing
+#	ok DESC / not_ok DESC / skip REASON [DESC] / diag TEXT
+#	check 'COND' DESC      # COND: shell code, eval'ed; ok if it succeeds
+#	done_testing           # prints the plan 1..N; false if any not ok
 # DESCRIPTION
 #	Everything lives in the test's own folder $H (mode 0755, outside the
 #	source tree, reachable by user postfix):
@@ -279,8 +281,8 @@ h_init() {
 	H=$(mktemp -d "$base/exfil-e2e.XXXXXX") || bail_out "mktemp -d in $base failed"
 	_H_CREATED=1
 	trap '_h_on_exit' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap 'diag "interrupted (SIGINT)"; exit 130' INT
+	trap 'diag "terminated (SIGTERM)"; exit 143' TERM
 	trap 'exit 129' HUP
 	chmod 0755 "$H" || bail_out "chmod 0755 $H failed"
 	rh=$(realpath -- "$H")
@@ -402,7 +404,7 @@ h_postfix_setup() {
 	[[ -n ${SINK_PORT:-} ]] || h_reserve_port SINK_PORT || bail_out "no free port"
 	install -d -m 0755 -o root -g root "$PF_QUEUE"
 	h_postfix_write_conf "$_H_MILTER_SPEC"
-	if ! timeout 60 postfix -c "$PF_CONF" check; then
+	if ! timeout --foreground 60 postfix -c "$PF_CONF" check; then
 		diag_file "$PF_LOG"
 		bail_out "postfix -c $PF_CONF check failed"
 	fi
@@ -423,7 +425,7 @@ h_postfix_master_pid() {
 h_postfix_start() {
 	local try
 	for try in 1 2 3; do
-		if timeout 60 postfix -c "$PF_CONF" start >/dev/null 2>&1 &&
+		if timeout --foreground 60 postfix -c "$PF_CONF" start >/dev/null 2>&1 &&
 		    h_wait_for "$E2E_READY_TIMEOUT" h_has_banner "$SMTP_PORT"; then
 			return 0
 		fi
@@ -441,20 +443,20 @@ h_postfix_stop() {
 	local m kids
 	m=$(h_postfix_master_pid) || return 0
 	kids=$(ps -o pid= --ppid "$m" 2>/dev/null | tr -s ' \n' ' ')
-	timeout 30 postfix -c "$PF_CONF" stop >/dev/null 2>&1
+	timeout --foreground 30 postfix -c "$PF_CONF" stop >/dev/null 2>&1
 	# shellcheck disable=SC2086 # kids is a list of pids
 	h_stop_pids "$m" $kids
 }
 
 # h_postfix_flush - ask qmgr to retry the deferred queue now
 h_postfix_flush() {
-	timeout 30 postqueue -c "$PF_CONF" -f >/dev/null 2>&1
+	timeout --foreground 30 postqueue -c "$PF_CONF" -f >/dev/null 2>&1
 }
 
 # h_queue_empty - true if nothing is in the Postfix queue
 h_queue_empty() {
 	local out
-	out=$(timeout 30 postqueue -c "$PF_CONF" -j 2>/dev/null) || return 1
+	out=$(timeout --foreground 30 postqueue -c "$PF_CONF" -j 2>/dev/null) || return 1
 	[[ -z $out ]]
 }
 
@@ -634,7 +636,7 @@ h_send() {
 	shift
 	SW_OUT=$H/run/swaks.$name.out
 	H_SENT=$((H_SENT + 1))
-	timeout 120 swaks --server "127.0.0.1:$SMTP_PORT" --timeout 60 \
+	timeout --foreground 120 swaks --server "127.0.0.1:$SMTP_PORT" --timeout 60 \
 	    --helo client.harness.test "$@" >"$SW_OUT" 2>&1
 	SW_RC=$?
 	SW_QID=$(sed -n 's/^<- *2[0-9][0-9] .*queued as \([0-9A-Za-z]*\).*/\1/p' "$SW_OUT" | tail -n 1)
@@ -648,7 +650,7 @@ h_burst() {
 	local n=$1 s=$2 subj=$3
 	shift 3
 	H_SENT=$((H_SENT + n))
-	timeout 300 smtp-source -s "$s" -m "$n" -S "$subj" \
+	timeout --foreground 300 smtp-source -s "$s" -m "$n" -S "$subj" \
 	    -M client.harness.test "$@" "127.0.0.1:$SMTP_PORT" \
 	    >"$H/run/smtp-source.out" 2>&1
 	BURST_RC=$?
@@ -707,9 +709,14 @@ h_headers() {
 	    grep -Eiv '^(X-Client-Addr|X-Client-Proto|X-Helo-Args|X-Mail-Args|X-Rcpt-Args):'
 }
 
-# h_body - the body of a message file (after the first empty line), CR removed
+# h_body - the body of a message file (after the first empty line), CR
+#	removed, without trailing empty lines (swaks appends one to --data,
+#	smtp-sink one to each dump file)
 h_body() {
-	tr -d '\r' <"$1" | awk 'b { print; next } /^$/ { b = 1 }'
+	tr -d '\r' <"$1" | awk '
+		b && /^$/ { blank++; next }
+		b { while (blank > 0) { print ""; blank-- } print; next }
+		/^$/ { b = 1 }'
 }
 
 # ------------------------------------------------------------ teardown

@@ -77,6 +77,8 @@ rule test_reject_marker
   category   classification_marking
   pattern    /EXFIL-TEST-REJECT-[0-9]{6}/
   score      1
+  example    "Status report EXFIL-TEST-REJECT-123456"
+  counter    "EXFIL-TEST-REJECT-12345 is too short"
 end
 policy
   when rule test_reject_marker then reject
