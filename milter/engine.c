@@ -85,7 +85,26 @@ struct walkctx {
 	struct engine *e;
 	struct message *m;
 	struct result *r;
+	struct buf *dump;
+	const char *type; /* of the leaf being scanned */
 };
+
+static const char *
+scope_name(unsigned scope)
+{
+	switch (scope) {
+	case SCOPE_SUBJECT:
+		return "subject";
+	case SCOPE_HEADERS:
+		return "header";
+	case SCOPE_BODY:
+		return "body";
+	case SCOPE_NAME:
+		return "name";
+	default:
+		return "attachment";
+	}
+}
 
 static int
 add_error(struct message *m, struct result *r, const char *text)
@@ -232,6 +251,17 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 
 	if ((text = text_normalize(w->m->arena, text, len, &nlen)) == NULL)
 		return EXFIL_ENOMEM;
+	if (w->dump) {
+		if (scope == SCOPE_BODY || scope == SCOPE_ATTACHMENT)
+			buf_printf(w->dump, "--- %s (%s, %s)\n", where,
+			    scope_name(scope), w->type);
+		else
+			buf_printf(
+			    w->dump, "--- %s (%s)\n", where, scope_name(scope));
+		buf_append(w->dump, text, nlen);
+		if (nlen == 0 || text[nlen - 1] != '\n')
+			buf_putc(w->dump, '\n');
+	}
 	return scan_segment(&w->r->scan, text, nlen, where, scope);
 }
 
@@ -264,6 +294,7 @@ on_part(const struct mime_part *p, void *arg)
 		return rc;
 	if ((text = leaf_text(a, p, type, &tlen)) == NULL)
 		return EXFIL_ENOMEM;
+	w->type = type;
 	return scan_text(w, text, tlen, p->where,
 	    p->attachment ? SCOPE_ATTACHMENT : SCOPE_BODY);
 }
@@ -280,6 +311,14 @@ now_ms(void)
 /* engine_scan - the verdict for one message */
 int
 engine_scan(struct engine *e, struct message *m, struct result *r)
+{
+	return engine_scan_dump(e, m, r, NULL);
+}
+
+/* engine_scan_dump - the verdict, and every segment as scanned */
+int
+engine_scan_dump(
+    struct engine *e, struct message *m, struct result *r, struct buf *dump)
 {
 	const struct config *cfg = e->cfg;
 	struct policy_input in;
@@ -307,6 +346,9 @@ engine_scan(struct engine *e, struct message *m, struct result *r)
 		lim.max_parts = cfg->max_mime_parts;
 		lim.max_decoded = cfg->max_decoded_bytes;
 		lim.max_body = cfg->max_message_size;
+		lim.max_headers = cfg->max_headers;
+		lim.max_header_size = cfg->max_header_size;
+		lim.max_line = cfg->max_line_length;
 		if (cfg->max_message_memory)
 			arena_set_budget(m->arena,
 			    arena_used(m->arena) + cfg->max_message_memory);
@@ -314,6 +356,8 @@ engine_scan(struct engine *e, struct message *m, struct result *r)
 			w.e = e;
 			w.m = m;
 			w.r = r;
+			w.dump = dump;
+			w.type = NULL;
 			rc = mime_walk(m, &lim, on_part, &w);
 		}
 		arena_set_budget(m->arena, 0);

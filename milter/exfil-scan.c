@@ -27,12 +27,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: exfil-scan [-c conf] [-r rulesdir] [--json] FILE.eml...\n"
+	    "usage: exfil-scan [-c conf] [-r rulesdir] [--json|--dump] "
+	    "FILE.eml...\n"
 	    "       exfil-scan [-c conf] --test-rules [rulesdir]\n"
 	    "  -c FILE       configuration file (default: built-in defaults)\n"
 	    "  -r DIR        rules folder (overrides rules_dir)\n"
 	    "  --json        one JSON object per file on one line\n"
 	    "  --test-rules  check every rule's example and counter lines\n"
+	    "  --dump        print every text segment as the rules see it\n"
 	    "  -h, --help    this text\n"
 	    "  -V, --version the version\n"
 	    "Exit: 0 all accepted, 1 any not accepted, 2 a file could not be "
@@ -70,7 +72,7 @@ read_all(const char *path, struct buf *b)
 
 /* scan one file; returns 0 accepted, 1 not accepted, 2 unreadable */
 static int
-scan_file(struct engine *e, const char *path, int json)
+scan_file(struct engine *e, const char *path, int json, int dump)
 {
 	struct buf raw = {0}, out = {0};
 	struct message *m = NULL;
@@ -100,8 +102,17 @@ scan_file(struct engine *e, const char *path, int json)
 		goto out;
 	}
 	buf_free(&raw);
-	engine_scan(e, m, &r);
-	if (json)
+	engine_scan_dump(e, m, &r, dump ? &out : NULL);
+	if (dump) {
+		/* the segments are the output, then the flags if any */
+		rc = 0;
+		if (m->flags) {
+			rc |= buf_puts(&out, "=== flags: ");
+			rc |= report_flags(&out, m->flags, " ");
+			rc |= buf_putc(&out, '\n');
+		}
+	}
+	else if (json)
 		rc = report_json(&out, path, m, &r);
 	else
 		rc = report_text(&out, path, m, &r);
@@ -166,6 +177,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"test-rules", no_argument, NULL, 't'},
+	    {"dump", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -174,7 +186,7 @@ main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct engine *e = NULL;
 	char err[1024];
-	int c, json = 0, testrules = 0, status = 0, s, i;
+	int c, json = 0, testrules = 0, dump = 0, status = 0, s, i;
 
 	while ((c = getopt_long(argc, argv, "c:r:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -189,6 +201,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			testrules = 1;
+			break;
+		case 'd':
+			dump = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -239,7 +254,7 @@ main(int argc, char **argv)
 		    "exfil-scan: warning: libmagic database not "
 		    "loaded; types are not detected\n");
 	for (i = optind; i < argc; i++) {
-		s = scan_file(e, argv[i], json);
+		s = scan_file(e, argv[i], json, dump);
 		if (s > status)
 			status = s;
 	}

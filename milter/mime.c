@@ -178,6 +178,48 @@ decode_body(struct walk *w, const char *cte, const char *body, size_t len,
 	return 0;
 }
 
+/* apply the header limits to one entity's header array */
+static size_t
+limit_headers(struct walk *w, struct header *h, size_t n)
+{
+	size_t i, max = w->lim->max_header_size;
+
+	if (w->lim->max_headers && n > w->lim->max_headers) {
+		w->m->flags |= MSG_F_HEADER_LIMIT;
+		n = w->lim->max_headers;
+	}
+	for (i = 0; max && i < n; i++) {
+		if (strlen(h[i].value) > max) {
+			w->m->flags |= MSG_F_HEADER_LIMIT;
+			h[i].value = arena_strndup(w->m->arena, h[i].value, max);
+			if (h[i].value == NULL)
+				h[i].value = "";
+		}
+	}
+	return n;
+}
+
+/* flag a line longer than max_line in p[0..n) */
+static void
+check_lines(struct walk *w, const char *p, size_t n)
+{
+	const char *end = p + n, *nl;
+	size_t max = w->lim->max_line;
+
+	if (max == 0 || n <= max)
+		return;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if ((size_t)((nl ? nl : end) - p) > max) {
+			w->m->flags |= MSG_F_LONG_LINE;
+			return;
+		}
+		if (nl == NULL)
+			return;
+		p = nl + 1;
+	}
+}
+
 static int walk_entity(struct walk *w, const struct header *h, size_t nh,
     const char *body, size_t len, unsigned depth, const char *prefix,
     bool in_digest, bool is_message);
@@ -308,6 +350,7 @@ walk_multipart(struct walk *w, const char *boundary, const char *body,
 		    w->m->arena, start, (size_t)(cend - start), &h, &nh, &off);
 		if (rc < 0)
 			return rc;
+		nh = limit_headers(w, h, nh);
 		rc = walk_entity(w, h, nh, start + off,
 		    (size_t)(cend - start) - off, depth, prefix, digest, false);
 		if (rc < 0)
@@ -443,6 +486,7 @@ walk_entity(struct walk *w, const struct header *h, size_t nh, const char *body,
 		if ((rc = message_split_headers(
 			 a, data, dlen, &nhdr, &nn, &off)) < 0)
 			return rc;
+		nn = limit_headers(w, nhdr, nn);
 		return walk_entity(w, nhdr, nn, data + off, dlen - off,
 		    depth + 1, sub, false, true);
 	}
@@ -481,9 +525,10 @@ int
 mime_walk(struct message *m, const struct mime_limits *lim, mime_part_fn *fn,
     void *arg)
 {
+	struct header *h = NULL;
 	struct walk w;
 	const char *body;
-	size_t len;
+	size_t len, nh;
 	int rc;
 
 	memset(&w, 0, sizeof(w));
@@ -497,6 +542,12 @@ mime_walk(struct message *m, const struct mime_limits *lim, mime_part_fn *fn,
 		m->flags |= MSG_F_SIZE_LIMIT;
 		len = lim->max_body;
 	}
-	return walk_entity(
-	    &w, m->headers, m->nheaders, body, len, 0, "", false, true);
+	check_lines(&w, body, len);
+	/* a copy of the array: the limits must not change what is stored */
+	nh = m->nheaders;
+	if (nh && (h = arena_memdup(m->arena, m->headers, nh * sizeof(*h))) ==
+	    NULL)
+		return EXFIL_ENOMEM;
+	nh = limit_headers(&w, h, nh);
+	return walk_entity(&w, h, nh, body, len, 0, "", false, true);
 }

@@ -41,7 +41,7 @@ stmt_holds(
 	    !(in->flags & MSG_F_UNSCANNABLE_MASK))
 		return false;
 	if ((st->flags & POLICY_FLAG_MALFORMED) &&
-	    !(in->flags & MSG_F_MIME_MALFORMED))
+	    !(in->flags & (MSG_F_MIME_MALFORMED | MSG_F_LONG_LINE)))
 		return false;
 	if (st->category == NULL && st->rule == NULL && st->count == 0)
 		return true; /* score and flags only */

@@ -23,6 +23,7 @@ static const struct {
     {MSG_F_SIZE_LIMIT, "size_limit"},
     {MSG_F_MEMORY_LIMIT, "memory_limit"},
     {MSG_F_HEADER_LIMIT, "header_limit"},
+    {MSG_F_LONG_LINE, "long_line"},
 };
 
 /* report_flags - flag names joined by sep (JSON strings when sep is ",") */

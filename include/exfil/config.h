@@ -59,6 +59,9 @@ struct config {
 	size_t max_message_size;
 	unsigned max_mime_depth;
 	unsigned max_mime_parts;
+	unsigned max_headers;
+	size_t max_header_size;
+	size_t max_line_length;
 	size_t max_decoded_bytes;
 	size_t max_message_memory;
 	unsigned magic_handles;

@@ -21,6 +21,10 @@
  *	binaries), scans it, hashes it (SHA-256) and asks the policy for a
  *	verdict. It always fills r->verdict: an internal error becomes
  *	on_error, a limit becomes a flag and on_limit.
+ *	engine_scan_dump() does the same and also appends to dump every text
+ *	segment exactly as the rules see it, each after a line
+ *	"--- WHERE (SCOPE[, TYPE])", for exfil-scan --dump and the golden
+ *	tests.
  * RETURN VALUE
  *	0; r->error is set when the scan failed internally.
  * OWNERSHIP
@@ -33,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <exfil/buf.h>
 #include <exfil/policy.h>
 #include <exfil/scan.h>
 
@@ -75,6 +80,8 @@ int engine_new(
 struct engine *engine_ref(struct engine *e);
 void engine_unref(struct engine *e);
 int engine_scan(struct engine *e, struct message *m, struct result *r);
+int engine_scan_dump(
+    struct engine *e, struct message *m, struct result *r, struct buf *dump);
 void result_free(struct result *r);
 
 /* engine_ref_id - a new reference id: sortable by time, unguessable */

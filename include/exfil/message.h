@@ -44,6 +44,7 @@ struct arena;
 #define MSG_F_MEMORY_LIMIT 0x0020u /* scan memory budget spent */
 #define MSG_F_HEADER_LIMIT 0x0040u /* too many or too long headers */
 #define MSG_F_UNSCANNABLE_MASK 0x007eu /* any of the limits above */
+#define MSG_F_LONG_LINE 0x0080u /* a line longer than allowed (malformed) */
 
 struct header {
 	const char *name;

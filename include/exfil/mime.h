@@ -25,7 +25,12 @@
  *	than max_decoded decoded bytes set MSG_F_DEPTH_LIMIT,
  *	MSG_F_PARTS_LIMIT or MSG_F_DECODE_LIMIT on the message and stop the
  *	descent: a finding, not an error. A body longer than max_body is
- *	walked up to max_body and sets MSG_F_SIZE_LIMIT. Broken structure sets
+ *	walked up to max_body and sets MSG_F_SIZE_LIMIT. More than max_headers
+ *	headers in one entity (the message or a nested one), or a header
+ *	longer than max_header_size, set MSG_F_HEADER_LIMIT and only that
+ *	much is read. A line of the raw body longer than max_line sets
+ *	MSG_F_LONG_LINE (malformed: RFC 5322 allows 998 characters); it is
+ *	still read whole. Broken structure sets
  *	MSG_F_MIME_MALFORMED and is read as far as it goes.
  * RETURN VALUE
  *	0, EXFIL_ENOMEM, or what fn() returned when it was negative.
@@ -47,6 +52,9 @@ struct mime_limits {
 	unsigned max_parts;
 	size_t max_decoded;
 	size_t max_body; /* body bytes walked; 0: all */
+	unsigned max_headers;   /* headers per entity; 0: no limit */
+	size_t max_header_size; /* bytes of one header; 0: no limit */
+	size_t max_line;        /* line length of the body; 0: no limit */
 };
 
 enum mime_kind {

@@ -116,6 +116,25 @@ check "offline: outbound" [ "$(json_get "$T/body.out" 'j["outbound"]')" = True ]
 check "text output: one finding line with the masked value" \
 	grep -qF "payment_card [payment_card] x1 in body:text/plain: $masked" "$T/text"
 
+# limits: a flag each, and on_limit (default quarantine) for what was not
+# fully scanned; a long line is only malformed
+printf 'rules_dir = %s\nmax_headers = 10\nmax_header_size = 1K\nmax_line_length = 2K\n' \
+	"$top_srcdir/rules" >"$T/limits.conf"
+/usr/bin/python3 "$top_srcdir/tests/scan/mklimits.py" "$T"
+lscan() { "$EXFIL_SCAN" -c "$T/limits.conf" --json "$1"; }
+lscan "$T/many-headers.eml" >"$T/l1"
+check "50 headers over max_headers 10: header_limit flag" [ "$(json_get "$T/l1" 'j["flags"]')" = "['header_limit']" ]
+check "header limit: quarantined by on_limit" [ "$(json_get "$T/l1" 'j["action"]')" = quarantine ]
+check "header limit: the 51st header (Subject) was not read" [ "$(json_get "$T/l1" 'len(j["matches"])')" = 0 ]
+lscan "$T/long-header.eml" >"$T/l2"
+check "5 KB header over max_header_size 1K: header_limit flag" [ "$(json_get "$T/l2" 'j["flags"]')" = "['header_limit']" ]
+lscan "$T/long-line.eml" >"$T/l3"
+check "3000-character line over max_line_length 2K: long_line flag" [ "$(json_get "$T/l3" 'j["flags"]')" = "['long_line']" ]
+check "long line: not a limit, accepted" [ "$(json_get "$T/l3" 'j["action"]')" = accept ]
+scan "$T/many-headers.eml" >"$T/l4"
+check "default limits: the same message is read whole (card in Subject)" \
+	[ "$(json_get "$T/l4" '[m["where"] for m in j["matches"]]')" = "['header:Subject']" ]
+
 # a bad configuration: exit 2 with file:line
 printf 'rules_dir = %s\nno_such_key = 1\n' "$top_srcdir/rules" >"$T/bad.conf"
 "$EXFIL_SCAN" -c "$T/bad.conf" --json "$T/clean.eml" >/dev/null 2>"$T/err"
