@@ -196,6 +196,17 @@ printable_runs(struct arena *a, const char *p, size_t n, size_t *outlen)
 		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
 		    (unsigned char)p[i] < 0x7f && p[i + 1] == '\0')
 			i += 2, k++;
+		/* UTF-16BE run: NUL, then printable byte */
+		if (k < 8) {
+			i = s;
+			k = 0;
+			while (i + 1 < n && p[i] == '\0' &&
+			    (unsigned char)p[i + 1] >= 0x20 &&
+			    (unsigned char)p[i + 1] < 0x7f)
+				i += 2, k++;
+			if (k >= 8)
+				s++; /* the printable bytes are the odd ones */
+		}
 		if (k >= 8) {
 			for (; s < i; s += 2)
 				if (buf_putc(&b, p[s]) < 0)
@@ -239,6 +250,20 @@ leaf_text(
 	}
 	if (is_textual(type))
 		return charset_to_utf8(a, p->charset, p->data, p->len, len);
+	/*
+	 * "application/octet-stream" is libmagic saying it does not know
+	 * (UTF-16 without a byte order mark, say): then a part declared as
+	 * text is read in its declared charset. A type libmagic does know
+	 * (an archive, a PDF, a program) always wins over the declaration.
+	 */
+	if (strcmp(type, "application/octet-stream") == 0 && p->content_type &&
+	    strncmp(p->content_type, "text/", 5) == 0 && p->charset) {
+		t = charset_to_utf8(a, p->charset, p->data, p->len, &tl);
+		if (t && strcmp(p->content_type, "text/html") == 0)
+			return html_to_text(a, t, tl, len);
+		*len = tl;
+		return t;
+	}
 	return printable_runs(a, p->data, p->len, len);
 }
 

@@ -581,7 +581,7 @@ test_binary_attachment(void **state)
 
 /* a UTF-16LE string inside a binary (as Windows programs write them) */
 static void
-test_binary_utf16_run(void **state)
+binary_utf16_run(void **state, int big_endian)
 {
 	struct fixture *fx = *state;
 	struct buf bin = {0}, raw = {0};
@@ -595,8 +595,11 @@ test_binary_utf16_run(void **state)
 		junk[i] = (unsigned char)(0x80 + i);
 	assert_int_equal(buf_append(&bin, junk, sizeof(junk)), 0);
 	for (i = 0; i < 16; i++) {
+		if (big_endian)
+			assert_int_equal(buf_putc(&bin, '\0'), 0);
 		assert_int_equal(buf_putc(&bin, card[i]), 0);
-		assert_int_equal(buf_putc(&bin, '\0'), 0);
+		if (!big_endian)
+			assert_int_equal(buf_putc(&bin, '\0'), 0);
 	}
 	assert_int_equal(buf_append(&bin, "\0\0", 2), 0);
 	assert_int_equal(buf_append(&bin, junk, sizeof(junk)), 0);
@@ -617,6 +620,20 @@ test_binary_utf16_run(void **state)
 	assert_int_equal(r->verdict.action, ACTION_TAG);
 	buf_free(&bin);
 	buf_free(&raw);
+}
+
+/* UTF-16LE text in a binary, as Windows programs store strings */
+static void
+test_binary_utf16_run(void **state)
+{
+	binary_utf16_run(state, 0);
+}
+
+/* UTF-16BE text in a binary, as Java class files and Macs store strings */
+static void
+test_binary_utf16be_run(void **state)
+{
+	binary_utf16_run(state, 1);
 }
 
 /* a body too large for memory is spooled and scanned the same */
@@ -777,6 +794,8 @@ main(void)
 		test_binary_attachment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_binary_utf16_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_binary_utf16be_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spooled_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_memory_limit, setup, teardown),
