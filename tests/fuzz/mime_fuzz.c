@@ -39,7 +39,12 @@ on_part(const struct mime_part *p, void *arg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mime_limits lim = {8, 200, 8 * 1024 * 1024, 0};
+	struct mime_limits lim = {.max_depth = 8,
+	    .max_parts = 200,
+	    .max_decoded = 8 * 1024 * 1024,
+	    .max_headers = 200,
+	    .max_header_size = 64 * 1024,
+	    .max_line = 1024 * 1024};
 	struct message *m;
 
 	/* a small memory limit exercises the spool file too */

@@ -103,7 +103,8 @@ leaf(const struct recs *rs, size_t k)
 	return NULL;
 }
 
-static const struct mime_limits roomy = {20, 1000, 0, 0};
+static const struct mime_limits roomy = {
+    .max_depth = 20, .max_parts = 1000, .max_decoded = 0, .max_body = 0};
 
 /* parse raw into a message and walk it */
 static struct message *
