@@ -82,7 +82,8 @@ main(int argc, char **argv)
 			failed++;
 		} else {
 			/* a crash or a sanitizer report never gets here */
-			printf("ok %d - %s: %ld inputs replayed\n", i, argv[i], n);
+			printf(
+			    "ok %d - %s: %ld inputs replayed\n", i, argv[i], n);
 		}
 	}
 	printf("1..%d\n", argc - 1);

@@ -1,0 +1,27 @@
+/*
+ * qp_fuzz.c - libFuzzer target: the quoted-printable decoder
+ * Replayed over tests/fuzz/corpora/qp/ by make check (replay.c).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <exfil/arena.h>
+#include <exfil/charset.h>
+#include <exfil/decode.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char *out = malloc(size + 1);
+
+	if (out == NULL)
+		return 0;
+	(void)decode_qp((const char *)data, size, out);
+	free(out);
+	return 0;
+}
