@@ -111,8 +111,7 @@ scan_file(struct engine *e, const char *path, int json, int dump)
 			rc |= report_flags(&out, m->flags, " ");
 			rc |= buf_putc(&out, '\n');
 		}
-	}
-	else if (json)
+	} else if (json)
 		rc = report_json(&out, path, m, &r);
 	else
 		rc = report_text(&out, path, m, &r);

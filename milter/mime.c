@@ -191,7 +191,8 @@ limit_headers(struct walk *w, struct header *h, size_t n)
 	for (i = 0; max && i < n; i++) {
 		if (strlen(h[i].value) > max) {
 			w->m->flags |= MSG_F_HEADER_LIMIT;
-			h[i].value = arena_strndup(w->m->arena, h[i].value, max);
+			h[i].value =
+			    arena_strndup(w->m->arena, h[i].value, max);
 			if (h[i].value == NULL)
 				h[i].value = "";
 		}
@@ -545,8 +546,8 @@ mime_walk(struct message *m, const struct mime_limits *lim, mime_part_fn *fn,
 	check_lines(&w, body, len);
 	/* a copy of the array: the limits must not change what is stored */
 	nh = m->nheaders;
-	if (nh && (h = arena_memdup(m->arena, m->headers, nh * sizeof(*h))) ==
-	    NULL)
+	if (nh &&
+	    (h = arena_memdup(m->arena, m->headers, nh * sizeof(*h))) == NULL)
 		return EXFIL_ENOMEM;
 	nh = limit_headers(&w, h, nh);
 	return walk_entity(&w, h, nh, body, len, 0, "", false, true);

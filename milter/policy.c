@@ -43,7 +43,8 @@ stmt_holds(
 	if ((st->flags & POLICY_FLAG_MALFORMED) &&
 	    !(in->flags & (MSG_F_MIME_MALFORMED | MSG_F_LONG_LINE)))
 		return false;
-	if (st->category == NULL && st->rule == NULL && st->count == 0)
+	if (st->category == NULL && st->rule == NULL && st->count == 0 &&
+	    st->confidence == CONF_LOW)
 		return true; /* score and flags only */
 	for (i = 0; i < in->rs->nrules; i++) {
 		r = &in->rs->rules[i];
@@ -52,6 +53,8 @@ stmt_holds(
 		if (st->category && strcmp(st->category, r->category) != 0)
 			continue;
 		if (st->rule && strcmp(st->rule, r->id) != 0)
+			continue;
+		if (f->confidence < st->confidence)
 			continue;
 		any = true;
 		count += f->count;

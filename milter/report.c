@@ -73,7 +73,9 @@ report_json(struct buf *b, const char *file, const struct message *m,
 		rc |= json_cstr(b, rs->rules[i].id);
 		rc |= buf_puts(b, ",\"category\":");
 		rc |= json_cstr(b, rs->rules[i].category);
-		rc |= buf_printf(b, ",\"count\":%u,\"where\":", f->count);
+		rc |= buf_printf(b,
+		    ",\"count\":%u,\"confidence\":\"%s\",\"where\":", f->count,
+		    confidence_name(f->confidence));
 		rc |= json_cstr(b, f->where);
 		rc |= buf_puts(b, ",\"evidence\":[");
 		for (j = 0; j < f->nevidence; j++) {
@@ -126,8 +128,9 @@ report_text(struct buf *b, const char *file, const struct message *m,
 	for (i = 0; r->scanned && rs && i < rs->nrules; i++) {
 		if ((f = scan_finding(&r->scan, i)) == NULL)
 			continue;
-		rc |= buf_printf(b, "  %s [%s] x%u in %s:", rs->rules[i].id,
-		    rs->rules[i].category, f->count, f->where);
+		rc |= buf_printf(b, "  %s [%s] x%u %s in %s:", rs->rules[i].id,
+		    rs->rules[i].category, f->count,
+		    confidence_name(f->confidence), f->where);
 		for (j = 0; j < f->nevidence; j++)
 			rc |= buf_printf(b, " %s", f->evidence[j]);
 		rc |= buf_putc(b, '\n');

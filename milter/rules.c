@@ -47,9 +47,15 @@ struct parser {
 	struct rule *cur;
 	bool in_policy;
 	bool saw_policy;
+	unsigned depth; /* of include */
 	char *err;
 	size_t errlen;
 };
+
+#define RULES_MAX_INCLUDE 8
+
+static int parse_text(struct parser *p, const char *text, size_t len);
+static int read_file(const char *path, char **text, size_t *len);
 
 static int perr(struct parser *p, size_t col, const char *fmt, ...)
     EXFIL_PRINTF(3, 4);
@@ -108,6 +114,11 @@ rule_clear(struct rule *r)
 		pcre2_code_free(r->patterns[i]);
 	free(r->patterns);
 	strv_free(r->keywords, r->nkeywords);
+	strv_free(r->boost, r->nboost);
+	strv_free(r->allow_words, r->nallow_words);
+	for (i = 0; i < r->nallow; i++)
+		pcre2_code_free(r->allow[i]);
+	free(r->allow);
 	strv_free(r->examples, r->nexamples);
 	strv_free(r->counters, r->ncounters);
 	memset(r, 0, sizeof(*r));
@@ -292,11 +303,14 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
 	return 0;
 }
 
-/* pattern /REGEX/FLAGS: the regex ends at the last slash of the line */
+/*
+ * /REGEX/FLAGS, the regex ending at the last slash of the line, compiled
+ * (and JIT-compiled) and appended to *v.
+ */
 static int
-pattern(struct parser *p, const char *line, size_t pos)
+regex_push(
+    struct parser *p, const char *line, size_t pos, pcre2_code ***v, size_t *n)
 {
-	struct rule *r = p->cur;
 	const char *start, *last, *f;
 	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
 	PCRE2_UCHAR emsg[256];
@@ -345,13 +359,88 @@ pattern(struct parser *p, const char *line, size_t pos)
 	if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0) {
 		/* JIT may be refused (e.g. no executable memory): still works */
 	}
-	if ((nv = realloc(r->patterns, (r->npatterns + 1) * sizeof(*nv))) ==
-	    NULL) {
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
 		pcre2_code_free(re);
 		return EXFIL_ENOMEM;
 	}
-	r->patterns = nv;
-	r->patterns[r->npatterns++] = re;
+	*v = nv;
+	(*v)[(*n)++] = re;
+	return 0;
+}
+
+/* WORD... [within N]: a word list and its window */
+static int
+word_list(struct parser *p, const char *line, size_t pos, const struct tok *kw,
+    char ***v, size_t *n, unsigned *within)
+{
+	struct tok t;
+	int rc;
+
+	if (within)
+		*within = 100;
+	while (next_word(line, &pos, &t)) {
+		if (within && tok_is(&t, "within")) {
+			if (*n == 0)
+				return perr(p, t.col,
+				    "%.*s needs words before 'within'",
+				    (int)kw->n, kw->s);
+			if (!next_word(line, &pos, &t))
+				return perr(
+				    p, t.col + t.n, "within needs a number");
+			if ((rc = tok_uint(p, &t, within)) < 0)
+				return rc;
+			return expect_end(p, line, pos);
+		}
+		if ((rc = strv_push(v, n, tok_dup(&t))) < 0)
+			return rc;
+	}
+	if (*n == 0)
+		return perr(
+		    p, kw->col + kw->n, "%.*s needs words", (int)kw->n, kw->s);
+	return 0;
+}
+
+static const char *const confidence_names[] = {"low", "medium", "high"};
+
+/* confidence_name - the word for a confidence level */
+const char *
+confidence_name(enum confidence c)
+{
+	return (unsigned)c < EXFIL_ARRAY_LEN(confidence_names)
+	    ? confidence_names[c]
+	    : "?";
+}
+
+static int
+tok_confidence(struct parser *p, const struct tok *t, enum confidence *out)
+{
+	size_t i;
+
+	for (i = 0; i < EXFIL_ARRAY_LEN(confidence_names); i++) {
+		if (tok_is(t, confidence_names[i])) {
+			*out = (enum confidence)i;
+			return 0;
+		}
+	}
+	return perr(p, t->col, "unknown confidence '%.*s' (low, medium, high)",
+	    (int)t->n, t->s);
+}
+
+/* a decimal number such as 3.5 */
+static int
+tok_decimal(struct parser *p, const struct tok *t, double *out)
+{
+	char buf[32], *end;
+
+	if (t->n == 0 || t->n >= sizeof(buf))
+		return perr(p, t->col, "expected a number, got '%.*s'",
+		    (int)t->n, t->s);
+	memcpy(buf, t->s, t->n);
+	buf[t->n] = '\0';
+	*out = strtod(buf, &end);
+	if (*end || buf[0] == '-' || *out > 64)
+		return perr(
+		    p, t->col, "expected a number of bits, got '%s'", buf);
 	return 0;
 }
 
@@ -405,7 +494,30 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		return expect_end(p, line, pos);
 	}
 	if (tok_is(kw, "pattern"))
-		return pattern(p, line, pos);
+		return regex_push(p, line, pos, &r->patterns, &r->npatterns);
+	if (tok_is(kw, "allow"))
+		return regex_push(p, line, pos, &r->allow, &r->nallow);
+	if (tok_is(kw, "allow_words"))
+		return word_list(
+		    p, line, pos, kw, &r->allow_words, &r->nallow_words, NULL);
+	if (tok_is(kw, "boost"))
+		return word_list(
+		    p, line, pos, kw, &r->boost, &r->nboost, &r->boost_within);
+	if (tok_is(kw, "entropy")) {
+		if (!next_word(line, &pos, &t))
+			return perr(p, kw->col + kw->n, "entropy needs bits");
+		if ((rc = tok_decimal(p, &t, &r->min_entropy)) < 0)
+			return rc;
+		return expect_end(p, line, pos);
+	}
+	if (tok_is(kw, "min_confidence")) {
+		if (!next_word(line, &pos, &t))
+			return perr(p, kw->col + kw->n,
+			    "min_confidence needs low, medium or high");
+		if ((rc = tok_confidence(p, &t, &r->min_confidence)) < 0)
+			return rc;
+		return expect_end(p, line, pos);
+	}
 	if (tok_is(kw, "scope")) {
 		r->scope = 0;
 		while (next_word(line, &pos, &t))
@@ -429,36 +541,19 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 			    (int)t.n, t.s);
 		return expect_end(p, line, pos);
 	}
-	if (tok_is(kw, "keywords")) {
-		r->within = 100;
-		while (next_word(line, &pos, &t)) {
-			if (tok_is(&t, "within")) {
-				if (r->nkeywords == 0)
-					return perr(p, t.col,
-					    "keywords needs words before "
-					    "'within'");
-				if (!next_word(line, &pos, &t))
-					return perr(p, t.col + t.n,
-					    "within needs a number");
-				if ((rc = tok_uint(p, &t, &r->within)) < 0)
-					return rc;
-				return expect_end(p, line, pos);
-			}
-			if ((rc = strv_push(
-				 &r->keywords, &r->nkeywords, tok_dup(&t))) < 0)
-				return rc;
-		}
-		if (r->nkeywords == 0)
-			return perr(p, kw->col + kw->n, "keywords needs words");
-		return 0;
-	}
-	if (tok_is(kw, "min_count") || tok_is(kw, "score")) {
+	if (tok_is(kw, "keywords"))
+		return word_list(
+		    p, line, pos, kw, &r->keywords, &r->nkeywords, &r->within);
+	if (tok_is(kw, "min_count") || tok_is(kw, "max_count") ||
+	    tok_is(kw, "score")) {
 		if (!next_word(line, &pos, &t))
 			return perr(p, kw->col + kw->n, "expected a number");
 		if ((rc = tok_uint(p, &t, &v)) < 0)
 			return rc;
 		if (tok_is(kw, "score"))
 			r->score = (int)v;
+		else if (tok_is(kw, "max_count"))
+			r->max_count = v;
 		else
 			r->min_count = v ? v : 1;
 		return expect_end(p, line, pos);
@@ -526,6 +621,9 @@ policy_line(
 				st.count = v;
 			else
 				st.score = (int)v;
+		} else if (tok_is(&c, "confidence")) {
+			if ((rc = tok_confidence(p, &t, &st.confidence)) < 0)
+				goto fail;
 		} else if (tok_is(&c, "flag")) {
 			if (tok_is(&t, "limit"))
 				st.flags |= POLICY_FLAG_LIMIT;
@@ -540,7 +638,7 @@ policy_line(
 		} else {
 			rc = perr(p, c.col,
 			    "unknown condition '%.*s' (category, rule, count, "
-			    "score, flag)",
+			    "score, confidence, flag)",
 			    (int)c.n, c.s);
 			goto fail;
 		}
@@ -562,10 +660,10 @@ policy_line(
 	if ((rc = expect_end(p, line, pos)) < 0)
 		goto fail;
 	if (st.category == NULL && st.rule == NULL && st.count == 0 &&
-	    st.score < 0 && st.flags == 0) {
+	    st.score < 0 && st.flags == 0 && st.confidence == CONF_LOW) {
 		rc = perr(p, kw->col + kw->n,
 		    "'when' needs a condition (category, rule, count, score, "
-		    "flag)");
+		    "confidence, flag)");
 		goto fail;
 	}
 	if ((st.file = strdup(p->file)) == NULL)
@@ -640,6 +738,10 @@ rule_end(struct parser *p, const struct tok *kw)
 	if (r->npatterns == 0)
 		return perr(p, kw->col, "rule '%s' (line %u) has no pattern",
 		    r->id, r->line);
+	if (r->max_count && r->max_count < r->min_count)
+		return perr(p, kw->col,
+		    "rule '%s' (line %u): max_count is below min_count", r->id,
+		    r->line);
 	if (r->nexamples == 0) {
 		snprintf(w, sizeof(w), "%s:%u: rule '%s' has no example",
 		    r->file, r->line, r->id);
@@ -649,6 +751,45 @@ rule_end(struct parser *p, const struct tok *kw)
 	}
 	p->cur = NULL;
 	return 0;
+}
+
+/* include FILE: relative to the including file's folder */
+static int
+include(struct parser *p, const char *line, size_t pos, const struct tok *kw)
+{
+	const char *saved_file = p->file, *slash;
+	unsigned saved_line = p->line;
+	char path[4096], *text;
+	struct tok t;
+	size_t len;
+	int rc;
+
+	if (!next_word(line, &pos, &t))
+		return perr(p, kw->col + kw->n, "include needs a file name");
+	if (expect_end(p, line, pos) < 0)
+		return EXFIL_EINVAL;
+	if (p->depth >= RULES_MAX_INCLUDE)
+		return perr(p, t.col, "includes nested deeper than %d",
+		    RULES_MAX_INCLUDE);
+	slash = strrchr(p->file, '/');
+	if (t.s[0] == '/' || slash == NULL)
+		snprintf(path, sizeof(path), "%.*s", (int)t.n, t.s);
+	else
+		snprintf(path, sizeof(path), "%.*s/%.*s",
+		    (int)(slash - p->file), p->file, (int)t.n, t.s);
+	if ((rc = read_file(path, &text, &len)) < 0)
+		return perr(p, t.col, "%s: %s", path,
+		    rc == EXFIL_ENOMEM ? "out of memory" : strerror(errno));
+	p->depth++;
+	p->file = path;
+	rc = parse_text(p, text, len);
+	free(text);
+	p->depth--;
+	p->file = saved_file;
+	p->line = saved_line;
+	p->cur = NULL;
+	p->in_policy = false;
+	return rc;
 }
 
 static int
@@ -685,8 +826,11 @@ parse_line(struct parser *p, char *line)
 		p->saw_policy = true;
 		return expect_end(p, line, pos);
 	}
-	return perr(p, kw.col, "expected 'rule ID' or 'policy', got '%.*s'",
-	    (int)kw.n, kw.s);
+	if (tok_is(&kw, "include"))
+		return include(p, line, pos, &kw);
+	return perr(p, kw.col,
+	    "expected 'rule ID', 'policy' or 'include', got '%.*s'", (int)kw.n,
+	    kw.s);
 }
 
 /* parse one file's text into p->rs */

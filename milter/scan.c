@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -48,9 +49,12 @@ scan_finding(const struct scan *s, size_t rule_index)
 	if (rule_index >= s->rs->nrules)
 		return NULL;
 	f = &s->findings[rule_index];
-	return f->count >= s->rs->rules[rule_index].min_count && f->count > 0
-	    ? f
-	    : NULL;
+	if (f->count == 0 || f->count < s->rs->rules[rule_index].min_count)
+		return NULL;
+	if (s->rs->rules[rule_index].max_count &&
+	    f->count > s->rs->rules[rule_index].max_count)
+		return NULL;
+	return f;
 }
 
 /* scan_mask - a value with all but a little of each end masked */
@@ -128,30 +132,69 @@ word_char(unsigned char c)
 	return isalnum(c) || c >= 0x80 || c == '_';
 }
 
-/* is one of the rule's keywords within the window around [ms, me)? */
+/* is one of words[] within `within` bytes around [ms, me)? */
 static bool
-keyword_near(
-    const struct rule *r, const char *text, size_t len, size_t ms, size_t me)
+word_near(char *const *words, size_t nwords, unsigned within, const char *text,
+    size_t len, size_t ms, size_t me)
 {
-	size_t from = ms > r->within ? ms - r->within : 0;
-	size_t to = me + r->within < len ? me + r->within : len;
+	size_t from = ms > within ? ms - within : 0;
+	size_t to = me + within < len ? me + within : len;
 	size_t i, k, kl;
 
-	for (k = 0; k < r->nkeywords; k++) {
-		kl = strlen(r->keywords[k]);
+	for (k = 0; k < nwords; k++) {
+		kl = strlen(words[k]);
 		for (i = from; i + kl <= to; i++) {
-			if (strncasecmp(text + i, r->keywords[k], kl) != 0)
+			if (strncasecmp(text + i, words[k], kl) != 0)
 				continue;
 			/* whole words only: "card" is not in "discarded" */
 			if ((i > 0 && word_char((unsigned char)text[i - 1]) &&
-				word_char((unsigned char)r->keywords[k][0])) ||
+				word_char((unsigned char)words[k][0])) ||
 			    (i + kl < len &&
 				word_char((unsigned char)text[i + kl]) &&
-				word_char(
-				    (unsigned char)r->keywords[k][kl - 1])))
+				word_char((unsigned char)words[k][kl - 1])))
 				continue;
 			return true;
 		}
+	}
+	return false;
+}
+
+/* Shannon entropy of s in bits per byte */
+static double
+entropy_bits(const char *s, size_t n)
+{
+	unsigned count[256] = {0};
+	double h = 0, q;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		count[(unsigned char)s[i]]++;
+	for (i = 0; i < 256; i++) {
+		if (count[i] == 0)
+			continue;
+		q = (double)count[i] / (double)n;
+		h -= q * log2(q);
+	}
+	return h;
+}
+
+/* is the value vetoed by an allow regex or an allow word? */
+static bool
+allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
+{
+	size_t i, k, wl;
+
+	for (i = 0; i < r->nallow; i++)
+		if (pcre2_match(r->allow[i], (PCRE2_SPTR)val, vlen, 0, 0,
+			s->match_data, NULL) >= 0)
+			return true;
+	for (i = 0; i < r->nallow_words; i++) {
+		wl = strlen(r->allow_words[i]);
+		for (k = 0; k + wl <= vlen; k++)
+			if (strncasecmp(val + k, r->allow_words[i], wl) == 0)
+				return true;
 	}
 	return false;
 }
@@ -162,7 +205,8 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
     const char *text, size_t len, const char *where)
 {
 	pcre2_match_data *md = s->match_data;
-	PCRE2_SIZE *ov, start, vs, ve;
+	PCRE2_SIZE *ov, start, vs, ve, ms, me;
+	enum confidence conf;
 	char digits[64];
 	const char *val;
 	size_t p, vlen;
@@ -180,14 +224,44 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 			if (n > 1 && ov[2] != PCRE2_UNSET)
 				vs = ov[2], ve = ov[3];
 			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			ms = ov[0], me = ov[1];
 			val = text + vs;
 			vlen = ve - vs;
-			if (r->validator && !r->validator->check(val, vlen))
+			conf = CONF_LOW;
+			if (r->validator) {
+				if (!r->validator->check(val, vlen))
+					continue;
+				conf = CONF_MEDIUM;
+			}
+			if (r->min_entropy > 0) {
+				if (entropy_bits(val, vlen) < r->min_entropy)
+					continue;
+				conf = CONF_MEDIUM;
+			}
+			if (r->nkeywords) {
+				if (!word_near(r->keywords, r->nkeywords,
+					r->within, text, len, ms, me))
+					continue;
+				conf++;
+			} else if (r->nboost &&
+			    word_near(r->boost, r->nboost, r->boost_within,
+				text, len, ms, me)) {
+				conf++;
+			}
+			if (conf < r->min_confidence)
 				continue;
-			if (r->nkeywords &&
-			    !keyword_near(r, text, len, ov[0], ov[1]))
+			/* the vetoes use the match data: copy the value */
+			if ((r->nallow || r->nallow_words) &&
+			    allowed(s, r,
+				(val = arena_memdup(s->arena, val, vlen)) ? val
+									  : "",
+				vlen))
 				continue;
+			if (val == NULL)
+				return EXFIL_ENOMEM;
 			f->hits++;
+			if (conf > f->confidence)
+				f->confidence = conf;
 			if (r->validator && r->validator->digits_only) {
 				size_t k = validator_digits(
 				    val, vlen, digits, sizeof(digits));

@@ -52,9 +52,9 @@ struct mime_limits {
 	unsigned max_parts;
 	size_t max_decoded;
 	size_t max_body; /* body bytes walked; 0: all */
-	unsigned max_headers;   /* headers per entity; 0: no limit */
+	unsigned max_headers; /* headers per entity; 0: no limit */
 	size_t max_header_size; /* bytes of one header; 0: no limit */
-	size_t max_line;        /* line length of the body; 0: no limit */
+	size_t max_line; /* line length of the body; 0: no limit */
 };
 
 enum mime_kind {

@@ -12,7 +12,8 @@
  *	For outbound mail each policy statement whose conditions all hold
  *	proposes its action, and the most severe wins (accept < tag <
  *	quarantine < reject). Conditions: the category or rule fired, its
- *	distinct count reached N (summed over the matching rules), the
+ *	distinct count reached N (summed over the matching rules), their
+ *	confidence reached a level, the
  *	message's total score reached N, a flag is set. A message that hit
  *	a limit (MSG_F_UNSCANNABLE_MASK) gets at least on_limit. An internal
  *	error gives on_error, whatever was found.

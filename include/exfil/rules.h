@@ -11,15 +11,22 @@
  *	void ruleset_unref(struct ruleset *rs);
  * DESCRIPTION
  *	Reads every "*.rules" file of dir in name order. A file holds rule
- *	blocks and policy blocks (grammar in exfil-rules(5)):
+ *	blocks, policy blocks and "include FILE" lines (FILE relative to the
+ *	including file's folder, at most 8 deep; grammar in exfil-rules(5)):
  *
  *	    rule ID
  *	      category  NAME
  *	      pattern   /REGEX/FLAGS        (one or more; flags i m s x)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
- *	      keywords  WORD... within N
+ *	      keywords  WORD... within N    (required near a match)
+ *	      boost     WORD... within N    (optional: raise confidence)
+ *	      entropy   BITS                (least Shannon entropy)
+ *	      allow     /REGEX/FLAGS        (a value matching it is vetoed)
+ *	      allow_words WORD...           (a value containing one: vetoed)
+ *	      min_confidence low | medium | high
  *	      min_count N
+ *	      max_count N
  *	      score     N
  *	      example   "TEXT"              (must match)
  *	      counter   "TEXT"              (must not match)
@@ -30,8 +37,9 @@
  *	      when COND... then ACTION
  *	    end
  *
- *	where COND is "category NAME", "rule ID", "count N", "score N" or
- *	"flag limit|malformed", all of which must hold; a statement needs
+ *	where COND is "category NAME", "rule ID", "count N", "score N",
+ *	"confidence low|medium|high" or "flag limit|malformed", all of which
+ *	must hold; a statement needs
  *	at least one. A rule id named in a policy must exist (an error
  *	otherwise); a category that no rule has and that is not one of the
  *	categories of exfil-rules(5) is a warning (a typo, most likely). Patterns are
@@ -59,6 +67,19 @@
 
 struct validator;
 
+/*
+ * Confidence of a match, in the style of Microsoft Purview: the pattern
+ * alone is low; a checksum (validator) or an entropy minimum passed adds a
+ * level, and a keyword nearby (required or boost) adds one more.
+ */
+enum confidence {
+	CONF_LOW = 0,
+	CONF_MEDIUM,
+	CONF_HIGH,
+};
+
+const char *confidence_name(enum confidence c);
+
 #define SCOPE_SUBJECT 0x01u
 #define SCOPE_HEADERS 0x02u
 #define SCOPE_BODY 0x04u
@@ -75,10 +96,20 @@ struct rule {
 	pcre2_code **patterns;
 	size_t npatterns;
 	const struct validator *validator;
-	char **keywords;
+	char **keywords; /* required near a match */
 	size_t nkeywords;
 	unsigned within;
+	char **boost; /* optional: raise the confidence */
+	size_t nboost;
+	unsigned boost_within;
+	pcre2_code **allow; /* a value matching one is vetoed */
+	size_t nallow;
+	char **allow_words; /* a value containing one is vetoed */
+	size_t nallow_words;
+	double min_entropy; /* bits per character; 0: none */
+	enum confidence min_confidence;
 	unsigned min_count;
+	unsigned max_count; /* 0: none */
 	int score;
 	unsigned scope;
 	char **examples;
@@ -97,6 +128,7 @@ struct policy_stmt {
 	unsigned count; /* 0: no condition */
 	int score; /* < 0: no condition */
 	unsigned flags; /* 0: no condition */
+	enum confidence confidence; /* least confidence; CONF_LOW: any */
 	enum action action;
 	char *file;
 	unsigned line;

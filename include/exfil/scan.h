@@ -17,7 +17,13 @@
  *	(case-insensitive) within "within" characters before or after it.
  *	Values are counted once each (normalised: digits only for numeric
  *	validators), so the same number pasted twice counts once.
- *	A rule fires when its distinct count reaches min_count;
+ *	Each match has a confidence (rules(3)): low for the pattern alone,
+ *	medium when a validator or the rule's entropy minimum passed, one
+ *	level more with a keyword (required or boost) nearby; matches below
+ *	min_confidence, and values matching an allow regex or containing an
+ *	allow word, are dropped.
+ *	A rule fires when its distinct count reaches min_count (and does not
+ *	pass max_count, when set);
  *	scan_finding() then returns its finding, with the first place it
  *	was seen and up to SCAN_MAX_EVIDENCE masked values.
  *	scan_mask() masks a value for logs and reports: at most a quarter
@@ -38,8 +44,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <exfil/rules.h>
+
 struct arena;
-struct ruleset;
 struct rule;
 
 #define SCAN_MAX_EVIDENCE 3
@@ -49,6 +56,7 @@ struct finding {
 	const struct rule *rule;
 	unsigned count; /* distinct values */
 	unsigned hits; /* all matches */
+	enum confidence confidence; /* the highest of its matches */
 	const char *where; /* first place seen */
 	size_t offset; /* byte offset in that segment */
 	const char *evidence[SCAN_MAX_EVIDENCE];

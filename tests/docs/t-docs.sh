@@ -347,7 +347,7 @@ code_flag=$(code_words policy_line 'tok_is\(&t, "[a-z_]+"\)' \
     's/.*"\(.*\)".*/\1/')
 code_scope=$(code_words scope_word '\{"[a-z_]+", SCOPE_' \
     's/.*"\(.*\)".*/\1/')
-code_pflag=$(code_words pattern "case '[a-z]':" "s/case '\(.\)':/\1/")
+code_pflag=$(code_words regex_push "case '[a-z]':" "s/case '\(.\)':/\1/")
 code_validators=$(grep -oE '\{"[a-z_]+", validate_' "$VALIDATORS_C" |
     sed 's/.*"\(.*\)".*/\1/' | uniq_lines)
 for v in code_kw code_cond code_flag code_scope code_pflag code_validators; do
@@ -455,6 +455,12 @@ declare -A sample=(
 	[example]='example    "doc 42\twith a \"quote\", a \\ and \x41"'
 	[counter]='counter    "nothing to see here"'
 	[enabled]='enabled    no'
+	[boost]='boost      card within 20'
+	[entropy]='entropy    0.3'
+	[allow]='allow      /^0+$/'
+	[allow_words]='allow_words 0000 9999'
+	[min_confidence]='min_confidence low'
+	[max_count]='max_count  5'
 )
 for k in $man_kw; do
 	if [ -z "${sample[$k]+set}" ]; then
@@ -503,6 +509,7 @@ declare -A csample=(
 	[count]='count 2'
 	[score]='score 5'
 	[flag]='flag limit flag malformed'
+	[confidence]='confidence medium'
 )
 for c in $man_cond; do
 	if [ -z "${csample[$c]+set}" ]; then

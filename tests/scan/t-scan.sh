@@ -114,7 +114,7 @@ check "offline: outbound" [ "$(json_get "$T/body.out" 'j["outbound"]')" = True ]
 # text output for a person
 "$EXFIL_SCAN" -r "$top_srcdir/rules" "$T/body.eml" >"$T/text"
 check "text output: one finding line with the masked value" \
-	grep -qF "payment_card [payment_card] x1 in body:text/plain: $masked" "$T/text"
+	grep -qF "payment_card [payment_card] x1 medium in body:text/plain: $masked" "$T/text"
 
 # limits: a flag each, and on_limit (default quarantine) for what was not
 # fully scanned; a long line is only malformed

@@ -322,6 +322,58 @@ test_score_value(void **state)
 }
 
 /* the same input gives the same verdict: no hidden state */
+/* the confidence condition: least confidence of the matching findings */
+static void
+test_confidence_condition(void **state)
+{
+	static const char text[] =
+	    "rule card\n category payment_card\n pattern /c/\n example "
+	    "\"c\"\nend\n"
+	    "rule mark\n category marking\n pattern /m/\n example \"m\"\nend\n"
+	    "policy\n"
+	    "  when category payment_card then tag\n"
+	    "  when category payment_card confidence high then quarantine\n"
+	    "  when confidence medium then tag\n"
+	    "end\n";
+	static const struct count card[] = {{"card", 1}, {NULL, 0}};
+	static const struct count mark[] = {{"mark", 1}, {NULL, 0}};
+	static const enum confidence levels[] = {
+	    CONF_LOW, CONF_MEDIUM, CONF_HIGH};
+	static const enum action want_card[] = {
+	    ACTION_TAG, ACTION_TAG, ACTION_QUARANTINE};
+	static const enum action want_mark[] = {
+	    ACTION_ACCEPT, ACTION_TAG, ACTION_TAG};
+	struct ruleset *rs = ruleset(text);
+	struct finding f[MAXRULES];
+	struct policy_input in;
+	struct verdict v;
+	struct scan s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		memset(&in, 0, sizeof(in));
+		in.rs = rs;
+		in.outbound = true;
+		in.scan = &s;
+		fake_scan(&s, f, rs, card);
+		f[ruleset_find(rs, "card")->index].confidence = levels[i];
+		policy_decide(&in, &v);
+		if (v.action != want_card[i])
+			fail_msg("card at %s: got %s, want %s",
+			    confidence_name(levels[i]), action_name(v.action),
+			    action_name(want_card[i]));
+		fake_scan(&s, f, rs, mark);
+		f[ruleset_find(rs, "mark")->index].confidence = levels[i];
+		policy_decide(&in, &v);
+		if (v.action != want_mark[i])
+			fail_msg("mark at %s: got %s, want %s",
+			    confidence_name(levels[i]), action_name(v.action),
+			    action_name(want_mark[i]));
+	}
+	ruleset_unref(rs);
+}
+
 static void
 test_pure(void **state)
 {
@@ -355,6 +407,7 @@ main(void)
 	    cmocka_unit_test(test_default_policy),
 	    cmocka_unit_test(test_custom_policy),
 	    cmocka_unit_test(test_score_value),
+	    cmocka_unit_test(test_confidence_condition),
 	    cmocka_unit_test(test_pure),
 	};
 

@@ -234,6 +234,21 @@ struct err_case {
 #define RULE_HEAD "rule a\n  category c\n  pattern /x/\n"
 
 static const struct err_case err_cases[] = {
+    {"max below min", RULE_HEAD "  min_count 5\n  max_count 2\nend\n", 6, "end",
+	0, "max_count is below min_count"},
+    {"bad entropy", RULE_HEAD "  entropy lots\nend\n", 4, "lots", 0,
+	"expected a number of bits"},
+    {"bad confidence", RULE_HEAD "  min_confidence sure\nend\n", 4, "sure", 0,
+	"unknown confidence 'sure'"},
+    {"boost without words", RULE_HEAD "  boost within 5\nend\n", 4, "within", 0,
+	"boost needs words before 'within'"},
+    {"bad allow regex", RULE_HEAD "  allow /(x/\nend\n", 4, NULL, 12,
+	"bad regex"},
+    {"policy bad confidence",
+	"policy\n  when confidence certain then tag\nend\n", 2, "certain", 0,
+	"unknown confidence 'certain'"},
+    {"include missing", "include nothere.inc\n", 1, "nothere.inc", 0,
+	"nothere.inc: No such file or directory"},
     {"unknown keyword", RULE_HEAD "  colour red\nend\n", 4, "colour", 0,
 	"unknown rule keyword 'colour'"},
     {"unknown validator", RULE_HEAD "  validate mod97\nend\n", 4, "mod97", 0,
@@ -269,7 +284,7 @@ static const struct err_case err_cases[] = {
 	"policy block has no 'end'"},
     {"end outside", "end\n", 1, "end", 0, "'end' outside a block"},
     {"text outside", "\n\n   hello world\n", 3, "hello", 0,
-	"expected 'rule ID' or 'policy'"},
+	"expected 'rule ID', 'policy' or 'include'"},
     {"unknown scope", RULE_HEAD "  scope body everywhere\nend\n", 4,
 	"everywhere", 0, "unknown scope 'everywhere'"},
     {"bad pattern flag", "rule a\n  category c\n  pattern /x/iq\nend\n", 3, "q",
@@ -604,6 +619,59 @@ test_load_dir(void **state)
 	remove_tree(dir);
 }
 
+/* include FILE reads FILE in place, relative to the including file */
+static void
+test_include(void **state)
+{
+	char dir[256], sub[300], err[512], path[600];
+	struct ruleset *rs;
+
+	(void)state;
+	make_temp_dir(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/inc", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_file(sub, "tokens.inc",
+	    "rule from_inc\n category c\n pattern /i/\n example \"i\"\nend\n"
+	    "include more.inc\n");
+	write_file(sub, "more.inc",
+	    "rule from_more\n category c\n pattern /m/\n example \"m\"\nend\n");
+	write_file(dir, "10-main.rules",
+	    "rule first\n category c\n pattern /f/\n example \"f\"\nend\n"
+	    "include inc/tokens.inc\n"
+	    "rule last\n category c\n pattern /l/\n example \"l\"\nend\n");
+	assert_int_equal(rules_load_dir(dir, &rs, err, sizeof(err)), 0);
+	assert_int_equal(rs->nrules, 4);
+	assert_string_equal(rs->rules[0].id, "first");
+	assert_string_equal(rs->rules[1].id, "from_inc");
+	assert_string_equal(rs->rules[2].id, "from_more");
+	assert_string_equal(rs->rules[3].id, "last");
+	/* each rule remembers the file and line it was written in */
+	snprintf(path, sizeof(path), "%s/inc/more.inc", dir);
+	assert_string_equal(rs->rules[2].file, path);
+	assert_int_equal(rs->rules[3].line, 7);
+	ruleset_unref(rs);
+
+	/* an error in an included file names that file */
+	write_file(sub, "more.inc", "rule broken\n category c\n oops\nend\n");
+	assert_int_equal(
+	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
+	snprintf(path, sizeof(path), "%s/inc/more.inc:3:2: ", dir);
+	assert_memory_equal(err, path, strlen(path));
+
+	/* a file that includes itself stops at the depth limit */
+	write_file(sub, "more.inc", "include more.inc\n");
+	assert_int_equal(
+	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
+	assert_non_null(strstr(err, "includes nested deeper than 8"));
+	unlink(path); /* keep remove_tree simple: flat folders only */
+	snprintf(path, sizeof(path), "%s/more.inc", sub);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/tokens.inc", sub);
+	unlink(path);
+	rmdir(sub);
+	remove_tree(dir);
+}
+
 static void
 test_load_dir_errors(void **state)
 {
@@ -735,6 +803,7 @@ main(void)
 	    cmocka_unit_test(test_policy_block),
 	    cmocka_unit_test(test_warnings),
 	    cmocka_unit_test(test_load_dir),
+	    cmocka_unit_test(test_include),
 	    cmocka_unit_test(test_load_dir_errors),
 	    cmocka_unit_test(test_repo_rules),
 	    cmocka_unit_test(test_repo_policy_is_default),

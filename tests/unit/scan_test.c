@@ -524,10 +524,172 @@ test_lengths_and_nuls(void **state)
 	assert_int_equal(scan_segment(&fx->s, "", 0, "empty", SCOPE_BODY), 0);
 }
 
+/* --- rule language: confidence, vetoes, entropy, max_count --- */
+
+struct one {
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+};
+
+/* load rules, scan text (body scope), leave the scan in o */
+static void
+scan_one(struct one *o, const char *rules, const char *text)
+{
+	char err[512];
+
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(rules_load_text(rules, strlen(rules), "t.rules",
+			     &o->rs, err, sizeof(err)),
+	    0);
+	assert_non_null(o->a = arena_new());
+	assert_int_equal(scan_begin(&o->s, o->a, o->rs), 0);
+	assert_int_equal(
+	    scan_segment(&o->s, text, strlen(text), "body", SCOPE_BODY), 0);
+}
+
+static void
+one_free(struct one *o)
+{
+	scan_end(&o->s);
+	arena_free(o->a);
+	ruleset_unref(o->rs);
+}
+
+/* the confidence of rule 0's finding, or -1 when it did not fire */
+static int
+conf_of(const char *rules, const char *text)
+{
+	const struct finding *f;
+	struct one o;
+	int c;
+
+	scan_one(&o, rules, text);
+	f = scan_finding(&o.s, 0);
+	c = f ? (int)f->confidence : -1;
+	one_free(&o);
+	return c;
+}
+
+static void
+test_confidence_levels(void **state)
+{
+	static const char checksum_boost[] =
+	    "rule c\n  category payment_card\n"
+	    "  pattern /(?<!\\d)(\\d{16})(?!\\d)/\n"
+	    "  validate luhn\n  boost card visa within 20\nend\n";
+	static const char pattern_boost[] =
+	    "rule p\n  category x\n  pattern /\\bREF-(\\d{6})\\b/\n"
+	    "  boost reference within 20\nend\n";
+	static const char checksum_keywords[] =
+	    "rule k\n  category payment_card\n"
+	    "  pattern /(?<!\\d)(\\d{16})(?!\\d)/\n"
+	    "  validate luhn\n  keywords card within 20\nend\n";
+
+	(void)state;
+	/* pattern + checksum: medium; + keyword: high */
+	assert_int_equal(
+	    conf_of(checksum_boost, "no 4111111111111111 x"), CONF_MEDIUM);
+	assert_int_equal(
+	    conf_of(checksum_boost, "visa 4111111111111111 x"), CONF_HIGH);
+	/* a keyword too far away does not count */
+	assert_int_equal(conf_of(checksum_boost,
+			     "visa ......................... 4111111111111111"),
+	    CONF_MEDIUM);
+	/* pattern alone: low; pattern + keyword: medium */
+	assert_int_equal(conf_of(pattern_boost, "see REF-123456"), CONF_LOW);
+	assert_int_equal(
+	    conf_of(pattern_boost, "reference REF-123456"), CONF_MEDIUM);
+	/* required keywords: without one, nothing; with one, high */
+	assert_int_equal(conf_of(checksum_keywords, "no 4111111111111111"), -1);
+	assert_int_equal(
+	    conf_of(checksum_keywords, "card 4111111111111111"), CONF_HIGH);
+	/* a finding has the highest confidence of its matches */
+	assert_int_equal(conf_of(checksum_boost,
+			     "4111111111111111 and later on, far away, visa "
+			     "5555555555554444"),
+	    CONF_HIGH);
+	assert_string_equal(confidence_name(CONF_LOW), "low");
+	assert_string_equal(confidence_name(CONF_HIGH), "high");
+}
+
+static void
+test_min_confidence(void **state)
+{
+	static const char rules[] = "rule c\n  category payment_card\n"
+				    "  pattern /(?<!\\d)(\\d{16})(?!\\d)/\n"
+				    "  validate luhn\n  boost card within 20\n"
+				    "  min_confidence high\nend\n";
+
+	(void)state;
+	assert_int_equal(conf_of(rules, "no 4111111111111111"), -1);
+	assert_int_equal(conf_of(rules, "card 4111111111111111"), CONF_HIGH);
+}
+
+static void
+test_allow_vetoes(void **state)
+{
+	static const char rules[] = "rule t\n  category secret_token\n"
+				    "  pattern /\\btok_([A-Za-z0-9]{8})\\b/\n"
+				    "  allow /^x+$/i\n  allow /^0+$/\n"
+				    "  allow_words test DUMMY\nend\n";
+	const struct finding *f;
+	struct one o;
+
+	(void)state;
+	scan_one(&o, rules,
+	    "tok_XXXXXXXX tok_00000000 tok_myTest12 tok_dummy123 tok_Ab3dE5g7");
+	assert_non_null(f = scan_finding(&o.s, 0));
+	assert_int_equal(f->count, 1); /* only the last one */
+	assert_string_equal(f->evidence[0], "Ab****g7"); /* a quarter each end */
+	one_free(&o);
+}
+
+static void
+test_entropy(void **state)
+{
+	/* 8 different characters: exactly 3 bits; 2 different: 1 bit */
+	static const char rules[] =
+	    "rule t\n  category secret_token\n"
+	    "  pattern /\\btok_([a-z0-9]{8})\\b/\n  entropy 3.0\nend\n";
+	const struct finding *f;
+	struct one o;
+
+	(void)state;
+	scan_one(&o, rules, "tok_abababab tok_aaaaaaaa tok_a1b2c3d4");
+	assert_non_null(f = scan_finding(&o.s, 0));
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->confidence, CONF_MEDIUM); /* entropy passed */
+	one_free(&o);
+	assert_int_equal(conf_of(rules, "tok_aaaabbbb"), -1);
+}
+
+static void
+test_max_count(void **state)
+{
+	static const char rules[] =
+	    "rule few\n  category ids\n  pattern /\\bID-(\\d{3})\\b/\n"
+	    "  min_count 2\n  max_count 3\nend\n";
+
+	(void)state;
+	assert_int_equal(conf_of(rules, "ID-001"), -1);
+	assert_int_equal(conf_of(rules, "ID-001 ID-002"), CONF_LOW);
+	assert_int_equal(conf_of(rules, "ID-001 ID-002 ID-003"), CONF_LOW);
+	assert_int_equal(conf_of(rules, "ID-001 ID-002 ID-003 ID-004"), -1);
+	/* the same value again is still three distinct values */
+	assert_int_equal(
+	    conf_of(rules, "ID-001 ID-002 ID-003 ID-003 ID-001"), CONF_LOW);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_confidence_levels),
+	    cmocka_unit_test(test_min_confidence),
+	    cmocka_unit_test(test_allow_vetoes),
+	    cmocka_unit_test(test_entropy),
+	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
 		test_same_value_counts_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
