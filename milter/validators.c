@@ -4,8 +4,10 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
+#include <exfil/decode.h>
 #include <exfil/validators.h>
 
 /* validator_digits - copy the digits of s into out; count them all */
@@ -20,6 +22,32 @@ validator_digits(const char *s, size_t n, char *out, size_t outlen)
 				out[k] = s[i];
 			k++;
 		}
+	}
+	return k;
+}
+
+/* validator_normalize - the value as v counts it (see validators.h) */
+size_t
+validator_normalize(const struct validator *v, const char *s, size_t n,
+    char *out, size_t outlen)
+{
+	size_t i, k = 0;
+
+	if (v != NULL && v->digits_only)
+		return validator_digits(s, n, out, outlen);
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (v != NULL && v->alnum_upper) {
+			if (!(c >= '0' && c <= '9') &&
+			    !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z'))
+				continue;
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+		}
+		if (k < outlen)
+			out[k] = c;
+		k++;
 	}
 	return k;
 }
@@ -110,9 +138,552 @@ validate_payment_card(const char *s, size_t n)
 	return false;
 }
 
+/* is_sep - a separator inside a number: blanks, line breaks, - . / */
+static bool
+is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '-' ||
+	    c == '.' || c == '/';
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static char
+to_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/*
+ * sep_digits - the digits of s into d (room for max), separators
+ * skipped; (size_t)-1 when s has any other character or too many digits
+ */
+static size_t
+sep_digits(const char *s, size_t n, char *d, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (is_digit(s[i])) {
+			if (k == max)
+				return (size_t)-1;
+			d[k++] = s[i];
+		} else if (!is_sep(s[i])) {
+			return (size_t)-1;
+		}
+	}
+	return k;
+}
+
+/*
+ * sep_alnum - the letters (upper-cased) and digits of s into d (room for
+ * max), separators skipped; (size_t)-1 on any other character or overflow
+ */
+static size_t
+sep_alnum(const char *s, size_t n, char *d, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (is_digit(s[i]) || is_alpha(s[i])) {
+			if (k == max)
+				return (size_t)-1;
+			d[k++] = to_upper(s[i]);
+		} else if (!is_sep(s[i])) {
+			return (size_t)-1;
+		}
+	}
+	return k;
+}
+
+/*
+ * The SWIFT IBAN registry (ISO 13616), release of December 2024: for
+ * each country the BBAN structure as groups of a count and a kind, n
+ * digits, a upper-case letters, c letters or digits ("8n10n" for
+ * Germany is the registry's "8!n10!n"). The IBAN's length is 4 plus the
+ * BBAN's.
+ */
+static const struct {
+	char cc[3];
+	const char *bban;
+} iban_countries[] = {
+    {"AD", "4n4n12c"}, /* Andorra */
+    {"AE", "3n16n"}, /* United Arab Emirates */
+    {"AL", "8n16c"}, /* Albania */
+    {"AT", "5n11n"}, /* Austria */
+    {"AZ", "4a20c"}, /* Azerbaijan */
+    {"BA", "3n3n8n2n"}, /* Bosnia and Herzegovina */
+    {"BE", "3n7n2n"}, /* Belgium */
+    {"BG", "4a4n2n8c"}, /* Bulgaria */
+    {"BH", "4a14c"}, /* Bahrain */
+    {"BI", "5n5n11n2n"}, /* Burundi */
+    {"BR", "8n5n10n1a1c"}, /* Brazil */
+    {"BY", "4c4n16c"}, /* Belarus */
+    {"CH", "5n12c"}, /* Switzerland */
+    {"CR", "4n14n"}, /* Costa Rica */
+    {"CY", "3n5n16c"}, /* Cyprus */
+    {"CZ", "4n6n10n"}, /* Czechia */
+    {"DE", "8n10n"}, /* Germany */
+    {"DJ", "5n5n11n2n"}, /* Djibouti */
+    {"DK", "4n9n1n"}, /* Denmark */
+    {"DO", "4c20n"}, /* Dominican Republic */
+    {"EE", "2n14n"}, /* Estonia */
+    {"EG", "4n4n17n"}, /* Egypt */
+    {"ES", "4n4n1n1n10n"}, /* Spain */
+    {"FI", "3n11n"}, /* Finland */
+    {"FK", "2a12n"}, /* Falkland Islands */
+    {"FO", "4n9n1n"}, /* Faroe Islands */
+    {"FR", "5n5n11c2n"}, /* France */
+    {"GB", "4a6n8n"}, /* United Kingdom */
+    {"GE", "2a16n"}, /* Georgia */
+    {"GI", "4a15c"}, /* Gibraltar */
+    {"GL", "4n9n1n"}, /* Greenland */
+    {"GR", "3n4n16c"}, /* Greece */
+    {"GT", "4c20c"}, /* Guatemala */
+    {"HN", "4a20n"}, /* Honduras */
+    {"HR", "7n10n"}, /* Croatia */
+    {"HU", "3n4n1n15n1n"}, /* Hungary */
+    {"IE", "4a6n8n"}, /* Ireland */
+    {"IL", "3n3n13n"}, /* Israel */
+    {"IQ", "4a3n12n"}, /* Iraq */
+    {"IS", "4n2n6n10n"}, /* Iceland */
+    {"IT", "1a5n5n12c"}, /* Italy */
+    {"JO", "4a4n18c"}, /* Jordan */
+    {"KW", "4a22c"}, /* Kuwait */
+    {"KZ", "3n13c"}, /* Kazakhstan */
+    {"LB", "4n20c"}, /* Lebanon */
+    {"LC", "4a24c"}, /* Saint Lucia */
+    {"LI", "5n12c"}, /* Liechtenstein */
+    {"LT", "5n11n"}, /* Lithuania */
+    {"LU", "3n13c"}, /* Luxembourg */
+    {"LV", "4a13c"}, /* Latvia */
+    {"LY", "3n3n15n"}, /* Libya */
+    {"MC", "5n5n11c2n"}, /* Monaco */
+    {"MD", "2c18c"}, /* Moldova */
+    {"ME", "3n13n2n"}, /* Montenegro */
+    {"MK", "3n10c2n"}, /* North Macedonia */
+    {"MN", "4n12n"}, /* Mongolia */
+    {"MR", "5n5n11n2n"}, /* Mauritania */
+    {"MT", "4a5n18c"}, /* Malta */
+    {"MU", "4a2n2n12n3n3a"}, /* Mauritius */
+    {"NI", "4a20n"}, /* Nicaragua */
+    {"NL", "4a10n"}, /* Netherlands */
+    {"NO", "4n6n1n"}, /* Norway */
+    {"OM", "3n16c"}, /* Oman */
+    {"PK", "4a16c"}, /* Pakistan */
+    {"PL", "8n16n"}, /* Poland */
+    {"PS", "4a21c"}, /* Palestine */
+    {"PT", "4n4n11n2n"}, /* Portugal */
+    {"QA", "4a21c"}, /* Qatar */
+    {"RO", "4a16c"}, /* Romania */
+    {"RS", "3n13n2n"}, /* Serbia */
+    {"RU", "9n5n15c"}, /* Russia */
+    {"SA", "2n18c"}, /* Saudi Arabia */
+    {"SC", "4a2n2n16n3a"}, /* Seychelles */
+    {"SD", "2n12n"}, /* Sudan */
+    {"SE", "3n16n1n"}, /* Sweden */
+    {"SI", "5n8n2n"}, /* Slovenia */
+    {"SK", "4n6n10n"}, /* Slovakia */
+    {"SM", "1a5n5n12c"}, /* San Marino */
+    {"SO", "4n3n12n"}, /* Somalia */
+    {"ST", "4n4n11n2n"}, /* Sao Tome and Principe */
+    {"SV", "4a20n"}, /* El Salvador */
+    {"TL", "3n14n2n"}, /* Timor-Leste */
+    {"TN", "2n3n13n2n"}, /* Tunisia */
+    {"TR", "5n1n16c"}, /* Turkey */
+    {"UA", "6n19c"}, /* Ukraine */
+    {"VA", "3n15n"}, /* Vatican City */
+    {"VG", "4a16n"}, /* British Virgin Islands */
+    {"XK", "4n10n2n"}, /* Kosovo */
+    {"YE", "4a4n18c"}, /* Yemen */
+};
+
+/* bban_ok - does b (k characters, upper case) have the structure? */
+static bool
+bban_ok(const char *b, size_t k, const char *spec)
+{
+	size_t pos = 0, cnt, i;
+	char kind;
+
+	while (*spec) {
+		for (cnt = 0; is_digit(*spec); spec++)
+			cnt = cnt * 10 + (size_t)(*spec - '0');
+		kind = *spec++;
+		if (pos + cnt > k)
+			return false;
+		for (i = 0; i < cnt; i++, pos++) {
+			if (kind == 'n' && !is_digit(b[pos]))
+				return false;
+			if (kind == 'a' && !is_alpha(b[pos]))
+				return false;
+		}
+	}
+	return pos == k;
+}
+
+/* Spain: the two check digits of the CCC (entity, office, DC, account) */
+static unsigned
+es_ccc_digit(const char *d, size_t k)
+{
+	static const unsigned w[] = {1, 2, 4, 8, 5, 10, 9, 7, 3, 6};
+	unsigned sum = 0;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		sum += w[i + 10 - k] * (unsigned)(d[i] - '0');
+	sum %= 11;
+	return sum < 2 ? sum : 11 - sum;
+}
+
+/* national check digits of the BBAN, where the IBAN registry has some */
+static bool
+iban_national_ok(const char *cc, const char *b)
+{
+	unsigned r = 0;
+	size_t i;
+
+	if (memcmp(cc, "ES", 2) == 0) /* CCC: EEEE OOOO DD NNNNNNNNNN */
+		return es_ccc_digit(b, 8) == (unsigned)(b[8] - '0') &&
+		    es_ccc_digit(b + 10, 10) == (unsigned)(b[9] - '0');
+	if (memcmp(cc, "BE", 2) == 0) { /* first ten digits mod 97 */
+		for (i = 0; i < 10; i++)
+			r = (r * 10 + (unsigned)(b[i] - '0')) % 97;
+		return (r == 0 ? 97 : r) ==
+		    (unsigned)((b[10] - '0') * 10 + (b[11] - '0'));
+	}
+	return true;
+}
+
+/* validate_iban - ISO 13616: registry country, length, BBAN, mod 97 */
+bool
+validate_iban(const char *s, size_t n)
+{
+	char d[40];
+	size_t k = sep_alnum(s, n, d, sizeof(d)), i;
+	unsigned r = 0, kk;
+	const char *spec = NULL;
+
+	if (k == (size_t)-1 || k < 5 || k > 34)
+		return false;
+	if (!is_alpha(d[0]) || !is_alpha(d[1]) || !is_digit(d[2]) ||
+	    !is_digit(d[3]))
+		return false;
+	kk = (unsigned)(d[2] - '0') * 10 + (unsigned)(d[3] - '0');
+	if (kk < 2 || kk > 98)
+		return false; /* MOD 97-10 check digits are 02 to 98 */
+	for (i = 0; i < sizeof(iban_countries) / sizeof(iban_countries[0]);
+	     i++) {
+		if (memcmp(iban_countries[i].cc, d, 2) == 0) {
+			spec = iban_countries[i].bban;
+			break;
+		}
+	}
+	if (spec == NULL || !bban_ok(d + 4, k - 4, spec))
+		return false;
+	/* the BBAN, then country and check digits; letters count 10-35 */
+	for (i = 0; i < k; i++) {
+		char c = d[(i + 4) % k];
+
+		if (is_digit(c))
+			r = (r * 10 + (unsigned)(c - '0')) % 97;
+		else
+			r = (r * 100 + (unsigned)(c - 'A' + 10)) % 97;
+	}
+	return r == 1 && iban_national_ok(d, d + 4);
+}
+
+/* the numbers the SSA says were made public and are void */
+static const char *const ssn_void[] = {
+    "078051120", /* the Woolworth wallet card, 1938 */
+    "219099999", /* a Social Security Board pamphlet, 1940 */
+    "457555462", /* shown in an advertisement, 2007 */
+};
+
+/* validate_us_ssn - area, group and serial of a US social security number */
+bool
+validate_us_ssn(const char *s, size_t n)
+{
+	char d[9];
+	size_t i, k = 0;
+	unsigned area, group, serial;
+
+	for (i = 0; i < n; i++) {
+		if (is_digit(s[i])) {
+			if (k == sizeof(d))
+				return false;
+			d[k++] = s[i];
+		} else if (!is_sep(s[i]) || (k != 3 && k != 5)) {
+			return false; /* a separator only between the groups */
+		}
+	}
+	if (k != 9)
+		return false;
+	area = prefix_num(d, 3);
+	group = prefix_num(d + 3, 2);
+	serial = prefix_num(d + 5, 4);
+	if (area == 0 || area == 666 || area >= 900 || group == 0 ||
+	    serial == 0)
+		return false;
+	for (i = 0; i < sizeof(ssn_void) / sizeof(ssn_void[0]); i++)
+		if (memcmp(d, ssn_void[i], 9) == 0)
+			return false;
+	return true;
+}
+
+/* validate_aba_routing - nine digits, 3-7-1 checksum, Federal Reserve range */
+bool
+validate_aba_routing(const char *s, size_t n)
+{
+	static const unsigned w[] = {3, 7, 1};
+	char d[9];
+	size_t k = sep_digits(s, n, d, sizeof(d)), i;
+	unsigned sum = 0, p;
+
+	if (k != 9)
+		return false;
+	p = prefix_num(d, 2);
+	if (!(p <= 12 || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) ||
+		p == 80))
+		return false;
+	for (i = 0; i < 9; i++)
+		sum += w[i % 3] * (unsigned)(d[i] - '0');
+	return sum % 10 == 0 && memcmp(d, "000000000", 9) != 0;
+}
+
+/* validate_uk_nino - prefix rules, six digits, suffix A to D */
+bool
+validate_uk_nino(const char *s, size_t n)
+{
+	static const char *const bad_prefix[] = {
+	    "BG", "GB", "KN", "NK", "NT", "TN", "ZZ"};
+	char d[9];
+	size_t k = sep_alnum(s, n, d, sizeof(d)), i;
+
+	if (k != 9 || !is_alpha(d[0]) || !is_alpha(d[1]))
+		return false;
+	if (strchr("DFIQUV", d[0]) || strchr("DFIOQUV", d[1]))
+		return false;
+	for (i = 0; i < sizeof(bad_prefix) / sizeof(bad_prefix[0]); i++)
+		if (memcmp(d, bad_prefix[i], 2) == 0)
+			return false;
+	for (i = 2; i < 8; i++)
+		if (!is_digit(d[i]))
+			return false;
+	return d[8] >= 'A' && d[8] <= 'D';
+}
+
+/* validate_de_steuer_id - German tax id: digit counts and MOD 11,10 */
+bool
+validate_de_steuer_id(const char *s, size_t n)
+{
+	char d[11];
+	size_t k = sep_digits(s, n, d, sizeof(d)), i;
+	unsigned count[10] = {0}, repeated = 0, product = 10, sum, check;
+
+	if (k != 11 || d[0] == '0')
+		return false;
+	for (i = 0; i < 10; i++)
+		count[d[i] - '0']++;
+	for (i = 0; i < 10; i++) {
+		if (count[i] > 3)
+			return false;
+		if (count[i] > 1)
+			repeated++;
+	}
+	if (repeated != 1)
+		return false; /* one digit twice or three times, no other */
+	/* ISO 7064 MOD 11,10 */
+	for (i = 0; i < 10; i++) {
+		sum = ((unsigned)(d[i] - '0') + product) % 10;
+		if (sum == 0)
+			sum = 10;
+		product = (2 * sum) % 11;
+	}
+	check = 11 - product;
+	if (check == 10)
+		check = 0;
+	return check == (unsigned)(d[10] - '0');
+}
+
+static bool
+is_b64url(char c)
+{
+	return is_digit(c) || is_alpha(c) || c == '-' || c == '_';
+}
+
+/* b64url_part - length of a base64url part at s (padding allowed) */
+static size_t
+b64url_part(const char *s, size_t n)
+{
+	size_t i = 0, pad = 0;
+
+	while (i < n && is_b64url(s[i]))
+		i++;
+	while (i < n && s[i] == '=' && pad < 2)
+		i++, pad++;
+	return i;
+}
+
+#define JWT_HEADER_MAX 8192
+
+/* validate_jwt - header.payload.signature, the header a JSON object with alg */
+bool
+validate_jwt(const char *s, size_t n)
+{
+	char map[JWT_HEADER_MAX];
+	unsigned char out[JWT_HEADER_MAX / 4 * 3 + 3];
+	size_t h, p, sig, i, m, o;
+
+	h = b64url_part(s, n);
+	if (h == 0 || h == n || s[h] != '.')
+		return false;
+	p = b64url_part(s + h + 1, n - h - 1);
+	if (p == 0 || h + 1 + p == n || s[h + 1 + p] != '.')
+		return false;
+	sig = b64url_part(s + h + 2 + p, n - h - 2 - p);
+	if (h + 2 + p + sig != n)
+		return false;
+	/* base64url to base64, then decode_base64() */
+	m = h < sizeof(map) ? h : sizeof(map);
+	for (i = 0; i < m; i++)
+		map[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	o = decode_base64(map, m, out);
+	for (i = 0; i < o &&
+	     (out[i] == ' ' || out[i] == '\t' || out[i] == '\r' ||
+		 out[i] == '\n');
+	     i++)
+		;
+	if (i == o || out[i] != '{')
+		return false;
+	for (; i + 5 <= o; i++)
+		if (memcmp(out + i, "\"alg\"", 5) == 0)
+			return true;
+	return false;
+}
+
+/* starts - does s[0..n) start with the string w? */
+static bool
+starts(const char *s, size_t n, const char *w)
+{
+	size_t k = strlen(w);
+
+	return n >= k && memcmp(s, w, k) == 0;
+}
+
+static bool
+is_b64(char c)
+{
+	return is_digit(c) || is_alpha(c) || c == '+' || c == '/' || c == '=';
+}
+
+/* pem_label_ok - a private key's label: "... PRIVATE KEY" or PGP's */
+static bool
+pem_label_ok(const char *l, size_t k)
+{
+	static const char tail[] = "PRIVATE KEY";
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (!(is_digit(l[i]) || (l[i] >= 'A' && l[i] <= 'Z') ||
+			l[i] == ' '))
+			return false;
+	if (k == sizeof("PGP PRIVATE KEY BLOCK") - 1 &&
+	    memcmp(l, "PGP PRIVATE KEY BLOCK", k) == 0)
+		return true;
+	return k >= sizeof(tail) - 1 &&
+	    memcmp(l + k - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0 &&
+	    (k == sizeof(tail) - 1 || l[k - sizeof(tail)] == ' ');
+}
+
+/* validate_pem_private_key - BEGIN and END labels match, base64 between */
+bool
+validate_pem_private_key(const char *s, size_t n)
+{
+	const char *label, *body, *end, *line, *eol;
+	size_t k, i, b64 = 0;
+	bool header;
+
+	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+		s++, n--;
+	while (n > 0 &&
+	    (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+		s[n - 1] == '\n'))
+		n--;
+	if (!starts(s, n, "-----BEGIN "))
+		return false;
+	label = s + 11;
+	for (k = 0; 11 + k < n && label[k] != '-' && label[k] != '\n'; k++)
+		;
+	if (!starts(label + k, n - 11 - k, "-----") || !pem_label_ok(label, k))
+		return false;
+	body = label + k + 5;
+	/* the end: "-----END " label "-----" closes the text */
+	if (n < 11 + k + 5 + 9 + k + 5)
+		return false;
+	end = s + n - (9 + k + 5);
+	if (!starts(end, 9, "-----END ") || memcmp(end + 9, label, k) != 0 ||
+	    memcmp(end + 9 + k, "-----", 5) != 0)
+		return false;
+	/* the body: header lines (with a colon) aside, base64 only */
+	for (line = body; line < end; line = eol + 1) {
+		for (eol = line; eol < end && *eol != '\n'; eol++)
+			;
+		header = memchr(line, ':', (size_t)(eol - line)) != NULL;
+		for (i = 0; !header && line + i < eol; i++) {
+			if (is_b64(line[i]))
+				b64++;
+			else if (line[i] != ' ' && line[i] != '\t' &&
+			    line[i] != '\r')
+				return false;
+		}
+	}
+	return b64 >= 32;
+}
+
+/* validator_entropy - Shannon entropy in bits per character (byte) */
+double
+validator_entropy(const char *s, size_t n)
+{
+	size_t count[256] = {0}, i;
+	double h = 0, q;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		count[(unsigned char)s[i]]++;
+	for (i = 0; i < 256; i++) {
+		if (count[i] == 0)
+			continue;
+		q = (double)count[i] / (double)n;
+		h -= q * log2(q);
+	}
+	return h;
+}
+
+/*
+ * The validators by the names rules use, with how each value is
+ * normalised for counting.
+ */
 static const struct validator validators[] = {
-    {"luhn", validate_luhn, true},
-    {"payment_card", validate_payment_card, true},
+    {"luhn", validate_luhn, true, false},
+    {"payment_card", validate_payment_card, true, false},
+    {"iban", validate_iban, false, true},
+    {"us_ssn", validate_us_ssn, true, false},
+    {"aba_routing", validate_aba_routing, true, false},
+    {"uk_nino", validate_uk_nino, false, true},
+    {"de_steuer_id", validate_de_steuer_id, true, false},
+    {"jwt", validate_jwt, false, false},
+    {"pem_private_key", validate_pem_private_key, false, false},
 };
 
 /* validator_find - a validator by its name in the rules */
