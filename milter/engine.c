@@ -378,6 +378,7 @@ engine_scan_dump(
 			arena_set_budget(m->arena,
 			    arena_used(m->arena) + cfg->max_message_memory);
 		if ((rc = scan_begin(&r->scan, m->arena, e->rs)) == 0) {
+			scan_set_naive(&r->scan, e->naive);
 			w.e = e;
 			w.m = m;
 			w.r = r;

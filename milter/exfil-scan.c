@@ -35,6 +35,7 @@ usage(FILE *fp)
 	    "  --json        one JSON object per file on one line\n"
 	    "  --test-rules  check every rule's example and counter lines\n"
 	    "  --dump        print every text segment as the rules see it\n"
+	    "  --naive       run every pattern over all text (tests, bench)\n"
 	    "  -h, --help    this text\n"
 	    "  -V, --version the version\n"
 	    "Exit: 0 all accepted, 1 any not accepted, 2 a file could not be "
@@ -177,6 +178,7 @@ main(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"test-rules", no_argument, NULL, 't'},
 	    {"dump", no_argument, NULL, 'd'},
+	    {"naive", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -185,7 +187,7 @@ main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct engine *e = NULL;
 	char err[1024];
-	int c, json = 0, testrules = 0, dump = 0, status = 0, s, i;
+	int c, json = 0, testrules = 0, dump = 0, naive = 0, status = 0, s, i;
 
 	while ((c = getopt_long(argc, argv, "c:r:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -203,6 +205,9 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			dump = 1;
+			break;
+		case 'N':
+			naive = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -243,6 +248,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	config_unref(cfg); /* the engine holds it now */
+	e->naive = naive;
 	if (testrules) {
 		status = test_rules(e->rs);
 		engine_unref(e);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <exfil/common.h>
+#include <exfil/prefilter.h>
 #include <exfil/rules.h>
 #include <exfil/validators.h>
 
@@ -33,6 +34,9 @@ const char rules_default_policy[] =
     "  when category iban count 10 then quarantine\n"
     "  when category us_ssn then tag\n"
     "  when category us_ssn count 10 then quarantine\n"
+    "  when category national_id then tag\n"
+    "  when category national_id count 10 then quarantine\n"
+    "  when category bank_account then tag\n"
     "  when category encrypted_attachment then tag\n"
     "  when category classification_marking then tag\n"
     "  when category file_type then tag\n"
@@ -53,6 +57,7 @@ struct parser {
 };
 
 #define RULES_MAX_INCLUDE 8
+#define RULES_WINDOW 1024 /* how far before its anchor a match may start */
 
 static int parse_text(struct parser *p, const char *text, size_t len);
 static int read_file(const char *path, char **text, size_t *len);
@@ -115,6 +120,7 @@ rule_clear(struct rule *r)
 	free(r->patterns);
 	strv_free(r->keywords, r->nkeywords);
 	strv_free(r->boost, r->nboost);
+	strv_free(r->literals, r->nliterals);
 	strv_free(r->allow_words, r->nallow_words);
 	for (i = 0; i < r->nallow; i++)
 		pcre2_code_free(r->allow[i]);
@@ -150,6 +156,7 @@ ruleset_unref(struct ruleset *rs)
 	}
 	free(rs->policy);
 	strv_free(rs->warnings, rs->nwarnings);
+	prefilter_free(rs->prefilter);
 	free(rs);
 }
 
@@ -312,7 +319,9 @@ regex_push(
     struct parser *p, const char *line, size_t pos, pcre2_code ***v, size_t *n)
 {
 	const char *start, *last, *f;
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+	/* the scanner limits where a match may start (scan(3)) */
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_USE_OFFSET_LIMIT;
 	PCRE2_UCHAR emsg[256];
 	PCRE2_SIZE eoff;
 	pcre2_code *re, **nv;
@@ -368,26 +377,30 @@ regex_push(
 	return 0;
 }
 
-/* WORD... [within N]: a word list and its window */
+/*
+ * WORD... [OPT N]: a word list, and the number after OPT ("within" for
+ * keywords, "window" for literals; NULL: no option) into *val, which
+ * starts at def.
+ */
 static int
 word_list(struct parser *p, const char *line, size_t pos, const struct tok *kw,
-    char ***v, size_t *n, unsigned *within)
+    char ***v, size_t *n, const char *opt, unsigned *val, unsigned def)
 {
 	struct tok t;
 	int rc;
 
-	if (within)
-		*within = 100;
+	if (val)
+		*val = def;
 	while (next_word(line, &pos, &t)) {
-		if (within && tok_is(&t, "within")) {
+		if (opt && tok_is(&t, opt)) {
 			if (*n == 0)
 				return perr(p, t.col,
-				    "%.*s needs words before 'within'",
-				    (int)kw->n, kw->s);
+				    "%.*s needs words before '%s'", (int)kw->n,
+				    kw->s, opt);
 			if (!next_word(line, &pos, &t))
 				return perr(
-				    p, t.col + t.n, "within needs a number");
-			if ((rc = tok_uint(p, &t, within)) < 0)
+				    p, t.col + t.n, "%s needs a number", opt);
+			if ((rc = tok_uint(p, &t, val)) < 0)
 				return rc;
 			return expect_end(p, line, pos);
 		}
@@ -498,11 +511,34 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	if (tok_is(kw, "allow"))
 		return regex_push(p, line, pos, &r->allow, &r->nallow);
 	if (tok_is(kw, "allow_words"))
-		return word_list(
-		    p, line, pos, kw, &r->allow_words, &r->nallow_words, NULL);
+		return word_list(p, line, pos, kw, &r->allow_words,
+		    &r->nallow_words, NULL, NULL, 0);
+	if (tok_is(kw, "literals"))
+		return word_list(p, line, pos, kw, &r->literals, &r->nliterals,
+		    "window", &r->window, RULES_WINDOW);
+	if (tok_is(kw, "digits")) {
+		if (!next_word(line, &pos, &t))
+			return perr(
+			    p, kw->col + kw->n, "digits needs a number");
+		if ((rc = tok_uint(p, &t, &r->digits)) < 0)
+			return rc;
+		if (r->digits == 0 || r->digits > 64)
+			return perr(p, t.col, "digits takes 1 to 64");
+		r->window = RULES_WINDOW;
+		if (next_word(line, &pos, &t)) {
+			if (!tok_is(&t, "window"))
+				return perr(p, t.col, "expected 'window N'");
+			if (!next_word(line, &pos, &t))
+				return perr(
+				    p, t.col + t.n, "window needs a number");
+			if ((rc = tok_uint(p, &t, &r->window)) < 0)
+				return rc;
+		}
+		return expect_end(p, line, pos);
+	}
 	if (tok_is(kw, "boost"))
-		return word_list(
-		    p, line, pos, kw, &r->boost, &r->nboost, &r->boost_within);
+		return word_list(p, line, pos, kw, &r->boost, &r->nboost,
+		    "within", &r->boost_within, 100);
 	if (tok_is(kw, "entropy")) {
 		if (!next_word(line, &pos, &t))
 			return perr(p, kw->col + kw->n, "entropy needs bits");
@@ -542,8 +578,8 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		return expect_end(p, line, pos);
 	}
 	if (tok_is(kw, "keywords"))
-		return word_list(
-		    p, line, pos, kw, &r->keywords, &r->nkeywords, &r->within);
+		return word_list(p, line, pos, kw, &r->keywords, &r->nkeywords,
+		    "within", &r->within, 100);
 	if (tok_is(kw, "min_count") || tok_is(kw, "max_count") ||
 	    tok_is(kw, "score")) {
 		if (!next_word(line, &pos, &t))
@@ -881,7 +917,7 @@ ruleset_new(void)
 static const char *const known_categories[] = {"payment_card", "iban", "us_ssn",
     "secret_token", "private_key", "classification_marking",
     "encrypted_attachment", "bulk_pii", "document_fingerprint",
-    "volume_anomaly", "file_type", NULL};
+    "volume_anomaly", "file_type", "national_id", "bank_account", NULL};
 
 /*
  * Policy statements must name rules that exist. A category that no rule
@@ -925,6 +961,50 @@ check_policy(struct parser *p)
 	return 0;
 }
 
+/*
+ * One automaton over the literals of every enabled rule, each reporting
+ * its rule's index; and the fewest digits any digits rule asks for.
+ */
+static int
+build_prefilter(struct ruleset *rs)
+{
+	char **lits = NULL;
+	size_t *ids = NULL, n = 0, i, j;
+	int rc = 0;
+
+	for (i = 0; i < rs->nrules; i++) {
+		const struct rule *r = &rs->rules[i];
+		if (!r->enabled)
+			continue;
+		n += r->nliterals;
+		if (r->digits &&
+		    (rs->min_digits == 0 || r->digits < rs->min_digits))
+			rs->min_digits = r->digits;
+	}
+	if (n == 0)
+		return 0;
+	lits = calloc(n, sizeof(*lits));
+	ids = calloc(n, sizeof(*ids));
+	if (lits == NULL || ids == NULL) {
+		rc = EXFIL_ENOMEM;
+		goto out;
+	}
+	for (n = 0, i = 0; i < rs->nrules; i++) {
+		if (!rs->rules[i].enabled)
+			continue;
+		for (j = 0; j < rs->rules[i].nliterals; j++, n++) {
+			lits[n] = rs->rules[i].literals[j];
+			ids[n] = i;
+		}
+	}
+	if ((rs->prefilter = prefilter_new(lits, ids, n)) == NULL)
+		rc = EXFIL_ENOMEM;
+out:
+	free(lits);
+	free(ids);
+	return rc;
+}
+
 static int
 finish(struct parser *p)
 {
@@ -936,7 +1016,9 @@ finish(struct parser *p)
 			 sizeof(rules_default_policy) - 1)) < 0)
 			return rc;
 	}
-	return check_policy(p);
+	if ((rc = check_policy(p)) < 0)
+		return rc;
+	return build_prefilter(p->rs);
 }
 
 /* rules_load_text - a rule set from one text (tests, --test-rules) */

@@ -4,13 +4,13 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <string.h>
 #include <strings.h>
 
 #include <exfil/arena.h>
 #include <exfil/charset.h>
 #include <exfil/common.h>
+#include <exfil/prefilter.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 #include <exfil/validators.h>
@@ -26,7 +26,8 @@ scan_begin(struct scan *s, struct arena *a, const struct ruleset *rs)
 	    (s->findings = arena_calloc(a, rs->nrules, sizeof(*s->findings))) ==
 		NULL)
 		return EXFIL_ENOMEM;
-	if ((s->match_data = pcre2_match_data_create(16, NULL)) == NULL)
+	if ((s->match_data = pcre2_match_data_create(16, NULL)) == NULL ||
+	    (s->match_ctx = pcre2_match_context_create(NULL)) == NULL)
 		return EXFIL_ENOMEM;
 	return 0;
 }
@@ -37,7 +38,10 @@ scan_end(struct scan *s)
 {
 	if (s->match_data)
 		pcre2_match_data_free(s->match_data);
+	if (s->match_ctx)
+		pcre2_match_context_free(s->match_ctx);
 	s->match_data = NULL;
+	s->match_ctx = NULL;
 }
 
 /* scan_finding - the finding of a rule that fired, or NULL */
@@ -159,27 +163,6 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 	return false;
 }
 
-/* Shannon entropy of s in bits per byte */
-static double
-entropy_bits(const char *s, size_t n)
-{
-	unsigned count[256] = {0};
-	double h = 0, q;
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		count[(unsigned char)s[i]]++;
-	for (i = 0; i < 256; i++) {
-		if (count[i] == 0)
-			continue;
-		q = (double)count[i] / (double)n;
-		h -= q * log2(q);
-	}
-	return h;
-}
-
 /* is the value vetoed by an allow regex or an allow word? */
 static bool
 allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
@@ -199,94 +182,281 @@ allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
 	return false;
 }
 
-/* one rule over one segment; calls back into the finding */
+/* where a rule's pattern may match: near at, starting no later than limit */
+struct anchor {
+	size_t at;
+	size_t limit;
+};
+
+/* one match of rule r (ovector ov, n pairs): validate, count, keep */
 static int
-scan_rule(struct scan *s, const struct rule *r, struct finding *f,
-    const char *text, size_t len, const char *where)
+take_match(struct scan *s, const struct rule *r, struct finding *f,
+    const char *text, size_t len, const char *where, const PCRE2_SIZE *ov,
+    int n)
 {
-	pcre2_match_data *md = s->match_data;
-	PCRE2_SIZE *ov, start, vs, ve, ms, me;
+	PCRE2_SIZE vs = ov[0], ve = ov[1], ms, me;
 	enum confidence conf;
 	char digits[64];
 	const char *val;
-	size_t p, vlen;
-	int rc, n;
+	size_t vlen;
+	int rc;
 
-	for (p = 0; p < r->npatterns; p++) {
-		start = 0;
-		while (start <= len) {
-			n = pcre2_match(r->patterns[p], (PCRE2_SPTR)text, len,
-			    start, 0, md, NULL);
+	if (n > 1 && ov[2] != PCRE2_UNSET)
+		vs = ov[2], ve = ov[3];
+	ms = ov[0], me = ov[1];
+	val = text + vs;
+	vlen = ve - vs;
+	conf = CONF_LOW;
+	if (r->validator) {
+		if (!r->validator->check(val, vlen))
+			return 0;
+		conf = CONF_MEDIUM;
+	}
+	if (r->min_entropy > 0) {
+		if (validator_entropy(val, vlen) < r->min_entropy)
+			return 0;
+		conf = CONF_MEDIUM;
+	}
+	if (r->nkeywords) {
+		if (!word_near(r->keywords, r->nkeywords, r->within, text, len,
+			ms, me))
+			return 0;
+		conf++;
+	} else if (r->nboost &&
+	    word_near(
+		r->boost, r->nboost, r->boost_within, text, len, ms, me)) {
+		conf++;
+	}
+	if (conf < r->min_confidence)
+		return 0;
+	/* the vetoes use the match data: copy the value */
+	if ((r->nallow || r->nallow_words) &&
+	    allowed(s, r, (val = arena_memdup(s->arena, val, vlen)) ? val : "",
+		vlen))
+		return 0;
+	if (val == NULL)
+		return EXFIL_ENOMEM;
+	f->hits++;
+	if (conf > f->confidence)
+		f->confidence = conf;
+	/* the same value written another way counts once */
+	if (r->validator &&
+	    (r->validator->digits_only || r->validator->alnum_upper)) {
+		size_t k = validator_normalize(
+		    r->validator, val, vlen, digits, sizeof(digits));
+		if (k <= sizeof(digits))
+			val = digits, vlen = k;
+	}
+	if ((rc = set_add(s->arena, f, hash64(val, vlen))) < 0)
+		return rc;
+	if (rc == 0)
+		return 0;
+	if (f->count++ == 0) {
+		f->rule = r;
+		f->where = where;
+		f->offset = ms; /* ov may be reused by the vetoes */
+	}
+	if (f->nevidence < SCAN_MAX_EVIDENCE) {
+		char *m = scan_mask(s->arena, val, vlen > 200 ? 200 : vlen);
+		if (m == NULL)
+			return EXFIL_ENOMEM;
+		f->evidence[f->nevidence++] = m;
+	}
+	return 0;
+}
+
+/* every match of pattern re over the whole text: the naive path */
+static int
+scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
+    struct finding *f, const char *text, size_t len, const char *where)
+{
+	pcre2_match_data *md = s->match_data;
+	PCRE2_SIZE *ov, start = 0;
+	int n, rc;
+
+	while (start <= len) {
+		n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md, NULL);
+		if (n < 0)
+			break; /* no match, or a resource limit */
+		ov = pcre2_get_ovector_pointer(md);
+		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if ((rc = take_match(s, r, f, text, len, where, ov, n)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The matches of pattern re that start at most window bytes before an
+ * anchor and no later than its limit (the anchor's start for a literal,
+ * the end of a digit run), in order and without overlap: the same
+ * matches as scan_full() finds, when every match holds an anchor and
+ * starts within window of it, at a fraction of the cost. PCRE2 sees the
+ * whole text, so look-arounds read the real neighbours.
+ */
+static int
+scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
+    struct finding *f, const char *text, size_t len, const char *where,
+    const struct anchor *an, size_t nan)
+{
+	pcre2_match_data *md = s->match_data;
+	PCRE2_SIZE *ov, start, pos = 0;
+	size_t i;
+	int n, rc;
+
+	for (i = 0; i < nan; i++) {
+		start = an[i].at > r->window ? an[i].at - r->window : 0;
+		if (start < pos)
+			start = pos;
+		while (start <= an[i].limit && start <= len) {
+			pcre2_set_offset_limit(s->match_ctx, an[i].limit);
+			n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md,
+			    s->match_ctx);
 			if (n < 0)
-				break; /* no match, or a resource limit */
+				break;
 			ov = pcre2_get_ovector_pointer(md);
-			vs = ov[0], ve = ov[1];
-			if (n > 1 && ov[2] != PCRE2_UNSET)
-				vs = ov[2], ve = ov[3];
-			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-			ms = ov[0], me = ov[1];
-			val = text + vs;
-			vlen = ve - vs;
-			conf = CONF_LOW;
-			if (r->validator) {
-				if (!r->validator->check(val, vlen))
-					continue;
-				conf = CONF_MEDIUM;
-			}
-			if (r->min_entropy > 0) {
-				if (entropy_bits(val, vlen) < r->min_entropy)
-					continue;
-				conf = CONF_MEDIUM;
-			}
-			if (r->nkeywords) {
-				if (!word_near(r->keywords, r->nkeywords,
-					r->within, text, len, ms, me))
-					continue;
-				conf++;
-			} else if (r->nboost &&
-			    word_near(r->boost, r->nboost, r->boost_within,
-				text, len, ms, me)) {
-				conf++;
-			}
-			if (conf < r->min_confidence)
-				continue;
-			/* the vetoes use the match data: copy the value */
-			if ((r->nallow || r->nallow_words) &&
-			    allowed(s, r,
-				(val = arena_memdup(s->arena, val, vlen)) ? val
-									  : "",
-				vlen))
-				continue;
-			if (val == NULL)
-				return EXFIL_ENOMEM;
-			f->hits++;
-			if (conf > f->confidence)
-				f->confidence = conf;
-			if (r->validator && r->validator->digits_only) {
-				size_t k = validator_digits(
-				    val, vlen, digits, sizeof(digits));
-				if (k <= sizeof(digits))
-					val = digits, vlen = k;
-			}
-			if ((rc = set_add(s->arena, f, hash64(val, vlen))) < 0)
+			pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			start = pos;
+			if ((rc = take_match(
+				 s, r, f, text, len, where, ov, n)) < 0)
 				return rc;
-			if (rc == 0)
-				continue;
-			if (f->count++ == 0) {
-				f->rule = r;
-				f->where = where;
-				f->offset = ov[0];
-			}
-			if (f->nevidence < SCAN_MAX_EVIDENCE) {
-				char *m = scan_mask(
-				    s->arena, val, vlen > 200 ? 200 : vlen);
-				if (m == NULL)
-					return EXFIL_ENOMEM;
-				f->evidence[f->nevidence++] = m;
-			}
 		}
 	}
 	return 0;
+}
+
+/* one rule over one segment, by its anchors or in full */
+static int
+scan_rule(struct scan *s, const struct rule *r, struct finding *f,
+    const char *text, size_t len, const char *where, const struct anchor *an,
+    size_t nan, bool anchored)
+{
+	size_t p;
+	int rc;
+
+	for (p = 0; p < r->npatterns; p++) {
+		rc = anchored
+		    ? scan_anchored(
+			  s, r, r->patterns[p], f, text, len, where, an, nan)
+		    : scan_full(s, r, r->patterns[p], f, text, len, where);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* anchors of each literal rule, collected by the prefilter */
+struct hits {
+	struct scan *s;
+	struct anchor **an; /* per rule */
+	size_t *n, *cap;
+	int failed;
+};
+
+static void
+on_literal(size_t rule, size_t start, void *arg)
+{
+	struct hits *h = arg;
+	struct anchor *v;
+	size_t cap;
+
+	if (h->failed)
+		return;
+	if (h->n[rule] == h->cap[rule]) {
+		cap = h->cap[rule] ? h->cap[rule] * 2 : 16;
+		if ((v = arena_alloc(h->s->arena, cap * sizeof(*v))) == NULL) {
+			h->failed = 1;
+			return;
+		}
+		if (h->n[rule])
+			memcpy(v, h->an[rule], h->n[rule] * sizeof(*v));
+		h->an[rule] = v;
+		h->cap[rule] = cap;
+	}
+	h->an[rule][h->n[rule]].at = start;
+	h->an[rule][h->n[rule]].limit = start;
+	h->n[rule]++;
+}
+
+static int
+anchor_cmp(const void *a, const void *b)
+{
+	const struct anchor *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_digit_sep(unsigned char c)
+{
+	return c == ' ' || c == '-' || c == '.' || c == '/';
+}
+
+/*
+ * Runs of digits, single separators (blank, dash, dot, slash) allowed
+ * between them, with at least min digits: [at, limit) and the count.
+ */
+static int
+digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
+    struct anchor **out, unsigned **counts, size_t *nout)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t i = 0, start, n = 0, cap = 0;
+	struct anchor *v = NULL, *nv;
+	unsigned count, *c = NULL, *nc;
+
+	while (i < len) {
+		if (!is_digit(p[i])) {
+			i++;
+			continue;
+		}
+		start = i;
+		count = 0;
+		for (;;) {
+			while (i < len && is_digit(p[i]))
+				i++, count++;
+			if (i + 1 < len && is_digit_sep(p[i]) &&
+			    is_digit(p[i + 1]))
+				i++;
+			else
+				break;
+		}
+		if (count < min)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			nv = arena_alloc(s->arena, cap * sizeof(*nv));
+			nc = arena_alloc(s->arena, cap * sizeof(*nc));
+			if (nv == NULL || nc == NULL)
+				return EXFIL_ENOMEM;
+			if (n) {
+				memcpy(nv, v, n * sizeof(*v));
+				memcpy(nc, c, n * sizeof(*c));
+			}
+			v = nv, c = nc;
+		}
+		v[n].at = start;
+		v[n].limit = i;
+		c[n] = count;
+		n++;
+	}
+	*out = v;
+	*counts = c;
+	*nout = n;
+	return 0;
+}
+
+/* scan_set_naive - run every pattern over all the text (tests, benches) */
+void
+scan_set_naive(struct scan *s, bool naive)
+{
+	s->naive = naive;
 }
 
 /* scan_segment - every rule in scope over one text segment */
@@ -294,17 +464,59 @@ int
 scan_segment(struct scan *s, const char *text, size_t len, const char *where,
     unsigned scope)
 {
+	const struct ruleset *rs = s->rs;
+	struct anchor *runs = NULL, *sel = NULL;
+	unsigned *counts = NULL;
+	size_t nruns = 0, i, j, nsel;
 	const struct rule *r;
-	size_t i;
+	struct hits h;
 	int rc;
 
 	s->bytes += len;
-	for (i = 0; i < s->rs->nrules; i++) {
-		r = &s->rs->rules[i];
+	memset(&h, 0, sizeof(h));
+	if (!s->naive && rs->prefilter) {
+		h.s = s;
+		h.an = arena_calloc(s->arena, rs->nrules, sizeof(*h.an));
+		h.n = arena_calloc(s->arena, rs->nrules, sizeof(*h.n));
+		h.cap = arena_calloc(s->arena, rs->nrules, sizeof(*h.cap));
+		if (!h.an || !h.n || !h.cap)
+			return EXFIL_ENOMEM;
+		prefilter_run(rs->prefilter, text, len, on_literal, &h);
+		if (h.failed)
+			return EXFIL_ENOMEM;
+	}
+	if (!s->naive && rs->min_digits &&
+	    (rc = digit_runs(
+		 s, text, len, rs->min_digits, &runs, &counts, &nruns)) < 0)
+		return rc;
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
 		if (!r->enabled || !(r->scope & scope))
 			continue;
-		if ((rc = scan_rule(s, r, &s->findings[i], text, len, where)) <
-		    0)
+		if (s->naive || (r->nliterals == 0 && r->digits == 0)) {
+			rc = scan_rule(s, r, &s->findings[i], text, len, where,
+			    NULL, 0, false);
+		} else if (r->nliterals) {
+			if (h.n[i] == 0)
+				continue;
+			/* literals end in order; their starts may not */
+			qsort(h.an[i], h.n[i], sizeof(*h.an[i]), anchor_cmp);
+			rc = scan_rule(s, r, &s->findings[i], text, len, where,
+			    h.an[i], h.n[i], true);
+		} else {
+			if (sel == NULL && nruns &&
+			    (sel = arena_alloc(
+				 s->arena, nruns * sizeof(*sel))) == NULL)
+				return EXFIL_ENOMEM;
+			for (nsel = 0, j = 0; j < nruns; j++)
+				if (counts[j] >= r->digits)
+					sel[nsel++] = runs[j];
+			if (nsel == 0)
+				continue;
+			rc = scan_rule(s, r, &s->findings[i], text, len, where,
+			    sel, nsel, true);
+		}
+		if (rc < 0)
 			return rc;
 	}
 	return 0;
@@ -326,8 +538,8 @@ scan_text_matches(const struct ruleset *rs, const struct rule *r,
 	if ((text = text_normalize(a, text, len, &len)) == NULL)
 		rc = EXFIL_ENOMEM;
 	else if ((rc = scan_begin(&s, a, rs)) == 0) {
-		rc = scan_rule(
-		    &s, r, &s.findings[r->index], text, len, "example");
+		rc = scan_rule(&s, r, &s.findings[r->index], text, len,
+		    "example", NULL, 0, false);
 		*matched = rc == 0 && scan_finding(&s, r->index) != NULL;
 	}
 	scan_end(&s);

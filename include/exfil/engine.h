@@ -49,6 +49,7 @@ struct engine {
 	int refs;
 	struct config *cfg;
 	struct ruleset *rs;
+	bool naive; /* scan_set_naive(): tests and benchmarks only */
 };
 
 struct part_info {

@@ -19,6 +19,8 @@
  *	      pattern   /REGEX/FLAGS        (one or more; flags i m s x)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
+ *	      literals  WORD...             (every match contains one)
+ *	      digits    N [window N]        (every match has N digits)
  *	      keywords  WORD... within N    (required near a match)
  *	      boost     WORD... within N    (optional: raise confidence)
  *	      entropy   BITS                (least Shannon entropy)
@@ -99,6 +101,10 @@ struct rule {
 	char **keywords; /* required near a match */
 	size_t nkeywords;
 	unsigned within;
+	char **literals; /* every match contains one (any case) */
+	size_t nliterals;
+	unsigned digits; /* every match holds a run of this many digits */
+	unsigned window; /* a match starts at most this far before */
 	char **boost; /* optional: raise the confidence */
 	size_t nboost;
 	unsigned boost_within;
@@ -135,8 +141,12 @@ struct policy_stmt {
 	unsigned rule_col; /* column of the rule id, for errors */
 };
 
+struct prefilter;
+
 struct ruleset {
 	int refs;
+	struct prefilter *prefilter; /* the literals of every rule */
+	unsigned min_digits; /* smallest digits of any rule; 0: none */
 	struct rule *rules;
 	size_t nrules;
 	struct policy_stmt *policy;

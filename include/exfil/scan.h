@@ -29,6 +29,13 @@
  *	scan_mask() masks a value for logs and reports: at most a quarter
  *	of it, and never more than four characters at each end, stays
  *	readable ("4111********1111").
+ *	Speed: the literals of all rules are found in one pass (prefilter(3))
+ *	and a rule with literals runs its patterns only from those places: a
+ *	match may start at most "window" bytes before a literal it holds. A
+ *	rule with "digits N" runs only from runs of N or more digits (single
+ *	blanks, dashes, dots or slashes between them). Other rules run over
+ *	the whole segment. scan_set_naive() runs every rule over the whole
+ *	segment: the same findings, slower (the tests prove it).
  * LIMITS
  *	At most SCAN_MAX_VALUES distinct values are remembered per rule;
  *	beyond that each further match counts as new.
@@ -71,6 +78,8 @@ struct scan {
 	const struct ruleset *rs;
 	struct finding *findings; /* one per rule, by rule index */
 	void *match_data;
+	void *match_ctx; /* PCRE2 match context: the offset limit */
+	bool naive; /* every pattern over all the text */
 	unsigned long long bytes;
 };
 
@@ -79,6 +88,7 @@ int scan_segment(struct scan *s, const char *text, size_t len,
     const char *where, unsigned scope);
 const struct finding *scan_finding(const struct scan *s, size_t rule_index);
 void scan_end(struct scan *s);
+void scan_set_naive(struct scan *s, bool naive);
 char *scan_mask(struct arena *a, const char *value, size_t len);
 
 /*

@@ -461,6 +461,8 @@ declare -A sample=(
 	[allow_words]='allow_words 0000 9999'
 	[min_confidence]='min_confidence low'
 	[max_count]='max_count  5'
+	[literals]='literals   card doc'
+	[digits]='digits     4'
 )
 for k in $man_kw; do
 	if [ -z "${sample[$k]+set}" ]; then
