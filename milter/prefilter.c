@@ -11,11 +11,14 @@
 
 #include <exfil/prefilter.h>
 
+#define PF_OUT 0x80000000u
+
 struct prefilter {
 	unsigned char cls[256]; /* byte -> class; 0: in no literal */
 	unsigned nclass;
 	uint32_t nstates;
-	uint32_t *delta; /* nstates x nclass */
+	uint32_t *delta; /* nstates x nclass: next state */
+	uint32_t *rows;  /* the same as row offsets, PF_OUT marking outputs */
 	uint32_t *out; /* first output of a state, index into outs, +1 */
 	struct pf_out {
 		size_t id;
@@ -112,6 +115,15 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 			}
 		}
 	}
+	/* the scanning table: row offsets, outputs marked in the top bit */
+	if ((size_t)pf->nstates * pf->nclass >= PF_OUT ||
+	    (pf->rows = calloc(
+		 (size_t)pf->nstates * pf->nclass, sizeof(uint32_t))) == NULL)
+		goto fail;
+	for (i = 0; i < (size_t)pf->nstates * pf->nclass; i++) {
+		t = pf->delta[i];
+		pf->rows[i] = t * pf->nclass | (pf->out[t] ? PF_OUT : 0);
+	}
 	free(queue);
 	free(fail);
 	return pf;
@@ -128,24 +140,25 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
     prefilter_hit_fn *fn, void *arg)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	const uint32_t *delta = pf->delta;
-	const unsigned nclass = pf->nclass;
-	uint32_t s = 0, o;
-	size_t i = 0;
+	const unsigned char *cls = pf->cls;
+	const uint32_t *row = pf->rows;
+	uint32_t next, cur = 0, o;
+	size_t i;
 
-	while (i < len) {
-		if (s == 0) {
-			/* at the root, bytes of no literal change nothing */
-			while (i < len && pf->cls[p[i]] == 0)
-				i++;
-			if (i == len)
-				break;
+	/*
+	 * One load a byte: rows[] holds the next state's row offset, with
+	 * PF_OUT set when that state ends a literal (rare: then the state
+	 * number, and its outputs, are worked out).
+	 */
+	for (i = 0; i < len; i++) {
+		next = row[cur + cls[p[i]]];
+		if (__builtin_expect((next & PF_OUT) != 0, 0)) {
+			for (o = pf->out[(next & ~PF_OUT) / pf->nclass]; o;
+			     o = pf->outs[o - 1].next)
+				fn(pf->outs[o - 1].id,
+				    i + 1 - pf->outs[o - 1].len, arg);
 		}
-		s = delta[(size_t)s * nclass + pf->cls[p[i]]];
-		for (o = pf->out[s]; o; o = pf->outs[o - 1].next)
-			fn(pf->outs[o - 1].id, i + 1 - pf->outs[o - 1].len,
-			    arg);
-		i++;
+		cur = next & ~PF_OUT;
 	}
 }
 
@@ -156,6 +169,7 @@ prefilter_free(struct prefilter *pf)
 	if (pf == NULL)
 		return;
 	free(pf->delta);
+	free(pf->rows);
 	free(pf->out);
 	free(pf->outs);
 	free(pf);

@@ -58,6 +58,7 @@ struct parser {
 
 #define RULES_MAX_INCLUDE 8
 #define RULES_WINDOW 1024 /* how far before its anchor a match may start */
+#define RULES_DIGITS_WINDOW 32 /* the same for a run of digits */
 
 static int parse_text(struct parser *p, const char *text, size_t len);
 static int read_file(const char *path, char **text, size_t *len);
@@ -126,6 +127,7 @@ rule_clear(struct rule *r)
 		pcre2_code_free(r->allow[i]);
 	free(r->allow);
 	strv_free(r->examples, r->nexamples);
+	strv_free(r->sources, r->npatterns);
 	strv_free(r->counters, r->ncounters);
 	memset(r, 0, sizeof(*r));
 }
@@ -312,11 +314,12 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
 
 /*
  * /REGEX/FLAGS, the regex ending at the last slash of the line, compiled
- * (and JIT-compiled) and appended to *v.
+ * (and JIT-compiled) and appended to *v; with sources, its text too, the
+ * flags written as an inline option ("(?i)REGEX").
  */
 static int
-regex_push(
-    struct parser *p, const char *line, size_t pos, pcre2_code ***v, size_t *n)
+regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
+    size_t *n, char ***sources)
 {
 	const char *start, *last, *f;
 	/* the scanner limits where a match may start (scan(3)) */
@@ -367,6 +370,26 @@ regex_push(
 	}
 	if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0) {
 		/* JIT may be refused (e.g. no executable memory): still works */
+	}
+	if (sources) {
+		/* the flags as an inline option, for tools such as pcre2grep */
+		char *src, **ns;
+		size_t nf = (size_t)(f - last - 1),
+		       len = (size_t)(last - start);
+		if ((ns = realloc(*sources, (*n + 1) * sizeof(*ns))) == NULL ||
+		    (src = malloc(len + nf + 4)) == NULL) {
+			if (ns)
+				*sources = ns;
+			pcre2_code_free(re);
+			return EXFIL_ENOMEM;
+		}
+		*sources = ns;
+		if (nf)
+			sprintf(src, "(?%.*s)%.*s", (int)nf, last + 1, (int)len,
+			    start);
+		else
+			sprintf(src, "%.*s", (int)len, start);
+		(*sources)[*n] = src;
 	}
 	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
 		pcre2_code_free(re);
@@ -507,9 +530,10 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		return expect_end(p, line, pos);
 	}
 	if (tok_is(kw, "pattern"))
-		return regex_push(p, line, pos, &r->patterns, &r->npatterns);
+		return regex_push(
+		    p, line, pos, &r->patterns, &r->npatterns, &r->sources);
 	if (tok_is(kw, "allow"))
-		return regex_push(p, line, pos, &r->allow, &r->nallow);
+		return regex_push(p, line, pos, &r->allow, &r->nallow, NULL);
 	if (tok_is(kw, "allow_words"))
 		return word_list(p, line, pos, kw, &r->allow_words,
 		    &r->nallow_words, NULL, NULL, 0);
@@ -524,7 +548,7 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 			return rc;
 		if (r->digits == 0 || r->digits > 64)
 			return perr(p, t.col, "digits takes 1 to 64");
-		r->window = RULES_WINDOW;
+		r->window = RULES_DIGITS_WINDOW;
 		if (next_word(line, &pos, &t)) {
 			if (!tok_is(&t, "window"))
 				return perr(p, t.col, "expected 'window N'");

@@ -146,9 +146,12 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 	size_t i, k, kl;
 
 	for (k = 0; k < nwords; k++) {
+		int c0 = tolower((unsigned char)words[k][0]);
 		kl = strlen(words[k]);
 		for (i = from; i + kl <= to; i++) {
-			if (strncasecmp(text + i, words[k], kl) != 0)
+			/* the first byte decides most places, cheaply */
+			if (tolower((unsigned char)text[i]) != c0 ||
+			    strncasecmp(text + i, words[k], kl) != 0)
 				continue;
 			/* whole words only: "card" is not in "discarded" */
 			if ((i > 0 && word_char((unsigned char)text[i - 1]) &&
@@ -312,8 +315,13 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 			pcre2_set_offset_limit(s->match_ctx, an[i].limit);
 			n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md,
 			    s->match_ctx);
-			if (n < 0)
+			if (n < 0) {
+				/* no match starts in [start, limit]: the next
+				 * anchor need not look there again */
+				if (pos < an[i].limit + 1)
+					pos = an[i].limit + 1;
 				break;
+			}
 			ov = pcre2_get_ovector_pointer(md);
 			pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 			start = pos;

@@ -96,6 +96,7 @@ struct rule {
 	unsigned line;
 	unsigned index; /* position in the rule set */
 	pcre2_code **patterns;
+	char **sources; /* each pattern as written, "(?flags)REGEX" */
 	size_t npatterns;
 	const struct validator *validator;
 	char **keywords; /* required near a match */

@@ -1,0 +1,73 @@
+#!/bin/bash
+# t-prefilter.sh - the fast path (literals and digit runs anchor the rules)
+# finds exactly what the naive path (every pattern over all the text)
+# finds: exfil-scan --json against exfil-scan --naive --json over the
+# project's messages, generated messages full of near-misses, and, when
+# present, ../shared's MIME corpora and a generated benchmark corpus.
+. "$(dirname "$0")/../tap.sh"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+rules=$top_srcdir/rules
+
+same() { # same NAME FILE...: identical JSON apart from the reference id
+	"$EXFIL_SCAN" -r "$rules" --json "${@:2}" 2>/dev/null |
+		sed 's/"ref":"[^"]*"/"ref":""/' >"$T/fast"
+	"$EXFIL_SCAN" -r "$rules" --naive --json "${@:2}" 2>/dev/null |
+		sed 's/"ref":"[^"]*"/"ref":""/' >"$T/naive"
+	if [ -s "$T/fast" ] && cmp -s "$T/fast" "$T/naive"; then
+		ok "$1: the same findings with and without the prefilter"
+	else
+		not_ok "$1: findings differ"
+		diff "$T/naive" "$T/fast" | head -10 | sed 's/^/# /'
+	fi
+}
+
+same "golden messages" "$top_srcdir"/tests/data/mime/*.eml
+same "fuzz seeds" "$top_srcdir"/tests/fuzz/corpora/mime/*
+
+# near-misses: numbers of every length and grouping, tokens cut short,
+# prefixes in prose, CSV without spaces, values at segment edges
+/usr/bin/python3 - "$T/near.eml" <<'PY'
+import random, sys
+random.seed(7)
+def luhn(prefix, n):
+    d = [int(c) for c in prefix] + [random.randint(0, 9) for _ in range(n - len(prefix) - 1)]
+    s = 0
+    for i, v in enumerate(reversed(d)):
+        if i % 2 == 0:
+            v *= 2
+            v = v - 9 if v > 9 else v
+        s += v
+    return "".join(map(str, d + [(10 - s % 10) % 10]))
+lines = []
+for _ in range(400):
+    k = random.randint(8, 22)
+    num = "".join(str(random.randint(0, 9)) for _ in range(k))
+    sep = random.choice(["", " ", "-", ".", "/", "  "])
+    grouped = sep.join(num[i:i + 4] for i in range(0, len(num), 4))
+    lines.append(random.choice(["acct", "id", "ref", "card", "SSN", "IBAN DE", "routing"]) + " " + grouped)
+    lines.append("%s,%s,%s" % (luhn("4", 16), luhn("5", 16), luhn("37", 15)))
+    lines.append("token ghp_%s and AKIA%s and xoxb-%d-%d" % (
+        "".join(random.choice("abcdefXYZ0123") for _ in range(random.randint(30, 40))),
+        "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(random.randint(14, 18))),
+        random.randint(10**9, 10**13), random.randint(10**9, 10**13)))
+    lines.append("DE%02d %s CONFIDENTIAL internal restricted" % (random.randint(0, 99), " ".join(str(random.randint(1000, 9999)) for _ in range(5))))
+open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
+PY
+same "generated near-misses" "$T/near.eml"
+n=$(python3 -c 'import json,sys; print(len(json.loads(open(sys.argv[1]).readline())["matches"]))' "$T/fast")
+check "near-misses: the comparison is not empty ($n rules fired)" [ "$n" -ge 4 ]
+
+if [ -d "$SHARED/corpora/mime" ]; then
+	mapfile -d '' files < <(find "$SHARED/corpora/mime" -type f -print0 | sort -z)
+	same "shared MIME corpora (${#files[@]} files)" "${files[@]}"
+else
+	skip "shared MIME corpora" "$SHARED/corpora/mime not present"
+fi
+if [ -f "$SHARED/bench/gen_corpus.py" ]; then
+	python3 "$SHARED/bench/gen_corpus.py" "$T/corpus.txt" 2 >/dev/null
+	same "2 MB benchmark corpus" "$T/corpus.txt"
+else
+	skip "benchmark corpus" "$SHARED/bench/gen_corpus.py not present"
+fi
+done_testing
