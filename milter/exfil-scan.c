@@ -35,6 +35,7 @@ usage(FILE *fp)
 	    "  --json        one JSON object per file on one line\n"
 	    "  --test-rules  check every rule's example and counter lines\n"
 	    "  --dump        print every text segment as the rules see it\n"
+	    "  --explain     each finding: rule, place, confidence, decision\n"
 	    "  --naive       run every pattern over all text (tests, bench)\n"
 	    "  -h, --help    this text\n"
 	    "  -V, --version the version\n"
@@ -112,11 +113,14 @@ scan_file(struct engine *e, const char *path, int json, int dump)
 			rc |= report_flags(&out, m->flags, " ");
 			rc |= buf_putc(&out, '\n');
 		}
-	} else if (json)
+	} else if (json == 2) {
+		rc = report_explain(&out, path, m, &r);
+	} else if (json) {
 		rc = report_json(&out, path, m, &r);
-	else
+	} else {
 		rc = report_text(&out, path, m, &r);
-	if (rc < 0 || (json && buf_putc(&out, '\n') < 0)) {
+	}
+	if (rc < 0 || (json == 1 && buf_putc(&out, '\n') < 0)) {
 		fprintf(stderr, "exfil-scan: %s: out of memory\n", path);
 		goto out;
 	}
@@ -179,6 +183,7 @@ main(int argc, char **argv)
 	    {"test-rules", no_argument, NULL, 't'},
 	    {"dump", no_argument, NULL, 'd'},
 	    {"naive", no_argument, NULL, 'N'},
+	    {"explain", no_argument, NULL, 'e'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -208,6 +213,9 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			naive = 1;
+			break;
+		case 'e':
+			json = 2; /* the explain report */
 			break;
 		case 'h':
 			usage(stdout);

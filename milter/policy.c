@@ -71,6 +71,7 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 	out->action = ACTION_ACCEPT;
 	out->score = 0;
 	out->reason = "clean";
+	out->stmt = NULL;
 	if (in->error) {
 		out->action = in->on_error;
 		out->reason = "internal error";
@@ -89,6 +90,7 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 		    stmt_holds(in, st, out->score)) {
 			out->action = st->action;
 			out->reason = "policy";
+			out->stmt = st;
 		}
 	}
 	for (i = 0; i < in->rs->npolicy; i++) {
@@ -97,6 +99,7 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 		    stmt_holds(in, st, out->score)) {
 			out->action = ACTION_TEMPFAIL;
 			out->reason = "policy";
+			out->stmt = st;
 			return;
 		}
 	}
@@ -104,5 +107,6 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 	    in->on_limit > out->action) {
 		out->action = in->on_limit;
 		out->reason = "not fully scannable";
+		out->stmt = NULL;
 	}
 }

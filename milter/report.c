@@ -11,6 +11,7 @@
 #include <exfil/message.h>
 #include <exfil/report.h>
 #include <exfil/rules.h>
+#include <exfil/validators.h>
 
 static const struct {
 	unsigned flag;
@@ -137,5 +138,82 @@ report_text(struct buf *b, const char *file, const struct message *m,
 	}
 	for (i = 0; i < r->nerrors; i++)
 		rc |= buf_printf(b, "  error: %s\n", r->errors[i]);
+	return rc ? EXFIL_ENOMEM : 0;
+}
+
+/* report_explain - each finding and the decision, for tuning */
+int
+report_explain(struct buf *b, const char *file, const struct message *m,
+    const struct result *r)
+{
+	const struct ruleset *rs = r->scan.rs;
+	const struct policy_stmt *st = r->verdict.stmt;
+	const struct finding *f;
+	const struct rule *ru;
+	size_t i, j;
+	int rc = 0;
+
+	rc |= buf_printf(b, "%s: %s (score %d, ref %s)\n", file,
+	    action_name(r->verdict.action), r->verdict.score, r->ref);
+	if (!r->outbound)
+		rc |=
+		    buf_puts(b, "  not judged: every recipient is internal\n");
+	for (i = 0; r->scanned && rs && i < rs->nrules; i++) {
+		if ((f = scan_finding(&r->scan, i)) == NULL)
+			continue;
+		ru = &rs->rules[i];
+		rc |= buf_printf(b, "  rule %s (%s:%u), category %s\n", ru->id,
+		    ru->file, ru->line, ru->category);
+		rc |= buf_printf(
+		    b, "    first in %s at byte %zu\n", f->where, f->offset);
+		rc |= buf_printf(b,
+		    "    %u distinct value%s in %u match%s:", f->count,
+		    f->count == 1 ? "" : "s", f->hits,
+		    f->hits == 1 ? "" : "es");
+		for (j = 0; j < f->nevidence; j++)
+			rc |= buf_printf(b, " %s", f->evidence[j]);
+		rc |= buf_printf(b, "\n    confidence %s: pattern",
+		    confidence_name(f->confidence));
+		if (ru->validator)
+			rc |= buf_printf(
+			    b, " + validator %s", ru->validator->name);
+		if (ru->min_entropy > 0)
+			rc |= buf_printf(
+			    b, " + entropy >= %.1f bits", ru->min_entropy);
+		if (f->keyword)
+			rc |= buf_printf(b, " + %s '%s' within %u",
+			    ru->nkeywords ? "keyword" : "boost word",
+			    f->keyword,
+			    ru->nkeywords ? ru->within : ru->boost_within);
+		rc |= buf_printf(b, "\n    score %d x %u = %ld\n", ru->score,
+		    f->count, (long)ru->score * f->count);
+	}
+	if (m->flags) {
+		rc |= buf_puts(b, "  flags: ");
+		rc |= report_flags(b, m->flags, " ");
+		rc |= buf_putc(b, '\n');
+	}
+	if (st) {
+		rc |= buf_printf(
+		    b, "  decided by %s:%u: when", st->file, st->line);
+		if (st->category)
+			rc |= buf_printf(b, " category %s", st->category);
+		if (st->rule)
+			rc |= buf_printf(b, " rule %s", st->rule);
+		if (st->count)
+			rc |= buf_printf(b, " count %u", st->count);
+		if (st->score >= 0)
+			rc |= buf_printf(b, " score %d", st->score);
+		if (st->confidence != CONF_LOW)
+			rc |= buf_printf(b, " confidence %s",
+			    confidence_name(st->confidence));
+		if (st->flags & POLICY_FLAG_LIMIT)
+			rc |= buf_puts(b, " flag limit");
+		if (st->flags & POLICY_FLAG_MALFORMED)
+			rc |= buf_puts(b, " flag malformed");
+		rc |= buf_printf(b, " then %s\n", action_name(st->action));
+	} else {
+		rc |= buf_printf(b, "  decided by: %s\n", r->verdict.reason);
+	}
 	return rc ? EXFIL_ENOMEM : 0;
 }

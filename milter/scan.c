@@ -136,8 +136,8 @@ word_char(unsigned char c)
 	return isalnum(c) || c >= 0x80 || c == '_';
 }
 
-/* is one of words[] within `within` bytes around [ms, me)? */
-static bool
+/* which of words[] is within `within` bytes around [ms, me)? NULL: none */
+static const char *
 word_near(char *const *words, size_t nwords, unsigned within, const char *text,
     size_t len, size_t ms, size_t me)
 {
@@ -160,10 +160,10 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 				word_char((unsigned char)text[i + kl]) &&
 				word_char((unsigned char)words[k][kl - 1])))
 				continue;
-			return true;
+			return words[k];
 		}
 	}
-	return false;
+	return NULL;
 }
 
 /* is the value vetoed by an allow regex or an allow word? */
@@ -198,6 +198,7 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
     int n)
 {
 	PCRE2_SIZE vs = ov[0], ve = ov[1], ms, me;
+	const char *kw = NULL;
 	enum confidence conf;
 	char digits[64];
 	const char *val;
@@ -221,13 +222,13 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 		conf = CONF_MEDIUM;
 	}
 	if (r->nkeywords) {
-		if (!word_near(r->keywords, r->nkeywords, r->within, text, len,
-			ms, me))
+		if ((kw = word_near(r->keywords, r->nkeywords, r->within, text,
+			 len, ms, me)) == NULL)
 			return 0;
 		conf++;
 	} else if (r->nboost &&
-	    word_near(
-		r->boost, r->nboost, r->boost_within, text, len, ms, me)) {
+	    (kw = word_near(r->boost, r->nboost, r->boost_within, text, len, ms,
+		 me)) != NULL) {
 		conf++;
 	}
 	if (conf < r->min_confidence)
@@ -240,8 +241,12 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 	if (val == NULL)
 		return EXFIL_ENOMEM;
 	f->hits++;
-	if (conf > f->confidence)
-		f->confidence = conf;
+	if (conf > f->confidence || (kw && f->keyword == NULL)) {
+		if (conf > f->confidence)
+			f->confidence = conf;
+		if (kw)
+			f->keyword = kw;
+	}
 	/* the same value written another way counts once */
 	if (r->validator &&
 	    (r->validator->digits_only || r->validator->alnum_upper)) {

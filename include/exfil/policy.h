@@ -28,6 +28,7 @@
 
 struct scan;
 struct ruleset;
+struct policy_stmt;
 
 struct policy_input {
 	const struct ruleset *rs;
@@ -43,6 +44,8 @@ struct verdict {
 	enum action action;
 	int score;
 	const char *reason; /* static text: what decided */
+	const struct policy_stmt
+	    *stmt; /* the statement that decided, or NULL */
 };
 
 void policy_decide(const struct policy_input *in, struct verdict *out);

@@ -13,6 +13,11 @@
  *	(where, type, size, sha256, encrypted) and errors. Matched values
  *	appear masked only.
  *	report_text() writes the same for a person, one finding a line.
+ *	report_explain() writes, for an analyst tuning a rule, each finding
+ *	with the rule's file and line, the part and byte offset (in the
+ *	normalised text exfil-scan --dump shows), the masked values, what
+ *	gave its confidence (validator, entropy, keyword), its share of the
+ *	score, and the policy statement that decided the action.
  */
 #ifndef EXFIL_REPORT_H
 #define EXFIL_REPORT_H
@@ -25,6 +30,8 @@ struct message;
 int report_json(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
 int report_text(struct buf *b, const char *file, const struct message *m,
+    const struct result *r);
+int report_explain(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
 /* report_flags - the names of the MSG_F_* flags, comma-separated */
 int report_flags(struct buf *b, unsigned flags, const char *sep);

@@ -64,6 +64,7 @@ struct finding {
 	unsigned count; /* distinct values */
 	unsigned hits; /* all matches */
 	enum confidence confidence; /* the highest of its matches */
+	const char *keyword; /* the keyword or boost word found, if any */
 	const char *where; /* first place seen */
 	size_t offset; /* byte offset in that segment */
 	const char *evidence[SCAN_MAX_EVIDENCE];
