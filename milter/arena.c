@@ -71,6 +71,17 @@ arena_alloc(struct arena *a, size_t n)
 	need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (a->budget && (need > a->budget || a->used > a->budget - need))
 		return NULL;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* fuzzing: every block is its own malloc of exactly n bytes, so
+	 * that ASan sees an overflow past any arena allocation */
+	if ((c = chunk_new(n)) == NULL)
+		return NULL;
+	c->used = n;
+	c->next = a->head;
+	a->head = c;
+	a->used += need;
+	return c->data;
+#endif
 	if (need > ARENA_CHUNK / 4) {
 		/* a big block gets a chunk of its own, behind the head */
 		if ((c = chunk_new(need)) == NULL)

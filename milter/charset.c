@@ -418,6 +418,12 @@ html_to_text(struct arena *a, const char *in, size_t len, size_t *outlen)
 		if (lt == end)
 			break;
 		p = lt + 1;
+		if (p == end) {
+			/* a '<' that ends the text is text; do not read *end */
+			if (buf_putc(&b, '<') < 0)
+				goto out;
+			break;
+		}
 		if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
 			/* comments are kept: a recipient can read them */
 			close = find_ci(p + 3, (size_t)(end - p - 3), "-->");
@@ -430,7 +436,7 @@ html_to_text(struct arena *a, const char *in, size_t len, size_t *outlen)
 			p = close == end ? end : close + 3;
 			continue;
 		}
-		if (p < end && !isalpha((unsigned char)*p) && *p != '/' &&
+		if (!isalpha((unsigned char)*p) && *p != '/' &&
 		    *p != '!' && *p != '?') {
 			/* a lone '<' is text */
 			if (buf_putc(&b, '<') < 0)

@@ -637,12 +637,44 @@ test_uu(void **state)
 	assert_int_equal(b.next, strlen(msg));
 }
 
+/*
+ * html_to_text() reads only its len bytes: a text ending in '<' once read
+ * one byte past the end (found in review after fuzzing; the buffer here
+ * has no NUL, so the sanitizer build catches any relapse).
+ */
+static void
+test_html_trailing_lt(void **state)
+{
+	static const char *const cases[] = {"ab<", "<", "x</", "<!-"};
+	struct arena *a = *state;
+	size_t i, n, k;
+	char *in, *out;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = strlen(cases[i]);
+		assert_non_null(in = malloc(n)); /* exactly n bytes, no NUL */
+		memcpy(in, cases[i], n);
+		out = html_to_text(a, in, n, &k);
+		assert_non_null(out);
+		assert_int_equal(strlen(out), k);
+		free(in);
+	}
+	/* a lone '<' at the end is text */
+	assert_non_null(in = malloc(3));
+	memcpy(in, "ab<", 3);
+	out = html_to_text(a, in, 3, &k);
+	assert_string_equal(out, "ab<");
+	free(in);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base64_table),
 	    cmocka_unit_test(test_uu),
+	    cmocka_unit_test_setup_teardown(
+		test_html_trailing_lt, setup, teardown),
 	    cmocka_unit_test(test_base64_all_bytes),
 	    cmocka_unit_test(test_qp_table),
 	    cmocka_unit_test_setup_teardown(test_header_words, setup, teardown),
