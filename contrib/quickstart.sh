@@ -39,6 +39,8 @@
 set -u -o pipefail
 
 tree=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=private-postfix.sh
+. "$tree/contrib/private-postfix.sh"
 RUN=${QS_RUNDIR:-/run/exfil-milter-quickstart}
 PORT=${QS_PORT:-2525}
 SINK_PORT=${QS_SINK_PORT:-2526}
@@ -355,66 +357,8 @@ done
 
 # --------------------------------------------------------------- Postfix
 
-cat >"$PF_CONF/main.cf" <<EOF
-# Private Postfix instance of contrib/quickstart.sh (loopback only).
-compatibility_level = 3.6
-queue_directory = $PF_QUEUE
-data_directory = $RUN/pf/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mta.quickstart.test
-mydomain = quickstart.test
-myorigin = \$myhostname
-# no local delivery: every recipient is relayed to smtp-sink
-mydestination =
-local_recipient_maps =
-local_transport = error:5.1.1 local delivery disabled in the quickstart
-alias_maps =
-alias_database =
-relayhost = [127.0.0.1]:$SINK_PORT
-smtp_dns_support_level = disabled
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-maillog_file = $PF_LOG
-maillog_file_prefixes = $RUN
-# the milter; if it does not answer, mail is deferred, never let through
-smtpd_milters = unix:$MSOCK
-non_smtpd_milters = unix:$MSOCK
-milter_default_action = tempfail
-milter_protocol = 6
-biff = no
-queue_run_delay = 10s
-minimal_backoff_time = 10s
-maximal_backoff_time = 60s
-EOF
-cat >"$PF_CONF/master.cf" <<EOF
-# service        type  private unpriv chroot wakeup maxproc command + args
-127.0.0.1:$PORT inet n      -      n      -      -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-# a just-written config makes every postfix command wait ~2 s
-touch -d '-1 minute' "$PF_CONF/main.cf" "$PF_CONF/master.cf"
+private_postfix_conf "$PF_CONF" "$PF_QUEUE" "$RUN/pf/data" quickstart \
+	"127.0.0.1:$PORT" "$SINK_PORT" "$PF_LOG" "$RUN" "unix:$MSOCK" 10
 
 say "starting Postfix on 127.0.0.1:$PORT (config $PF_CONF)"
 timeout --foreground 60 postfix -c "$PF_CONF" check ||

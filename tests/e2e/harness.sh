@@ -118,6 +118,10 @@ done_testing() {
 	[[ $_H_TAP_FAIL -eq 0 ]]
 }
 
+# the private Postfix configuration, shared with contrib/quickstart.sh
+# shellcheck source=../../contrib/private-postfix.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../contrib/private-postfix.sh"
+
 # ---------------------------------------------------------- utilities
 
 H=""
@@ -332,68 +336,8 @@ h_milter_pf_addr() {
 h_postfix_write_conf() {
 	local milters=
 	[[ -n $1 ]] && milters=$(h_milter_pf_addr "$1")
-	cat >"$PF_CONF/main.cf" <<EOF
-# Private Postfix instance for the exfil-milter e2e harness (loopback only).
-compatibility_level = 3.6
-queue_directory = $PF_QUEUE
-data_directory = $H/pf/data
-mail_owner = postfix
-setgid_group = postdrop
-# FQDN, different from the smtp-sink greeting (loop detection)
-myhostname = mta.harness.test
-mydomain = harness.test
-myorigin = \$myhostname
-# no local delivery at all: every recipient is relayed to the sink
-mydestination =
-local_recipient_maps =
-local_transport = error:5.1.1 local delivery disabled in harness
-alias_maps =
-alias_database =
-relayhost = [127.0.0.1]:$SINK_PORT
-smtp_dns_support_level = disabled
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-maillog_file = $PF_LOG
-maillog_file_prefixes = $H
-smtpd_milters = $milters
-non_smtpd_milters = $milters
-milter_default_action = tempfail
-milter_protocol = 6
-in_flow_delay = 0
-biff = no
-# a sink hiccup must not park mail for 5 minutes
-queue_run_delay = 2s
-minimal_backoff_time = 2s
-maximal_backoff_time = 4s
-EOF
-	cat >"$PF_CONF/master.cf" <<EOF
-# service        type  private unpriv chroot wakeup maxproc command + args
-127.0.0.1:$SMTP_PORT inet n -      n      -      -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-	# a just-written config makes every postfix command wait ~2 s
-	touch -d '-1 minute' "$PF_CONF/main.cf" "$PF_CONF/master.cf"
+	private_postfix_conf "$PF_CONF" "$PF_QUEUE" "$H/pf/data" harness \
+	    "127.0.0.1:$SMTP_PORT" "$SINK_PORT" "$PF_LOG" "$H" "$milters" 2
 }
 
 # h_postfix_setup - h_postfix_setup MILTER_SPEC: ports, config, queue
