@@ -171,6 +171,24 @@ arena_sprintf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+/* arena_grow - room for one more element of an array in the arena */
+void *
+arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap < *cap || (nv = arena_calloc(a, ncap, size)) == NULL)
+		return NULL;
+	if (n)
+		memcpy(nv, v, n * size);
+	*cap = ncap;
+	return nv;
+}
+
 /* arena_used - bytes handed out so far */
 size_t
 arena_used(const struct arena *a)

@@ -111,15 +111,10 @@ add_error(struct message *m, struct result *r, const char *text)
 {
 	const char **v;
 
-	if (r->nerrors == r->errors_cap) {
-		size_t cap = r->errors_cap ? r->errors_cap * 2 : 4;
-		if ((v = arena_alloc(m->arena, cap * sizeof(*v))) == NULL)
-			return EXFIL_ENOMEM;
-		if (r->nerrors)
-			memcpy(v, r->errors, r->nerrors * sizeof(*v));
-		r->errors = v;
-		r->errors_cap = cap;
-	}
+	if ((v = arena_grow(m->arena, r->errors, r->nerrors, &r->errors_cap,
+		 sizeof(*v))) == NULL)
+		return EXFIL_ENOMEM;
+	r->errors = v;
 	r->errors[r->nerrors++] = text;
 	return 0;
 }
@@ -129,15 +124,10 @@ add_part(struct message *m, struct result *r)
 {
 	struct part_info *v;
 
-	if (r->nparts == r->parts_cap) {
-		size_t cap = r->parts_cap ? r->parts_cap * 2 : 8;
-		if ((v = arena_alloc(m->arena, cap * sizeof(*v))) == NULL)
-			return NULL;
-		if (r->nparts)
-			memcpy(v, r->parts, r->nparts * sizeof(*v));
-		r->parts = v;
-		r->parts_cap = cap;
-	}
+	if ((v = arena_grow(m->arena, r->parts, r->nparts, &r->parts_cap,
+		 sizeof(*v))) == NULL)
+		return NULL;
+	r->parts = v;
 	v = &r->parts[r->nparts++];
 	memset(v, 0, sizeof(*v));
 	return v;

@@ -90,15 +90,10 @@ message_add_rcpt(struct message *m, const char *addr, bool internal)
 {
 	struct rcpt *v;
 
-	if (m->nrcpts == m->rcpts_cap) {
-		size_t cap = m->rcpts_cap ? m->rcpts_cap * 2 : 8;
-		if ((v = arena_alloc(m->arena, cap * sizeof(*v))) == NULL)
-			return EXFIL_ENOMEM;
-		if (m->nrcpts)
-			memcpy(v, m->rcpts, m->nrcpts * sizeof(*v));
-		m->rcpts = v;
-		m->rcpts_cap = cap;
-	}
+	if ((v = arena_grow(m->arena, m->rcpts, m->nrcpts, &m->rcpts_cap,
+		 sizeof(*v))) == NULL)
+		return EXFIL_ENOMEM;
+	m->rcpts = v;
 	if ((m->rcpts[m->nrcpts].addr = message_addr_strip(m->arena, addr)) ==
 	    NULL)
 		return EXFIL_ENOMEM;
@@ -113,15 +108,10 @@ message_add_header(struct message *m, const char *name, const char *value)
 {
 	struct header *v;
 
-	if (m->nheaders == m->headers_cap) {
-		size_t cap = m->headers_cap ? m->headers_cap * 2 : 32;
-		if ((v = arena_alloc(m->arena, cap * sizeof(*v))) == NULL)
-			return EXFIL_ENOMEM;
-		if (m->nheaders)
-			memcpy(v, m->headers, m->nheaders * sizeof(*v));
-		m->headers = v;
-		m->headers_cap = cap;
-	}
+	if ((v = arena_grow(m->arena, m->headers, m->nheaders, &m->headers_cap,
+		 sizeof(*v))) == NULL)
+		return EXFIL_ENOMEM;
+	m->headers = v;
 	m->headers[m->nheaders].name = arena_strdup(m->arena, name);
 	m->headers[m->nheaders].value = arena_strdup(m->arena, value);
 	if (!m->headers[m->nheaders].name || !m->headers[m->nheaders].value)
@@ -273,14 +263,9 @@ message_split_headers(struct arena *a, const char *raw, size_t len,
 		vend = eol;
 		if (vend > v && vend[-1] == '\r')
 			vend--;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nh = arena_alloc(a, cap * sizeof(*nh))) == NULL)
-				return EXFIL_ENOMEM;
-			if (cnt)
-				memcpy(nh, h, cnt * sizeof(*nh));
-			h = nh;
-		}
+		if ((nh = arena_grow(a, h, cnt, &cap, sizeof(*nh))) == NULL)
+			return EXFIL_ENOMEM;
+		h = nh;
 		h[cnt].name = arena_strndup(a, p, (size_t)(name_end - p));
 		h[cnt].value = arena_strndup(a, v, (size_t)(vend - v));
 		if (h[cnt].name == NULL || h[cnt].value == NULL)

@@ -189,6 +189,7 @@ allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
 struct anchor {
 	size_t at;
 	size_t limit;
+	unsigned digits; /* of a digit run */
 };
 
 /* one match of rule r (ovector ov, n pairs): validate, count, keep */
@@ -371,21 +372,15 @@ on_literal(size_t rule, size_t start, void *arg)
 {
 	struct hits *h = arg;
 	struct anchor *v;
-	size_t cap;
 
 	if (h->failed)
 		return;
-	if (h->n[rule] == h->cap[rule]) {
-		cap = h->cap[rule] ? h->cap[rule] * 2 : 16;
-		if ((v = arena_alloc(h->s->arena, cap * sizeof(*v))) == NULL) {
-			h->failed = 1;
-			return;
-		}
-		if (h->n[rule])
-			memcpy(v, h->an[rule], h->n[rule] * sizeof(*v));
-		h->an[rule] = v;
-		h->cap[rule] = cap;
+	if ((v = arena_grow(h->s->arena, h->an[rule], h->n[rule], &h->cap[rule],
+		 sizeof(*v))) == NULL) {
+		h->failed = 1;
+		return;
 	}
+	h->an[rule] = v;
 	h->an[rule][h->n[rule]].at = start;
 	h->an[rule][h->n[rule]].limit = start;
 	h->n[rule]++;
@@ -417,12 +412,12 @@ is_digit_sep(unsigned char c)
  */
 static int
 digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
-    struct anchor **out, unsigned **counts, size_t *nout)
+    struct anchor **out, size_t *nout)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t i = 0, start, n = 0, cap = 0;
-	struct anchor *v = NULL, *nv;
-	unsigned count, *c = NULL, *nc;
+	struct anchor *v = NULL;
+	unsigned count;
 
 	while (i < len) {
 		if (!is_digit(p[i])) {
@@ -442,25 +437,14 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 		}
 		if (count < min)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			nv = arena_alloc(s->arena, cap * sizeof(*nv));
-			nc = arena_alloc(s->arena, cap * sizeof(*nc));
-			if (nv == NULL || nc == NULL)
-				return EXFIL_ENOMEM;
-			if (n) {
-				memcpy(nv, v, n * sizeof(*v));
-				memcpy(nc, c, n * sizeof(*c));
-			}
-			v = nv, c = nc;
-		}
+		if ((v = arena_grow(s->arena, v, n, &cap, sizeof(*v))) == NULL)
+			return EXFIL_ENOMEM;
 		v[n].at = start;
 		v[n].limit = i;
-		c[n] = count;
+		v[n].digits = count;
 		n++;
 	}
 	*out = v;
-	*counts = c;
 	*nout = n;
 	return 0;
 }
@@ -479,7 +463,6 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 {
 	const struct ruleset *rs = s->rs;
 	struct anchor *runs = NULL, *sel = NULL;
-	unsigned *counts = NULL;
 	size_t nruns = 0, i, j, nsel;
 	const struct rule *r;
 	struct hits h;
@@ -499,8 +482,7 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 			return EXFIL_ENOMEM;
 	}
 	if (!s->naive && rs->min_digits &&
-	    (rc = digit_runs(
-		 s, text, len, rs->min_digits, &runs, &counts, &nruns)) < 0)
+	    (rc = digit_runs(s, text, len, rs->min_digits, &runs, &nruns)) < 0)
 		return rc;
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
@@ -522,7 +504,7 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 				 s->arena, nruns * sizeof(*sel))) == NULL)
 				return EXFIL_ENOMEM;
 			for (nsel = 0, j = 0; j < nruns; j++)
-				if (counts[j] >= r->digits)
+				if (runs[j].digits >= r->digits)
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;

@@ -13,6 +13,10 @@
  *	chunk gets a chunk of its own. Nothing is freed before arena_free().
  *	Memory is 16-byte aligned. arena_used() counts the bytes handed out,
  *	which the message limits are checked against.
+ *	arena_grow() makes room for one more element in an array of n
+ *	elements of size bytes that lives in the arena: when n reached *cap
+ *	it returns a copy twice as large (16 elements at first) and updates
+ *	*cap, else v itself. The old copy stays in the arena until it dies.
  * RETURN VALUE
  *	NULL when memory is exhausted or the arena's budget is spent.
  * OWNERSHIP
@@ -34,6 +38,7 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_sprintf(struct arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size);
 size_t arena_used(const struct arena *a);
 void arena_free(struct arena *a);
 
