@@ -436,8 +436,8 @@ html_to_text(struct arena *a, const char *in, size_t len, size_t *outlen)
 			p = close == end ? end : close + 3;
 			continue;
 		}
-		if (!isalpha((unsigned char)*p) && *p != '/' &&
-		    *p != '!' && *p != '?') {
+		if (!isalpha((unsigned char)*p) && *p != '/' && *p != '!' &&
+		    *p != '?') {
 			/* a lone '<' is text */
 			if (buf_putc(&b, '<') < 0)
 				goto out;

@@ -18,7 +18,7 @@ struct prefilter {
 	unsigned nclass;
 	uint32_t nstates;
 	uint32_t *delta; /* nstates x nclass: next state */
-	uint32_t *rows;  /* the same as row offsets, PF_OUT marking outputs */
+	uint32_t *rows; /* the same as row offsets, PF_OUT marking outputs */
 	uint32_t *out; /* first output of a state, index into outs, +1 */
 	struct pf_out {
 		size_t id;
