@@ -60,8 +60,8 @@ summary(const struct scan *s, struct buf *out)
 
 /* one pass over all segments; returns seconds */
 static double
-pass(const struct ruleset *rs, const char *text, const size_t *seg,
-    size_t nseg, int naive, struct buf *sum)
+pass(const struct ruleset *rs, const char *text, const size_t *seg, size_t nseg,
+    int naive, struct buf *sum)
 {
 	struct arena *a;
 	struct scan s;
@@ -73,8 +73,8 @@ pass(const struct ruleset *rs, const char *text, const size_t *seg,
 			exit(2);
 		scan_set_naive(&s, naive);
 		t0 = now();
-		if (scan_segment(&s, text + seg[i], seg[i + 1] - seg[i],
-			"body", SCOPE_ALL) < 0)
+		if (scan_segment(&s, text + seg[i], seg[i + 1] - seg[i], "body",
+			SCOPE_ALL) < 0)
 			exit(2);
 		t += now() - t0;
 		if (sum)
@@ -99,8 +99,9 @@ main(int argc, char **argv)
 	FILE *fp;
 
 	if (argc < 3 || rounds < 1) {
-		fprintf(stderr, "usage: scan-bench RULESDIR TEXTFILE [ROUNDS "
-				"[PATTERNS-OUT [TEXT-OUT]]]\n");
+		fprintf(stderr,
+		    "usage: scan-bench RULESDIR TEXTFILE [ROUNDS "
+		    "[PATTERNS-OUT [TEXT-OUT]]]\n");
 		return 2;
 	}
 	if (rules_load_dir(argv[1], &rs, err, sizeof(err)) < 0) {
