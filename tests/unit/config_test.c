@@ -22,18 +22,18 @@
 
 #include <exfil/config.h>
 
+#include "testutil.h"
+
 /* --- helpers ------------------------------------------------------------ */
 
 /* write text to a new temporary file; its path goes to path */
 static void
 write_temp(const char *text, char *path, size_t pathlen)
 {
-	const char *dir = getenv("TMPDIR");
 	size_t len = strlen(text);
 	int fd;
 
-	snprintf(
-	    path, pathlen, "%s/config_test.XXXXXX", dir && *dir ? dir : "/tmp");
+	snprintf(path, pathlen, "%s/config_test.XXXXXX", testutil_tmpdir());
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, len), (ssize_t)len);

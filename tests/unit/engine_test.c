@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -30,6 +28,8 @@
 #include <exfil/message.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
+
+#include "testutil.h"
 
 static const char rules_text[] =
     "rule payment_card\n"
@@ -56,38 +56,6 @@ struct fixture {
 	bool have_result;
 };
 
-static void
-remove_tree(const char *dir)
-{
-	struct dirent *de;
-	char path[512];
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int
-write_rules(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "we")) == NULL)
-		return -1;
-	fputs(text, fp);
-	return fclose(fp);
-}
-
 static int
 group_setup(void **state)
 {
@@ -106,17 +74,13 @@ group_teardown(void **state)
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	char err[512];
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/engine_test.XXXXXX",
-	    tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL ||
-	    write_rules(fx->dir, "test.rules", rules_text) != 0)
-		return -1;
+	testutil_temp_dir(fx->dir, sizeof(fx->dir), "engine_test");
+	testutil_write_file(fx->dir, "test.rules", rules_text);
 	if ((fx->cfg = config_defaults()) == NULL ||
 	    config_set(fx->cfg, "rules_dir", fx->dir, err, sizeof(err)) ||
 	    config_set(fx->cfg, "spool_dir", fx->dir, err, sizeof(err)) ||
@@ -141,60 +105,12 @@ teardown(void **state)
 	message_free(fx->m);
 	engine_unref(fx->e);
 	config_unref(fx->cfg);
-	remove_tree(fx->dir);
+	testutil_remove_tree(fx->dir);
 	free(fx);
 	return 0;
 }
 
 /* --- test values --------------------------------------------------------- */
-
-static bool
-luhn_ok(const char *d)
-{
-	size_t n = strlen(d), i;
-	unsigned sum = 0, v;
-
-	for (i = 0; i < n; i++) {
-		v = (unsigned)(d[n - 1 - i] - '0');
-		if (i % 2 == 1)
-			v = v * 2 > 9 ? v * 2 - 9 : v * 2;
-		sum += v;
-	}
-	return sum % 10 == 0;
-}
-
-/* the k-th Visa-shaped test number, Luhn-valid */
-static void
-visa(char out[17], unsigned long long k)
-{
-	char c;
-
-	snprintf(out, 17, "4%014llu0", k);
-	for (c = '0'; c <= '9'; c++) {
-		out[15] = c;
-		if (luhn_ok(out))
-			return;
-	}
-	fail();
-}
-
-/* base64 in 76-column CRLF lines, by OpenSSL */
-static void
-put_base64(struct buf *b, const void *p, size_t n)
-{
-	unsigned char *enc = malloc(n / 3 * 4 + 8);
-	int elen, i;
-
-	assert_non_null(enc);
-	elen = EVP_EncodeBlock(enc, p, (int)n);
-	for (i = 0; i < elen; i++) {
-		if (i && i % 76 == 0)
-			assert_int_equal(buf_puts(b, "\r\n"), 0);
-		assert_int_equal(buf_putc(b, enc[i]), 0);
-	}
-	assert_int_equal(buf_puts(b, "\r\n"), 0);
-	free(enc);
-}
 
 /* a PEM block of random bytes: the shape of a key, not a key */
 static void
@@ -233,10 +149,10 @@ sha256_hex(const void *p, size_t n, char out[65])
 static struct message *
 build(struct fixture *fx, const char *raw, size_t len, const char *const *rcpts)
 {
-	struct message *m = message_new(fx->cfg->spool_memory_limit, fx->dir);
+	struct message *m = testutil_parse_message(
+	    fx->cfg->spool_memory_limit, fx->dir, raw, len);
 	size_t i;
 
-	assert_non_null(m);
 	assert_int_equal(
 	    message_set_envelope(m, "TESTQID", "192.0.2.7", NULL, NULL), 0);
 	assert_int_equal(message_set_sender(m, "<alice@example.com>"), 0);
@@ -245,7 +161,6 @@ build(struct fixture *fx, const char *raw, size_t len, const char *const *rcpts)
 		    message_add_rcpt(m, rcpts[i],
 			config_is_internal_address(fx->cfg, rcpts[i])),
 		    0);
-	assert_int_equal(message_parse(m, raw, len), 0);
 	return m;
 }
 
@@ -329,7 +244,7 @@ test_card_tagged(void **state)
 	char card[17], raw[512];
 	int n;
 
-	visa(card, 20240101);
+	testutil_visa(card, 20240101);
 	n = snprintf(raw, sizeof(raw),
 	    "From: alice@example.com\r\nSubject: order\r\n\r\n"
 	    "Please charge %.4s %.4s %.4s %.4s, thanks.\r\n",
@@ -358,7 +273,7 @@ test_internal_not_scanned(void **state)
 	struct buf pem = {0}, raw = {0};
 	char card[17];
 
-	visa(card, 5);
+	testutil_visa(card, 5);
 	fake_pem(&pem);
 	assert_int_equal(
 	    buf_printf(&raw, "Subject: %s\r\n\r\n%s\r\n%s", card, card, pem.p),
@@ -392,7 +307,7 @@ test_no_recipients_outbound(void **state)
 	char card[17], raw[256];
 	int n;
 
-	visa(card, 77);
+	testutil_visa(card, 77);
 	n = snprintf(raw, sizeof(raw), "Subject: x\n\n%s\n", card);
 	r = scan(fx, raw, (size_t)n, NULL);
 	assert_true(r->outbound);
@@ -433,7 +348,7 @@ test_pem_attachment(void **state)
 		"filename=\"key.pem\"\r\n"
 		"\r\n"),
 	    0);
-	put_base64(&raw, pem.p, pem.len);
+	testutil_put_base64(&raw, pem.p, pem.len);
 	assert_int_equal(buf_puts(&raw, "--xyz--\r\n"), 0);
 	r = scan(fx, raw.p, raw.len, external);
 	assert_int_equal(r->verdict.action, ACTION_QUARANTINE);
@@ -466,7 +381,7 @@ test_ten_cards(void **state)
 
 	assert_int_equal(buf_puts(&csv, "name,card\r\n"), 0);
 	for (k = 0; k < 10; k++) {
-		visa(card, 1000 + 17 * k);
+		testutil_visa(card, 1000 + 17 * k);
 		assert_int_equal(
 		    buf_printf(&csv, "person%u,%s\r\n", k, card), 0);
 	}
@@ -481,7 +396,7 @@ test_ten_cards(void **state)
 		"Content-Disposition: attachment; filename=l.csv\r\n"
 		"Content-Transfer-Encoding: base64\r\n\r\n"),
 	    0);
-	put_base64(&raw, csv.p, csv.len);
+	testutil_put_base64(&raw, csv.p, csv.len);
 	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
 	r = scan(fx, raw.p, raw.len, external);
 	assert_non_null(finding(fx, "payment_card"));
@@ -504,7 +419,7 @@ test_encodings(void **state)
 	size_t i;
 	int n;
 
-	visa(card, 31337);
+	testutil_visa(card, 31337);
 	/* Subject: =?UTF-8?B?...?= */
 	n = EVP_EncodeBlock(b64, (const unsigned char *)card, 16);
 	snprintf(subj, sizeof(subj), "=?UTF-8?B?%.*s?=", n, (char *)b64);
@@ -540,7 +455,7 @@ test_encodings(void **state)
 			     "Content-Type: text/plain; charset=utf-16\r\n"
 			     "Content-Transfer-Encoding: base64\r\n\r\n"),
 	    0);
-	put_base64(&raw, u16, 34);
+	testutil_put_base64(&raw, u16, 34);
 	r = scan(fx, raw.p, raw.len, external);
 	assert_int_equal(r->verdict.action, ACTION_TAG);
 	buf_free(&raw);
@@ -557,7 +472,7 @@ test_binary_attachment(void **state)
 	char card[17];
 	size_t i;
 
-	visa(card, 8086);
+	testutil_visa(card, 8086);
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (unsigned char)(i < 32 ? i : 0x80 + i % 100);
 	assert_int_equal(buf_append(&bin, junk, sizeof(junk)), 0);
@@ -569,7 +484,7 @@ test_binary_attachment(void **state)
 			     "Content-Type: application/octet-stream\r\n"
 			     "Content-Transfer-Encoding: base64\r\n\r\n"),
 	    0);
-	put_base64(&raw, bin.p, bin.len);
+	testutil_put_base64(&raw, bin.p, bin.len);
 	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
 	r = scan(fx, raw.p, raw.len, external);
 	assert_int_equal(r->verdict.action, ACTION_TAG);
@@ -590,7 +505,7 @@ binary_utf16_run(void **state, int big_endian)
 	char card[17];
 	size_t i;
 
-	visa(card, 1986);
+	testutil_visa(card, 1986);
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (unsigned char)(0x80 + i);
 	assert_int_equal(buf_append(&bin, junk, sizeof(junk)), 0);
@@ -611,7 +526,7 @@ binary_utf16_run(void **state, int big_endian)
 		"Content-Disposition: attachment; filename=x.bin\r\n"
 		"Content-Transfer-Encoding: base64\r\n\r\n"),
 	    0);
-	put_base64(&raw, bin.p, bin.len);
+	testutil_put_base64(&raw, bin.p, bin.len);
 	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
 	r = scan(fx, raw.p, raw.len, external);
 	assert_non_null(finding(fx, "payment_card"));
@@ -649,7 +564,7 @@ test_spooled_body(void **state)
 	assert_int_equal(
 	    config_set(fx->cfg, "spool_memory_limit", "4K", err, sizeof(err)),
 	    0);
-	visa(card, 4444);
+	testutil_visa(card, 4444);
 	assert_int_equal(buf_puts(&raw, "Subject: big\r\n\r\n"), 0);
 	for (k = 0; k < 2000; k++)
 		assert_int_equal(buf_printf(&raw, "filler line %u\r\n", k), 0);
@@ -719,7 +634,7 @@ test_memory_limit(void **state)
 			     "--b\r\n"
 			     "Content-Transfer-Encoding: base64\r\n\r\n"),
 	    0);
-	put_base64(&raw, big, n);
+	testutil_put_base64(&raw, big, n);
 	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
 	r = scan(fx, raw.p, raw.len, external);
 	assert_true(fx->m->flags & MSG_F_MEMORY_LIMIT);
@@ -745,9 +660,8 @@ test_engine_new_errors(void **state)
 	assert_true(engine_new(cfg, &e, err, sizeof(err)) < 0);
 	assert_null(e);
 	assert_non_null(strstr(err, path));
-	assert_int_equal(write_rules(fx->dir, "zz-bad.rules",
-			     "rule bad\n  category c\n  pattern /(/\nend\n"),
-	    0);
+	testutil_write_file(fx->dir, "zz-bad.rules",
+	    "rule bad\n  category c\n  pattern /(/\nend\n");
 	assert_int_equal(
 	    config_set(cfg, "rules_dir", fx->dir, err, sizeof(err)), 0);
 	assert_int_equal(engine_new(cfg, &e, err, sizeof(err)), EXFIL_EINVAL);

@@ -24,6 +24,8 @@
 #include <exfil/common.h>
 #include <exfil/message.h>
 
+#include "testutil.h"
+
 struct fixture {
 	char dir[256]; /* a private spool folder */
 };
@@ -31,17 +33,11 @@ struct fixture {
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/message_test.XXXXXX",
-	    tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
-		free(fx);
-		return -1;
-	}
+	testutil_temp_dir(fx->dir, sizeof(fx->dir), "message_test");
 	*state = fx;
 	return 0;
 }
@@ -142,11 +138,8 @@ test_parse(void **state)
 	size_t i, j, blen;
 
 	for (i = 0; i < EXFIL_ARRAY_LEN(parse_cases); i++) {
-		m = message_new(1 << 20, fx->dir);
-		assert_non_null(m);
-		assert_int_equal(message_parse(m, parse_cases[i].raw,
-				     strlen(parse_cases[i].raw)),
-		    0);
+		m = testutil_parse_message(1 << 20, fx->dir, parse_cases[i].raw,
+		    strlen(parse_cases[i].raw));
 		if (m->nheaders != parse_cases[i].nh)
 			fail_msg("%s: %zu headers, want %zu",
 			    parse_cases[i].label, m->nheaders,
@@ -387,9 +380,7 @@ test_parse_spools(void **state)
 	for (i = 0; i < 5000; i++)
 		assert_int_equal(
 		    buf_printf(&raw, "line %u of the body\r\n", i), 0);
-	m = message_new(1000, fx->dir);
-	assert_non_null(m);
-	assert_int_equal(message_parse(m, raw.p, raw.len), 0);
+	m = testutil_parse_message(1000, fx->dir, raw.p, raw.len);
 	assert_true(message_is_spooled(m));
 	assert_int_equal(m->nheaders, 2);
 	assert_int_equal(message_body(m, &p, &n), 0);
@@ -469,9 +460,7 @@ test_write_roundtrip(void **state)
 		assert_int_equal(got.len, expect.len);
 		assert_memory_equal(got.p, expect.p, expect.len);
 		/* and back */
-		m2 = message_new(1 << 20, fx->dir);
-		assert_non_null(m2);
-		assert_int_equal(message_parse(m2, got.p, got.len), 0);
+		m2 = testutil_parse_message(1 << 20, fx->dir, got.p, got.len);
 		assert_int_equal(m2->nheaders, EXFIL_ARRAY_LEN(hs));
 		for (k = 0; k < m2->nheaders; k++) {
 			assert_string_equal(m2->headers[k].name, hs[k].name);

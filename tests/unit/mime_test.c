@@ -15,12 +15,12 @@
 
 #include <cmocka.h>
 
-#include <openssl/evp.h>
-
 #include <exfil/buf.h>
 #include <exfil/common.h>
 #include <exfil/message.h>
 #include <exfil/mime.h>
+
+#include "testutil.h"
 
 #define MAXREC 4096
 
@@ -111,31 +111,11 @@ static struct message *
 walk(const char *raw, size_t len, const struct mime_limits *lim,
     struct recs *rs, int *rc)
 {
-	struct message *m = message_new(1 << 20, NULL);
+	struct message *m = testutil_parse_message(1 << 20, NULL, raw, len);
 
-	assert_non_null(m);
-	assert_int_equal(message_parse(m, raw, len), 0);
 	memset(rs, 0, sizeof(*rs));
 	*rc = mime_walk(m, lim, record, rs);
 	return m;
-}
-
-/* base64 with 76-column CRLF lines, by OpenSSL (not by the code tested) */
-static void
-put_base64(struct buf *b, const void *p, size_t n)
-{
-	unsigned char *enc = malloc(n / 3 * 4 + 8);
-	int elen, i;
-
-	assert_non_null(enc);
-	elen = EVP_EncodeBlock(enc, p, (int)n);
-	for (i = 0; i < elen; i++) {
-		if (i && i % 76 == 0)
-			assert_int_equal(buf_puts(b, "\r\n"), 0);
-		assert_int_equal(buf_putc(b, enc[i]), 0);
-	}
-	assert_int_equal(buf_puts(b, "\r\n"), 0);
-	free(enc);
 }
 
 static struct recs *
@@ -186,7 +166,7 @@ test_mixed_with_attachment(void **state)
 		"filename=\"data.bin\"\r\n"
 		"\r\n"),
 	    0);
-	put_base64(&raw, bin, sizeof(bin));
+	testutil_put_base64(&raw, bin, sizeof(bin));
 	assert_int_equal(buf_puts(&raw, "--=-b1--\r\n"), 0);
 	m = walk(raw.p, raw.len, &roomy, rs, &rc);
 	assert_int_equal(rc, 0);
@@ -366,7 +346,7 @@ test_nested_message_base64(void **state)
 			     "Content-Type: message/rfc822; name=x.eml\r\n"
 			     "Content-Transfer-Encoding: base64\r\n\r\n"),
 	    0);
-	put_base64(&raw, inner, sizeof(inner) - 1);
+	testutil_put_base64(&raw, inner, sizeof(inner) - 1);
 	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
 	m = walk(raw.p, raw.len, &roomy, rs, &rc);
 	assert_int_equal(rc, 0);
@@ -746,7 +726,7 @@ test_decode_limit(void **state)
 				     "--p\r\nContent-Transfer-"
 				     "Encoding: base64\r\n\r\n"),
 		    0);
-		put_base64(&raw, bin, sizeof(bin));
+		testutil_put_base64(&raw, bin, sizeof(bin));
 	}
 	assert_int_equal(buf_puts(&raw, "--p--\r\n"), 0);
 	lim.max_decoded = 5000;
@@ -892,9 +872,7 @@ test_callback_error(void **state)
 	struct message *m;
 
 	(void)state;
-	m = message_new(1 << 20, NULL);
-	assert_non_null(m);
-	assert_int_equal(message_parse(m, raw, sizeof(raw) - 1), 0);
+	m = testutil_parse_message(1 << 20, NULL, raw, sizeof(raw) - 1);
 	rs->fail_at = 2;
 	assert_int_equal(mime_walk(m, &roomy, record, rs), EXFIL_EINTERNAL);
 	assert_int_equal(rs->n, 1);

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +22,8 @@
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 #include <exfil/validators.h>
+
+#include "testutil.h"
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -50,47 +51,6 @@ col_of(const char *text, unsigned lineno, const char *needle)
 	assert_non_null(hit);
 	assert_true(nl == NULL || hit < nl);
 	return (size_t)(hit - line) + 1;
-}
-
-static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "we");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void
-remove_tree(const char *dir)
-{
-	struct dirent *de;
-	char path[512];
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static void
-make_temp_dir(char *dir, size_t len)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, len, "%s/rules_test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
 }
 
 /* --- a good rule --------------------------------------------------------- */
@@ -578,15 +538,15 @@ test_load_dir(void **state)
 	struct ruleset *rs;
 
 	(void)state;
-	make_temp_dir(dir, sizeof(dir));
-	write_file(dir, "20-b.rules",
+	testutil_temp_dir(dir, sizeof(dir), "rules_test");
+	testutil_write_file(dir, "20-b.rules",
 	    "rule from_b\n category c\n pattern /b/\n example \"b\"\nend\n");
-	write_file(dir, "10-a.rules",
+	testutil_write_file(dir, "10-a.rules",
 	    "# first by name\n"
 	    "rule from_a\n category c\n pattern /a/\n example \"a\"\nend\n"
 	    "policy\n when category c then reject\nend\n");
-	write_file(dir, "notes.txt", "this is not a rules file\n");
-	write_file(dir, "x.rules.bak", "neither is this\n");
+	testutil_write_file(dir, "notes.txt", "this is not a rules file\n");
+	testutil_write_file(dir, "x.rules.bak", "neither is this\n");
 	assert_int_equal(rules_load_dir(dir, &rs, err, sizeof(err)), 0);
 	assert_int_equal(rs->nrules, 2);
 	assert_string_equal(rs->rules[0].id, "from_a");
@@ -601,14 +561,14 @@ test_load_dir(void **state)
 	ruleset_unref(rs);
 
 	/* an error names the file it is in */
-	write_file(
+	testutil_write_file(
 	    dir, "30-c.rules", "rule from_c\n category c\n bogus\nend\n");
 	assert_int_equal(
 	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
 	snprintf(path, sizeof(path), "%s/30-c.rules:3:2: ", dir);
 	assert_memory_equal(err, path, strlen(path));
 	/* a duplicate id across files names the first one */
-	write_file(
+	testutil_write_file(
 	    dir, "30-c.rules", "rule from_a\n category c\n pattern /c/\nend\n");
 	assert_int_equal(
 	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
@@ -616,7 +576,7 @@ test_load_dir(void **state)
 	assert_memory_equal(err, path, strlen(path));
 	snprintf(path, sizeof(path), "first at %s/10-a.rules:2", dir);
 	assert_non_null(strstr(err, path));
-	remove_tree(dir);
+	testutil_remove_tree(dir);
 }
 
 /* include FILE reads FILE in place, relative to the including file */
@@ -627,15 +587,15 @@ test_include(void **state)
 	struct ruleset *rs;
 
 	(void)state;
-	make_temp_dir(dir, sizeof(dir));
+	testutil_temp_dir(dir, sizeof(dir), "rules_test");
 	snprintf(sub, sizeof(sub), "%s/inc", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	write_file(sub, "tokens.inc",
+	testutil_write_file(sub, "tokens.inc",
 	    "rule from_inc\n category c\n pattern /i/\n example \"i\"\nend\n"
 	    "include more.inc\n");
-	write_file(sub, "more.inc",
+	testutil_write_file(sub, "more.inc",
 	    "rule from_more\n category c\n pattern /m/\n example \"m\"\nend\n");
-	write_file(dir, "10-main.rules",
+	testutil_write_file(dir, "10-main.rules",
 	    "rule first\n category c\n pattern /f/\n example \"f\"\nend\n"
 	    "include inc/tokens.inc\n"
 	    "rule last\n category c\n pattern /l/\n example \"l\"\nend\n");
@@ -652,24 +612,25 @@ test_include(void **state)
 	ruleset_unref(rs);
 
 	/* an error in an included file names that file */
-	write_file(sub, "more.inc", "rule broken\n category c\n oops\nend\n");
+	testutil_write_file(
+	    sub, "more.inc", "rule broken\n category c\n oops\nend\n");
 	assert_int_equal(
 	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
 	snprintf(path, sizeof(path), "%s/inc/more.inc:3:2: ", dir);
 	assert_memory_equal(err, path, strlen(path));
 
 	/* a file that includes itself stops at the depth limit */
-	write_file(sub, "more.inc", "include more.inc\n");
+	testutil_write_file(sub, "more.inc", "include more.inc\n");
 	assert_int_equal(
 	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
 	assert_non_null(strstr(err, "includes nested deeper than 8"));
-	unlink(path); /* keep remove_tree simple: flat folders only */
+	unlink(path); /* testutil_remove_tree(): flat folders only */
 	snprintf(path, sizeof(path), "%s/more.inc", sub);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/tokens.inc", sub);
 	unlink(path);
 	rmdir(sub);
-	remove_tree(dir);
+	testutil_remove_tree(dir);
 }
 
 static void
@@ -679,13 +640,13 @@ test_load_dir_errors(void **state)
 	struct ruleset *rs = (struct ruleset *)1;
 
 	(void)state;
-	make_temp_dir(dir, sizeof(dir));
+	testutil_temp_dir(dir, sizeof(dir), "rules_test");
 	/* an empty folder has no rules: an error, not a silent pass */
 	assert_int_equal(
 	    rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EINVAL);
 	assert_null(rs);
 	assert_non_null(strstr(err, dir));
-	remove_tree(dir);
+	testutil_remove_tree(dir);
 	assert_int_equal(rules_load_dir(dir, &rs, err, sizeof(err)), EXFIL_EIO);
 	assert_non_null(strstr(err, dir));
 }

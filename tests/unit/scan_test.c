@@ -1,7 +1,8 @@
 /*
  * scan_test.c - unit tests of scan(3): distinct counting, keywords within
  * a window, scopes, min_count, masking and masked evidence.
- * Card numbers are computed here (Luhn-valid test values), never real.
+ * Card numbers are computed (testutil_visa(): Luhn-valid test values),
+ * never real.
  */
 #include "config.h"
 
@@ -22,6 +23,8 @@
 #include <exfil/common.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
+
+#include "testutil.h"
 
 static const char rules_text[] =
     "rule card\n"
@@ -104,36 +107,6 @@ teardown(void **state)
 
 /* --- test values --------------------------------------------------------- */
 
-static bool
-luhn_ok(const char *d)
-{
-	size_t n = strlen(d), i;
-	unsigned sum = 0, v;
-
-	for (i = 0; i < n; i++) {
-		v = (unsigned)(d[n - 1 - i] - '0');
-		if (i % 2 == 1)
-			v = v * 2 > 9 ? v * 2 - 9 : v * 2;
-		sum += v;
-	}
-	return sum % 10 == 0;
-}
-
-/* the k-th Visa test number: "4", 14 digits of k, a check digit */
-static void
-visa(char out[17], unsigned long long k)
-{
-	char c;
-
-	snprintf(out, 17, "4%014llu0", k);
-	for (c = '0'; c <= '9'; c++) {
-		out[15] = c;
-		if (luhn_ok(out))
-			return;
-	}
-	fail();
-}
-
 /* the same number written with blanks every four digits */
 static void
 spaced(char out[20], const char *d)
@@ -165,8 +138,8 @@ test_same_value_counts_once(void **state)
 	char a[17], b[17], as[20], text[256];
 	const struct finding *f;
 
-	visa(a, 12345);
-	visa(b, 67890);
+	testutil_visa(a, 12345);
+	testutil_visa(b, 67890);
 	spaced(as, a);
 	/* the same number twice, once with blanks */
 	snprintf(text, sizeof(text), "card %s and again %s.", a, as);
@@ -196,9 +169,9 @@ test_invalid_not_counted(void **state)
 	struct fixture *fx = *state;
 	char a[17], text[128];
 
-	visa(a, 4242);
+	testutil_visa(a, 4242);
 	a[15] = (char)('0' + (a[15] - '0' + 1) % 10); /* break the check */
-	assert_false(luhn_ok(a));
+	assert_false(testutil_luhn_ok(a));
 	snprintf(text, sizeof(text), "card %s, order 1234 5678 9012 3456", a);
 	segment(fx, text, "body:text/plain", SCOPE_BODY);
 	assert_null(scan_finding(&fx->s, R_CARD));
@@ -217,7 +190,7 @@ test_many_distinct(void **state)
 	for (round = 0; round < 2; round++) {
 		buf_reset(&text);
 		for (k = 0; k < 2000; k++) {
-			visa(a, 1000003ULL * k + 11);
+			testutil_visa(a, 1000003ULL * k + 11);
 			assert_int_equal(buf_printf(&text, "%s\n", a), 0);
 		}
 		assert_int_equal(scan_segment(&fx->s, text.p, text.len,
@@ -311,7 +284,7 @@ test_scope(void **state)
 	segment(fx, "db.KDBX", "attachment:db.KDBX", SCOPE_NAME);
 	assert_non_null(scan_finding(&fx->s, R_NAME));
 	/* a rule with the default scope does not read file names */
-	visa(a, 77);
+	testutil_visa(a, 77);
 	segment(fx, a, "attachment:x", SCOPE_NAME);
 	assert_null(scan_finding(&fx->s, R_CARD));
 	segment(fx, a, "header:Subject", SCOPE_SUBJECT);
@@ -459,7 +432,7 @@ test_evidence_masked(void **state)
 	const struct finding *f;
 	unsigned k;
 
-	visa(a, 31415926535ULL);
+	testutil_visa(a, 31415926535ULL);
 	spaced(as, a);
 	snprintf(text, sizeof(text), "card no. %s", as);
 	segment(fx, text, "body:text/plain", SCOPE_BODY);
@@ -473,7 +446,7 @@ test_evidence_masked(void **state)
 	assert_null(strstr(f->evidence[0], a + 4));
 	/* more values than evidence slots: only the first few are kept */
 	for (k = 0; k < 10; k++) {
-		visa(a, 1000 + k);
+		testutil_visa(a, 1000 + k);
 		segment(fx, a, "body:text/plain", SCOPE_BODY);
 	}
 	f = scan_finding(&fx->s, R_CARD);
@@ -513,7 +486,7 @@ test_lengths_and_nuls(void **state)
 	char a[17], text[64];
 	size_t n;
 
-	visa(a, 999);
+	testutil_visa(a, 999);
 	n = (size_t)snprintf(text, sizeof(text), "x%cy %s", '\0', a);
 	/* a length that cuts the number short: no finding */
 	assert_int_equal(scan_segment(&fx->s, text, n - 1, "b", SCOPE_BODY), 0);
@@ -641,7 +614,8 @@ test_allow_vetoes(void **state)
 	    "tok_XXXXXXXX tok_00000000 tok_myTest12 tok_dummy123 tok_Ab3dE5g7");
 	assert_non_null(f = scan_finding(&o.s, 0));
 	assert_int_equal(f->count, 1); /* only the last one */
-	assert_string_equal(f->evidence[0], "Ab****g7"); /* a quarter each end */
+	assert_string_equal(
+	    f->evidence[0], "Ab****g7"); /* a quarter each end */
 	one_free(&o);
 }
 

@@ -23,42 +23,7 @@
 #include <exfil/common.h>
 #include <exfil/validators.h>
 
-/* an independent Luhn (ISO/IEC 7812-1 annex B) over a digit string */
-static bool
-luhn_ok(const char *d)
-{
-	size_t n = strlen(d), i;
-	unsigned sum = 0, v;
-
-	for (i = 0; i < n; i++) {
-		v = (unsigned)(d[n - 1 - i] - '0');
-		if (i % 2 == 1)
-			v = v * 2 > 9 ? v * 2 - 9 : v * 2;
-		sum += v;
-	}
-	return sum % 10 == 0;
-}
-
-/* complete prefix with filler digits and a Luhn check digit to len */
-static void
-make_number(char *out, const char *prefix, size_t len, uint32_t *seed)
-{
-	size_t i;
-	char c;
-
-	strcpy(out, prefix);
-	for (i = strlen(prefix); i < len - 1; i++) {
-		*seed = *seed * 1103515245u + 12345u;
-		out[i] = (char)('0' + (*seed >> 16) % 10);
-	}
-	out[len] = '\0';
-	for (c = '0'; c <= '9'; c++) {
-		out[len - 1] = c;
-		if (luhn_ok(out))
-			return;
-	}
-	fail_msg("no check digit for %s", out);
-}
+#include "testutil.h"
 
 static bool
 card(const char *s)
@@ -97,7 +62,7 @@ test_published_numbers(void **state)
 	(void)state;
 	for (i = 0; i < EXFIL_ARRAY_LEN(good); i++) {
 		/* the table itself is right */
-		assert_true(luhn_ok(good[i]));
+		assert_true(testutil_luhn_ok(good[i]));
 		if (!card(good[i]))
 			fail_msg("%s: want a valid card", good[i]);
 		assert_true(luhn(good[i]) == (strlen(good[i]) >= 13));
@@ -158,8 +123,9 @@ test_brands_computed(void **state)
 	(void)state;
 	for (round = 0; round < 20; round++) {
 		for (i = 0; i < EXFIL_ARRAY_LEN(cases); i++) {
-			make_number(num, cases[i].prefix, cases[i].len, &seed);
-			assert_true(luhn_ok(num));
+			testutil_card_number(
+			    num, cases[i].prefix, cases[i].len, &seed);
+			assert_true(testutil_luhn_ok(num));
 			if (card(num) != cases[i].valid)
 				fail_msg("%s (prefix %s, %zu digits): want %s",
 				    num, cases[i].prefix, cases[i].len,
@@ -187,13 +153,13 @@ test_luhn_invalid(void **state)
 
 	(void)state;
 	for (i = 0; i < EXFIL_ARRAY_LEN(bad); i++) {
-		assert_false(luhn_ok(bad[i]));
+		assert_false(testutil_luhn_ok(bad[i]));
 		assert_false(card(bad[i]));
 		assert_false(luhn(bad[i]));
 	}
 	/* Luhn catches every single-digit change */
 	for (i = 0; i < 200; i++) {
-		make_number(num, "4", 16, &seed);
+		testutil_card_number(num, "4", 16, &seed);
 		pos = i % 16;
 		num[pos] = (char)('0' + (num[pos] - '0' + 1 + i % 9) % 10);
 		assert_false(card(num));
@@ -220,7 +186,7 @@ test_luhn_random(void **state)
 		}
 		num[len] = '\0';
 		assert_int_equal(
-		    luhn(num), luhn_ok(num) && len >= 13 && len <= 19);
+		    luhn(num), testutil_luhn_ok(num) && len >= 13 && len <= 19);
 		valid += luhn(num);
 	}
 	assert_true(valid > 100); /* both outcomes were exercised */
@@ -281,7 +247,7 @@ test_luhn_lengths(void **state)
 	(void)state;
 	assert_false(luhn("79927398713")); /* valid checksum, 11 digits */
 	for (len = 2; len <= 24; len++) {
-		make_number(num, "7", len, &seed);
+		testutil_card_number(num, "7", len, &seed);
 		assert_int_equal(luhn(num), len >= 13 && len <= 19);
 	}
 }
@@ -333,7 +299,7 @@ test_find(void **state)
 	assert_true(v->digits_only);
 	assert_true(v->check("378282246310005", 15));
 	/* a Luhn-valid number of no brand */
-	assert_true(luhn_ok("9000000000000001"));
+	assert_true(testutil_luhn_ok("9000000000000001"));
 	assert_false(v->check("9000000000000001", 16));
 	assert_true(validator_find("luhn")->check("9000000000000001", 16));
 	for (i = 0; i < EXFIL_ARRAY_LEN(names); i++) {
