@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <exfil/actions.h>
+#include <exfil/arena.h>
 #include <exfil/buf.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
@@ -74,6 +75,51 @@ set_reply(SMFICTX *ctx, struct message *m, const char *code, const char *xcode,
 		log_msg(m->qid, LOG_WARNING, "cannot set reply text");
 }
 
+/* Subject: prefix + Subject, once */
+static void
+prefix_subject(SMFICTX *ctx, const struct config *cfg, struct message *m)
+{
+	const char *subj = NULL;
+	char *v;
+	size_t i, n;
+
+	if (cfg->subject_prefix[0] == '\0')
+		return;
+	for (i = 0; i < m->nheaders; i++)
+		if (strcasecmp(m->headers[i].name, "Subject") == 0) {
+			subj = m->headers[i].value;
+			break;
+		}
+	n = strlen(cfg->subject_prefix);
+	if (subj && strncmp(subj, cfg->subject_prefix, n) == 0)
+		return; /* already there (a reply, or a resend) */
+	if ((v = arena_sprintf(m->arena, "%s %s", cfg->subject_prefix,
+		 subj ? subj : "")) == NULL)
+		return;
+	if ((subj ? smfi_chgheader(ctx, "Subject", 1, v)
+		  : smfi_addheader(ctx, "Subject", v)) != MI_SUCCESS)
+		log_msg(m->qid, LOG_WARNING, "cannot prefix the Subject");
+}
+
+static void
+add_rcpt(SMFICTX *ctx, struct message *m, const char *addr)
+{
+	char *a = arena_sprintf(m->arena, "<%s>", addr);
+
+	if (a == NULL || smfi_addrcpt(ctx, a) != MI_SUCCESS)
+		log_msg(m->qid, LOG_WARNING, "cannot add recipient %s", addr);
+}
+
+static void
+del_rcpt(SMFICTX *ctx, struct message *m, const char *addr)
+{
+	char *a = arena_sprintf(m->arena, "<%s>", addr);
+
+	if (a == NULL || smfi_delrcpt(ctx, a) != MI_SUCCESS)
+		log_msg(
+		    m->qid, LOG_WARNING, "cannot remove recipient %s", addr);
+}
+
 static void
 tag(SMFICTX *ctx, const struct config *cfg, struct message *m,
     const struct result *r)
@@ -96,6 +142,80 @@ tag(SMFICTX *ctx, const struct config *cfg, struct message *m,
 			add_header(ctx, cfg, m, "Rules", rules.p);
 	}
 	buf_free(&rules);
+	prefix_subject(ctx, cfg, m);
+	if (cfg->tag_copy_to[0])
+		add_rcpt(ctx, m, cfg->tag_copy_to);
+}
+
+/*
+ * Mail to internal and external recipients that is blocked: with
+ * split_recipients, the external recipients are removed and the internal
+ * ones still receive it. Returns 1 when the message was split.
+ */
+static int
+split(SMFICTX *ctx, const struct config *cfg, struct message *m,
+    const struct result *r)
+{
+	size_t i, internal = 0;
+
+	if (!cfg->split_recipients)
+		return 0;
+	for (i = 0; i < m->nrcpts; i++)
+		internal += m->rcpts[i].internal;
+	if (internal == 0 || internal == m->nrcpts)
+		return 0;
+	for (i = 0; i < m->nrcpts; i++)
+		if (!m->rcpts[i].internal)
+			del_rcpt(ctx, m, m->rcpts[i].addr);
+	add_header(ctx, cfg, m, "Verdict", action_name(r->verdict.action));
+	add_header(ctx, cfg, m, "Ref", r->ref);
+	log_msg(m->qid, LOG_INFO,
+	    "split: %s for %u external recipient(s), delivered to %zu "
+	    "internal",
+	    action_name(r->verdict.action), r->nexternal, internal);
+	return 1;
+}
+
+/* quarantine_mode: store (and discard), hold or redirect */
+static sfsistat
+quarantine(
+    SMFICTX *ctx, const struct config *cfg, struct message *m, struct result *r)
+{
+	char path[4096], reason[128];
+	size_t i;
+
+	if (strcmp(cfg->quarantine_mode, "hold") == 0 &&
+	    !cfg->split_recipients) {
+		snprintf(reason, sizeof(reason), "exfil-milter ref %s", r->ref);
+		add_header(ctx, cfg, m, "Verdict", "quarantine");
+		add_header(ctx, cfg, m, "Ref", r->ref);
+		if (smfi_quarantine(ctx, reason) == MI_SUCCESS) {
+			log_msg(
+			    m->qid, LOG_INFO, "held in the MTA's hold queue");
+			return SMFIS_CONTINUE;
+		}
+		log_msg(m->qid, LOG_ERR, "the MTA refused to hold the message");
+		return SMFIS_TEMPFAIL;
+	}
+	if (strcmp(cfg->quarantine_mode, "redirect") == 0 &&
+	    !cfg->split_recipients) {
+		for (i = 0; i < m->nrcpts; i++) {
+			add_header(
+			    ctx, cfg, m, "Original-Rcpt", m->rcpts[i].addr);
+			del_rcpt(ctx, m, m->rcpts[i].addr);
+		}
+		add_rcpt(ctx, m, cfg->quarantine_redirect_to);
+		add_header(ctx, cfg, m, "Verdict", "quarantine");
+		add_header(ctx, cfg, m, "Ref", r->ref);
+		log_msg(m->qid, LOG_INFO, "redirected to %s",
+		    cfg->quarantine_redirect_to);
+		return SMFIS_CONTINUE;
+	}
+	/* store: durable before we answer (split keeps a copy too) */
+	if (quarantine_store(cfg, m, r, path, sizeof(path)) < 0)
+		return -1;
+	log_msg(m->qid, LOG_INFO, "quarantined as %s", path);
+	return split(ctx, cfg, m, r) ? SMFIS_CONTINUE : SMFIS_DISCARD;
 }
 
 /* actions_apply - the verdict, carried out */
@@ -103,7 +223,7 @@ sfsistat
 actions_apply(
     SMFICTX *ctx, const struct config *cfg, struct message *m, struct result *r)
 {
-	char path[4096];
+	sfsistat st;
 
 	strip_forged(ctx, cfg, m);
 	switch (r->verdict.action) {
@@ -113,10 +233,8 @@ actions_apply(
 		tag(ctx, cfg, m, r);
 		return SMFIS_CONTINUE;
 	case ACTION_QUARANTINE:
-		if (quarantine_store(cfg, m, r, path, sizeof(path)) == 0) {
-			log_msg(m->qid, LOG_INFO, "quarantined as %s", path);
-			return SMFIS_DISCARD;
-		}
+		if ((st = quarantine(ctx, cfg, m, r)) != (sfsistat)-1)
+			return st;
 		log_msg(m->qid, LOG_ERR, "cannot quarantine in %s: %s",
 		    cfg->quarantine_dir, strerror(errno));
 		r->verdict.action = cfg->on_error == ACTION_QUARANTINE
@@ -125,6 +243,8 @@ actions_apply(
 		r->verdict.reason = "quarantine failed";
 		return actions_apply(ctx, cfg, m, r);
 	case ACTION_REJECT:
+		if (split(ctx, cfg, m, r))
+			return SMFIS_CONTINUE;
 		set_reply(ctx, m, "550", "5.7.1", cfg->reject_reply, r->ref);
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:

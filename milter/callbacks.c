@@ -174,11 +174,14 @@ log_verdict(struct message *m, const struct result *r)
 			    rs->rules[i].category);
 	}
 	log_msg(m->qid, r->error ? LOG_ERR : LOG_INFO,
-	    "action=%s score=%d ref=%s outbound=%s rcpts=%zu external=%u "
+	    "action=%s%s%s score=%d ref=%s outbound=%s rcpts=%zu external=%u "
 	    "size=%zu categories=%s reason=\"%s\" time=%.1fms",
-	    action_name(r->verdict.action), r->verdict.score, r->ref,
-	    r->outbound ? "yes" : "no", m->nrcpts, r->nexternal, m->body_len,
-	    cats.len ? cats.p : "-", r->verdict.reason, r->elapsed_ms);
+	    action_name(r->verdict.action),
+	    r->verdict.monitored ? " monitor=" : "",
+	    r->verdict.monitored ? action_name(r->verdict.monitor) : "",
+	    r->verdict.score, r->ref, r->outbound ? "yes" : "no", m->nrcpts,
+	    r->nexternal, m->body_len, cats.len ? cats.p : "-",
+	    r->verdict.reason, r->elapsed_ms);
 	buf_free(&cats);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -75,6 +76,13 @@ static const struct config_key keys[] = {
 	"libmagic handles loaded once and shared by the threads"},
     {"internal_domains", CFG_LIST, OFF(internal_domains), "",
 	"our domains; a leading dot also matches subdomains"},
+    {"internal_networks", CFG_LIST, OFF(internal_networks), "",
+	"client address ranges (CIDR, IPv4 and IPv6) that are ours"},
+    {"monitor_mode", CFG_BOOL, OFF(monitor_mode), "no",
+	"log and report what would be done, but accept every message"},
+    {"scan_timeout", CFG_UINT, OFF(scan_timeout), "60",
+	"seconds one message may be scanned (keep below Postfix's "
+	"milter_content_timeout); 0: no limit"},
     {"quarantine_dir", CFG_STRING, OFF(quarantine_dir),
 	EXFIL_LOCALSTATEDIR "/lib/exfil-milter/quarantine",
 	"folder of quarantined messages (writable by user)"},
@@ -92,6 +100,21 @@ static const struct config_key keys[] = {
 	"action on an internal error: tempfail, accept, quarantine, reject"},
     {"on_limit", CFG_ACTION, OFF(on_limit), "quarantine",
 	"action for outbound mail that could not be fully scanned"},
+    {"on_timeout", CFG_ACTION, OFF(on_timeout), "quarantine",
+	"action for outbound mail whose scan ran out of time"},
+    {"subject_prefix", CFG_STRING, OFF(subject_prefix), "",
+	"put before the Subject of tagged mail, e.g. [SENSITIVE]"},
+    {"tag_copy_to", CFG_STRING, OFF(tag_copy_to), "",
+	"address added as a recipient of tagged mail (a security team)"},
+    {"quarantine_mode", CFG_STRING, OFF(quarantine_mode), "store",
+	"store (quarantine_dir, then discard), hold (the MTA's hold queue) "
+	"or redirect (to quarantine_redirect_to only)"},
+    {"quarantine_redirect_to", CFG_STRING, OFF(quarantine_redirect_to), "",
+	"the one recipient of quarantined mail when quarantine_mode is "
+	"redirect"},
+    {"split_recipients", CFG_BOOL, OFF(split_recipients), "no",
+	"when blocking mail to internal and external recipients, deliver "
+	"it to the internal ones"},
 };
 
 /* config_keys - the keyword table */
@@ -263,6 +286,44 @@ key_find(const char *name)
 	return NULL;
 }
 
+/* every entry of a list is ADDRESS or ADDRESS/BITS, IPv4 or IPv6 */
+static bool
+networks_valid(const char *value, char *err, size_t errlen)
+{
+	struct strlist l = {NULL, 0};
+	unsigned char buf[16];
+	char net[64], *slash, *end;
+	unsigned long bits;
+	bool ok = true;
+	size_t i;
+
+	if (strlist_parse(&l, value) < 0)
+		return false;
+	for (i = 0; ok && i < l.n; i++) {
+		snprintf(net, sizeof(net), "%s", l.v[i]);
+		bits = 0;
+		if ((slash = strchr(net, '/')) != NULL) {
+			*slash++ = '\0';
+			bits = strtoul(slash, &end, 10);
+			if (*slash == '\0' || *end)
+				bits = 999;
+		}
+		if (inet_pton(AF_INET, net, buf) == 1)
+			ok = bits <= 32;
+		else if (inet_pton(AF_INET6, net, buf) == 1)
+			ok = bits <= 128;
+		else
+			ok = false;
+		if (!ok)
+			seterr(err, errlen,
+			    "bad network '%s' in internal_networks (ADDRESS or "
+			    "ADDRESS/BITS)",
+			    l.v[i]);
+	}
+	strlist_free(&l);
+	return ok;
+}
+
 /* config_set - set one key from its text form; err says why not */
 int
 config_set(struct config *c, const char *name, const char *value, char *err,
@@ -280,6 +341,17 @@ config_set(struct config *c, const char *name, const char *value, char *err,
 		return EXFIL_EINVAL;
 	}
 	field = (char *)c + k->offset;
+	if (k->offset == OFF(internal_networks) &&
+	    !networks_valid(value, err, errlen))
+		return EXFIL_EINVAL;
+	if (k->offset == OFF(quarantine_mode) && strcmp(value, "store") &&
+	    strcmp(value, "hold") && strcmp(value, "redirect")) {
+		seterr(err, errlen,
+		    "bad value '%s' for quarantine_mode (store, hold or "
+		    "redirect)",
+		    value);
+		return EXFIL_EINVAL;
+	}
 	switch (k->type) {
 	case CFG_STRING:
 		if ((copy = strdup(value)) == NULL)
@@ -475,6 +547,14 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		rc = EXFIL_EIO;
 	}
+	/* keys that only make sense together */
+	if (rc == 0 && strcmp(c->quarantine_mode, "redirect") == 0 &&
+	    c->quarantine_redirect_to[0] == '\0') {
+		seterr(err, errlen,
+		    "%s: quarantine_mode = redirect needs quarantine_redirect_to",
+		    path);
+		rc = EXFIL_EINVAL;
+	}
 out:
 	free(logical);
 	free(line);
@@ -563,9 +643,9 @@ config_unref(struct config *c)
 	free(c);
 }
 
-/* config_is_internal_address - is addr's domain one of internal_domains? */
+/* addr_domain_in - is addr's domain one of v[]? */
 bool
-config_is_internal_address(const struct config *c, const char *addr)
+addr_domain_in(const char *addr, char *const *v, size_t n)
 {
 	const char *at, *end;
 	size_t dlen, i, len;
@@ -577,8 +657,8 @@ config_is_internal_address(const struct config *c, const char *addr)
 	dlen = (size_t)(end - at);
 	while (dlen && at[dlen - 1] == '.')
 		dlen--;
-	for (i = 0; i < c->internal_domains.n; i++) {
-		const char *d = c->internal_domains.v[i];
+	for (i = 0; i < n; i++) {
+		const char *d = v[i];
 		len = strlen(d);
 		if (d[0] == '.') {
 			/* .example.com: any subdomain, and the domain itself */
@@ -591,6 +671,63 @@ config_is_internal_address(const struct config *c, const char *addr)
 		} else if (dlen == len && strncasecmp(at, d, len) == 0) {
 			return true;
 		}
+	}
+	return false;
+}
+
+/* config_is_internal_address - is addr's domain one of internal_domains? */
+bool
+config_is_internal_address(const struct config *c, const char *addr)
+{
+	return addr_domain_in(
+	    addr, c->internal_domains.v, c->internal_domains.n);
+}
+
+/* does ip (16 or 4 bytes) lie in net/bits? */
+static bool
+in_prefix(const unsigned char *ip, const unsigned char *net, unsigned bits)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (memcmp(ip, net, full) != 0)
+		return false;
+	return rest == 0 ||
+	    ((ip[full] ^ net[full]) & (unsigned char)(0xff << (8 - rest))) == 0;
+}
+
+/* config_addr_in_networks - is ip in one of internal_networks? */
+bool
+config_addr_in_networks(const struct config *c, const char *ip)
+{
+	unsigned char a4[4], a6[16], n4[4], n6[16];
+	char net[INET6_ADDRSTRLEN + 8], *slash;
+	int is4, is6;
+	unsigned long bits;
+	size_t i;
+
+	if (ip == NULL)
+		return false;
+	is4 = inet_pton(AF_INET, ip, a4) == 1;
+	is6 = !is4 && inet_pton(AF_INET6, ip, a6) == 1;
+	if (is6 && memcmp(a6, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memcpy(a4, a6 + 12, 4); /* ::ffff:192.0.2.1 is IPv4 */
+		is4 = 1, is6 = 0;
+	}
+	if (!is4 && !is6)
+		return false;
+	for (i = 0; i < c->internal_networks.n; i++) {
+		snprintf(net, sizeof(net), "%s", c->internal_networks.v[i]);
+		bits = is4 ? 32 : 128;
+		if ((slash = strchr(net, '/')) != NULL) {
+			*slash++ = '\0';
+			bits = strtoul(slash, NULL, 10);
+		}
+		if (is4 && inet_pton(AF_INET, net, n4) == 1 && bits <= 32 &&
+		    in_prefix(a4, n4, (unsigned)bits))
+			return true;
+		if (is6 && inet_pton(AF_INET6, net, n6) == 1 && bits <= 128 &&
+		    in_prefix(a6, n6, (unsigned)bits))
+			return true;
 	}
 	return false;
 }

@@ -87,7 +87,10 @@ struct walkctx {
 	struct result *r;
 	struct buf *dump;
 	const char *type; /* of the leaf being scanned */
+	double deadline; /* monotonic ms; 0: none */
 };
+
+static double now_ms(void);
 
 static const char *
 scope_name(unsigned scope)
@@ -290,6 +293,12 @@ on_part(const struct mime_part *p, void *arg)
 	size_t tlen;
 	int rc;
 
+	/* the time budget is checked between parts: a part is bounded by
+	 * the size limits, so a message cannot overrun by much */
+	if (w->deadline > 0 && now_ms() > w->deadline) {
+		w->m->flags |= MSG_F_TIMEOUT;
+		return EXFIL_ELIMIT;
+	}
 	if (p->kind == MIME_HEADER)
 		return scan_text(w, p->data, p->len, p->where,
 		    strcasecmp(p->header_name, "Subject") == 0 ? SCOPE_SUBJECT
@@ -321,6 +330,32 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* the facts of the envelope that policy statements test */
+static int
+envelope_facts(
+    const struct config *cfg, struct message *m, struct policy_input *in)
+{
+	const char **ext;
+	size_t i, n = 0;
+
+	in->client_internal = config_addr_in_networks(cfg, m->client_addr);
+	in->authenticated = m->auth_user != NULL && m->auth_user[0] != '\0';
+	in->sender = m->sender;
+	in->size = m->body_len;
+	for (i = 0; i < m->nheaders; i++)
+		in->size += strlen(m->headers[i].name) +
+		    strlen(m->headers[i].value) + 4;
+	if (m->nrcpts &&
+	    (ext = arena_calloc(m->arena, m->nrcpts, sizeof(*ext))) == NULL)
+		return EXFIL_ENOMEM;
+	for (i = 0; i < m->nrcpts; i++)
+		if (!m->rcpts[i].internal)
+			ext[n++] = m->rcpts[i].addr;
+	in->external = m->nrcpts ? ext : NULL;
+	in->nexternal = n;
+	return 0;
 }
 
 /* engine_scan - the verdict for one message */
@@ -355,7 +390,11 @@ engine_scan_dump(
 	in.rs = e->rs;
 	in.on_error = cfg->on_error;
 	in.on_limit = cfg->on_limit;
+	in.on_timeout = cfg->on_timeout;
+	in.monitor = cfg->monitor_mode;
 	in.outbound = r->outbound;
+	if ((rc = envelope_facts(cfg, m, &in)) < 0)
+		r->error = true;
 	if (r->outbound) {
 		lim.max_depth = cfg->max_mime_depth;
 		lim.max_parts = cfg->max_mime_parts;
@@ -374,9 +413,14 @@ engine_scan_dump(
 			w.r = r;
 			w.dump = dump;
 			w.type = NULL;
+			w.deadline = cfg->scan_timeout
+			    ? t0 + 1000.0 * cfg->scan_timeout
+			    : 0;
 			rc = mime_walk(m, &lim, on_part, &w);
 		}
 		arena_set_budget(m->arena, 0);
+		if (rc == EXFIL_ELIMIT)
+			rc = 0; /* out of time: MSG_F_TIMEOUT is set */
 		if (rc == EXFIL_ENOMEM && cfg->max_message_memory) {
 			/* the budget, not the machine, ran out: a limit */
 			m->flags |= MSG_F_MEMORY_LIMIT;

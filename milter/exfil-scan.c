@@ -23,6 +23,15 @@
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 
+/* the envelope a saved message is given (--sender, --rcpt, ...) */
+static struct {
+	const char *sender;
+	const char *client;
+	const char *auth;
+	const char **rcpts;
+	size_t nrcpts;
+} env;
+
 static void
 usage(FILE *fp)
 {
@@ -36,6 +45,10 @@ usage(FILE *fp)
 	    "  --test-rules  check every rule's example and counter lines\n"
 	    "  --dump        print every text segment as the rules see it\n"
 	    "  --explain     each finding: rule, place, confidence, decision\n"
+	    "  --sender ADDR, --rcpt ADDR (repeatable), --client-addr IP,\n"
+	    "  --auth-user NAME  judge the message as the gateway would with\n"
+	    "                this envelope (default: every recipient "
+	    "external)\n"
 	    "  --naive       run every pattern over all text (tests, bench)\n"
 	    "  -h, --help    this text\n"
 	    "  -V, --version the version\n"
@@ -72,6 +85,23 @@ read_all(const char *path, struct buf *b)
 	return 0;
 }
 
+/* give the message the envelope of the command line */
+static int
+set_envelope(const struct config *cfg, struct message *m)
+{
+	size_t i;
+
+	if (message_set_envelope(m, NULL, env.client, NULL, env.auth) < 0)
+		return -1;
+	if (env.sender && message_set_sender(m, env.sender) < 0)
+		return -1;
+	for (i = 0; i < env.nrcpts; i++)
+		if (message_add_rcpt(m, env.rcpts[i],
+			config_is_internal_address(cfg, env.rcpts[i])) < 0)
+			return -1;
+	return 0;
+}
+
 /* scan one file; returns 0 accepted, 1 not accepted, 2 unreadable */
 static int
 scan_file(struct engine *e, const char *path, int json, int dump)
@@ -104,6 +134,10 @@ scan_file(struct engine *e, const char *path, int json, int dump)
 		goto out;
 	}
 	buf_free(&raw);
+	if (set_envelope(e->cfg, m) < 0) {
+		fprintf(stderr, "exfil-scan: %s: out of memory\n", path);
+		goto out;
+	}
 	engine_scan_dump(e, m, &r, dump ? &out : NULL);
 	if (dump) {
 		/* the segments are the output, then the flags if any */
@@ -184,11 +218,15 @@ main(int argc, char **argv)
 	    {"dump", no_argument, NULL, 'd'},
 	    {"naive", no_argument, NULL, 'N'},
 	    {"explain", no_argument, NULL, 'e'},
+	    {"sender", required_argument, NULL, 'S'},
+	    {"rcpt", required_argument, NULL, 'R'},
+	    {"client-addr", required_argument, NULL, 'C'},
+	    {"auth-user", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *conf = NULL, *rulesdir = NULL;
+	const char *conf = NULL, *rulesdir = NULL, **rcpts;
 	struct config *cfg = NULL;
 	struct engine *e = NULL;
 	char err[1024];
@@ -216,6 +254,22 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			json = 2; /* the explain report */
+			break;
+		case 'S':
+			env.sender = optarg;
+			break;
+		case 'R':
+			if ((rcpts = realloc(env.rcpts,
+				 (env.nrcpts + 1) * sizeof(*rcpts))) == NULL)
+				return 2;
+			env.rcpts = rcpts;
+			env.rcpts[env.nrcpts++] = optarg;
+			break;
+		case 'C':
+			env.client = optarg;
+			break;
+		case 'A':
+			env.auth = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -274,5 +328,6 @@ main(int argc, char **argv)
 	fflush(stdout);
 	filetype_fini();
 	engine_unref(e);
+	free(env.rcpts);
 	return status;
 }

@@ -25,6 +25,7 @@ static const struct {
     {MSG_F_MEMORY_LIMIT, "memory_limit"},
     {MSG_F_HEADER_LIMIT, "header_limit"},
     {MSG_F_LONG_LINE, "long_line"},
+    {MSG_F_TIMEOUT, "timeout"},
 };
 
 /* report_flags - flag names joined by sep (JSON strings when sep is ",") */
@@ -59,8 +60,12 @@ report_json(struct buf *b, const char *file, const struct message *m,
 
 	rc |= buf_puts(b, "{\"file\":");
 	rc |= json_cstr(b, file);
-	rc |= buf_printf(b, ",\"action\":\"%s\",\"score\":%d,\"ref\":",
-	    action_name(r->verdict.action), r->verdict.score);
+	rc |= buf_printf(
+	    b, ",\"action\":\"%s\",", action_name(r->verdict.action));
+	if (r->verdict.monitored)
+		rc |= buf_printf(
+		    b, "\"monitor\":\"%s\",", action_name(r->verdict.monitor));
+	rc |= buf_printf(b, "\"score\":%d,\"ref\":", r->verdict.score);
 	rc |= json_cstr(b, r->ref);
 	rc |= buf_printf(
 	    b, ",\"outbound\":%s,\"flags\":[", r->outbound ? "true" : "false");
@@ -118,9 +123,11 @@ report_text(struct buf *b, const char *file, const struct message *m,
 	size_t i, j;
 	int rc = 0;
 
-	rc |= buf_printf(b, "%s: %s (score %d, ref %s%s)\n", file,
+	rc |= buf_printf(b, "%s: %s (score %d, ref %s%s%s%s)\n", file,
 	    action_name(r->verdict.action), r->verdict.score, r->ref,
-	    r->outbound ? "" : ", internal only");
+	    r->outbound ? "" : ", internal only",
+	    r->verdict.monitored ? ", monitor: " : "",
+	    r->verdict.monitored ? action_name(r->verdict.monitor) : "");
 	if (m->flags) {
 		rc |= buf_puts(b, "  flags: ");
 		rc |= report_flags(b, m->flags, " ");
@@ -153,8 +160,10 @@ report_explain(struct buf *b, const char *file, const struct message *m,
 	size_t i, j;
 	int rc = 0;
 
-	rc |= buf_printf(b, "%s: %s (score %d, ref %s)\n", file,
-	    action_name(r->verdict.action), r->verdict.score, r->ref);
+	rc |= buf_printf(b, "%s: %s (score %d, ref %s%s%s)\n", file,
+	    action_name(r->verdict.action), r->verdict.score, r->ref,
+	    r->verdict.monitored ? ", monitor: " : "",
+	    r->verdict.monitored ? action_name(r->verdict.monitor) : "");
 	if (!r->outbound)
 		rc |=
 		    buf_puts(b, "  not judged: every recipient is internal\n");

@@ -61,6 +61,7 @@ struct parser {
 #define RULES_DIGITS_WINDOW 32 /* the same for a run of digits */
 
 static int parse_text(struct parser *p, const char *text, size_t len);
+static void stmt_clear(struct policy_stmt *st);
 static int read_file(const char *path, char **text, size_t *len);
 
 static int perr(struct parser *p, size_t col, const char *fmt, ...)
@@ -151,11 +152,8 @@ ruleset_unref(struct ruleset *rs)
 	for (i = 0; i < rs->nrules; i++)
 		rule_clear(&rs->rules[i]);
 	free(rs->rules);
-	for (i = 0; i < rs->npolicy; i++) {
-		free(rs->policy[i].category);
-		free(rs->policy[i].rule);
-		free(rs->policy[i].file);
-	}
+	for (i = 0; i < rs->npolicy; i++)
+		stmt_clear(&rs->policy[i]);
 	free(rs->policy);
 	strv_free(rs->warnings, rs->nwarnings);
 	prefilter_free(rs->prefilter);
@@ -625,6 +623,14 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 			return strv_push(&r->examples, &r->nexamples, s);
 		return strv_push(&r->counters, &r->ncounters, s);
 	}
+	if (tok_is(kw, "mode")) {
+		if (!next_word(line, &pos, &t) ||
+		    !(tok_is(&t, "monitor") || tok_is(&t, "enforce")))
+			return perr(p, kw->col + kw->n,
+			    "mode takes monitor or enforce");
+		r->monitor = tok_is(&t, "monitor");
+		return expect_end(p, line, pos);
+	}
 	if (tok_is(kw, "enabled")) {
 		if (!next_word(line, &pos, &t) ||
 		    !(tok_is(&t, "yes") || tok_is(&t, "no")))
@@ -637,93 +643,177 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	    p, kw->col, "unknown rule keyword '%.*s'", (int)kw->n, kw->s);
 }
 
+static void
+stmt_clear(struct policy_stmt *st)
+{
+	free(st->category);
+	free(st->rule);
+	free(st->file);
+	strv_free(st->sender_domains, st->nsender_domains);
+	strv_free(st->rcpt_domains, st->nrcpt_domains);
+	memset(st, 0, sizeof(*st));
+}
+
+/* D[,D...]: a comma-separated list of domains */
+static int
+domain_list(const struct tok *t, char ***v, size_t *n)
+{
+	const char *s = t->s, *e = t->s + t->n, *c;
+	int rc;
+
+	while (s < e) {
+		c = memchr(s, ',', (size_t)(e - s));
+		if (c == NULL)
+			c = e;
+		if (c > s &&
+		    (rc = strv_push(v, n, strndup(s, (size_t)(c - s)))) < 0)
+			return rc;
+		s = c + 1;
+	}
+	return 0;
+}
+
+/* yes|no, internal|external, or the flag names: a word from a set */
+static int
+tok_choice(struct parser *p, const struct tok *t, const char *yes,
+    const char *no, int *out)
+{
+	if (tok_is(t, yes))
+		*out = POLICY_YES;
+	else if (tok_is(t, no))
+		*out = POLICY_NO;
+	else
+		return perr(p, t->col, "expected '%s' or '%s', got '%.*s'", yes,
+		    no, (int)t->n, t->s);
+	return 0;
+}
+
+/* one condition COND VALUE of a when or allow statement */
+static int
+policy_cond(struct parser *p, const struct tok *c, const struct tok *t,
+    struct policy_stmt *st)
+{
+	unsigned v;
+	int rc;
+
+	if (tok_is(c, "category")) {
+		free(st->category);
+		return (st->category = tok_dup(t)) ? 0 : EXFIL_ENOMEM;
+	}
+	if (tok_is(c, "rule")) {
+		free(st->rule);
+		st->rule_col = (unsigned)t->col;
+		return (st->rule = tok_dup(t)) ? 0 : EXFIL_ENOMEM;
+	}
+	if (tok_is(c, "count") || tok_is(c, "score") ||
+	    tok_is(c, "external_rcpts") || tok_is(c, "size")) {
+		if ((rc = tok_uint(p, t, &v)) < 0)
+			return rc;
+		if (tok_is(c, "count"))
+			st->count = v;
+		else if (tok_is(c, "score"))
+			st->score = (int)v;
+		else if (tok_is(c, "external_rcpts"))
+			st->external_rcpts = v;
+		else
+			st->size = v;
+		return 0;
+	}
+	if (tok_is(c, "confidence"))
+		return tok_confidence(p, t, &st->confidence);
+	if (tok_is(c, "client"))
+		return tok_choice(p, t, "internal", "external", &st->client);
+	if (tok_is(c, "authenticated"))
+		return tok_choice(p, t, "yes", "no", &st->auth);
+	if (tok_is(c, "sender_domain"))
+		return domain_list(
+		    t, &st->sender_domains, &st->nsender_domains);
+	if (tok_is(c, "rcpt_domain"))
+		return domain_list(t, &st->rcpt_domains, &st->nrcpt_domains);
+	if (tok_is(c, "flag")) {
+		if (tok_is(t, "limit"))
+			st->flags |= POLICY_FLAG_LIMIT;
+		else if (tok_is(t, "malformed"))
+			st->flags |= POLICY_FLAG_MALFORMED;
+		else if (tok_is(t, "timeout"))
+			st->flags |= POLICY_FLAG_TIMEOUT;
+		else
+			return perr(p, t->col,
+			    "unknown flag '%.*s' (limit, malformed, timeout)",
+			    (int)t->n, t->s);
+		return 0;
+	}
+	return perr(p, c->col,
+	    "unknown condition '%.*s' (category, rule, count, score, "
+	    "confidence, flag, client, authenticated, external_rcpts, size, "
+	    "sender_domain, rcpt_domain)",
+	    (int)c->n, c->s);
+}
+
+/* when COND... then ACTION | allow COND... */
 static int
 policy_line(
     struct parser *p, const char *line, size_t pos, const struct tok *kw)
 {
 	struct policy_stmt st, *nv;
 	struct tok t, c;
-	unsigned v;
 	int rc;
 	char *word;
 
 	memset(&st, 0, sizeof(st));
 	st.score = -1;
-	if (!tok_is(kw, "when"))
+	if (!tok_is(kw, "when") && !tok_is(kw, "allow"))
 		return perr(p, kw->col,
-		    "expected 'when COND... then ACTION', got '%.*s'",
+		    "expected 'when COND... then ACTION' or 'allow COND...', "
+		    "got '%.*s'",
 		    (int)kw->n, kw->s);
+	st.allow = tok_is(kw, "allow");
 	for (;;) {
 		if (!next_word(line, &pos, &c)) {
+			if (st.allow)
+				break;
 			rc = perr(p, pos + 1, "missing 'then ACTION'");
 			goto fail;
 		}
-		if (tok_is(&c, "then"))
+		if (!st.allow && tok_is(&c, "then"))
 			break;
 		if (!next_word(line, &pos, &t)) {
 			rc = perr(p, c.col + c.n, "'%.*s' needs a value",
 			    (int)c.n, c.s);
 			goto fail;
 		}
-		if (tok_is(&c, "category")) {
-			free(st.category);
-			if ((st.category = tok_dup(&t)) == NULL)
-				goto nomem;
-		} else if (tok_is(&c, "rule")) {
-			free(st.rule);
-			if ((st.rule = tok_dup(&t)) == NULL)
-				goto nomem;
-			st.rule_col = (unsigned)t.col;
-		} else if (tok_is(&c, "count") || tok_is(&c, "score")) {
-			if ((rc = tok_uint(p, &t, &v)) < 0)
-				goto fail;
-			if (tok_is(&c, "count"))
-				st.count = v;
-			else
-				st.score = (int)v;
-		} else if (tok_is(&c, "confidence")) {
-			if ((rc = tok_confidence(p, &t, &st.confidence)) < 0)
-				goto fail;
-		} else if (tok_is(&c, "flag")) {
-			if (tok_is(&t, "limit"))
-				st.flags |= POLICY_FLAG_LIMIT;
-			else if (tok_is(&t, "malformed"))
-				st.flags |= POLICY_FLAG_MALFORMED;
-			else {
-				rc = perr(p, t.col,
-				    "unknown flag '%.*s' (limit, malformed)",
-				    (int)t.n, t.s);
-				goto fail;
-			}
-		} else {
-			rc = perr(p, c.col,
-			    "unknown condition '%.*s' (category, rule, count, "
-			    "score, confidence, flag)",
-			    (int)c.n, c.s);
+		if ((rc = policy_cond(p, &c, &t, &st)) < 0)
+			goto fail;
+	}
+	if (!st.allow) {
+		if (!next_word(line, &pos, &t)) {
+			rc = perr(p, c.col + c.n, "then needs an action");
 			goto fail;
 		}
+		if ((word = tok_dup(&t)) == NULL)
+			goto nomem;
+		rc = action_parse(word, &st.action);
+		free(word);
+		if (rc < 0 || st.action == ACTION_ACCEPT) {
+			rc = perr(p, t.col,
+			    "unknown action '%.*s' (tag, quarantine, reject, "
+			    "tempfail)",
+			    (int)t.n, t.s);
+			goto fail;
+		}
+		if ((rc = expect_end(p, line, pos)) < 0)
+			goto fail;
 	}
-	if (!next_word(line, &pos, &t)) {
-		rc = perr(p, c.col + c.n, "then needs an action");
-		goto fail;
-	}
-	if ((word = tok_dup(&t)) == NULL)
-		goto nomem;
-	rc = action_parse(word, &st.action);
-	free(word);
-	if (rc < 0 || st.action == ACTION_ACCEPT) {
-		rc = perr(p, t.col,
-		    "unknown action '%.*s' (tag, quarantine, reject, tempfail)",
-		    (int)t.n, t.s);
-		goto fail;
-	}
-	if ((rc = expect_end(p, line, pos)) < 0)
-		goto fail;
 	if (st.category == NULL && st.rule == NULL && st.count == 0 &&
-	    st.score < 0 && st.flags == 0 && st.confidence == CONF_LOW) {
+	    st.score < 0 && st.flags == 0 && st.confidence == CONF_LOW &&
+	    st.client == POLICY_ANY && st.auth == POLICY_ANY &&
+	    st.external_rcpts == 0 && st.size == 0 && st.nsender_domains == 0 &&
+	    st.nrcpt_domains == 0) {
 		rc = perr(p, kw->col + kw->n,
-		    "'when' needs a condition (category, rule, count, score, "
-		    "confidence, flag)");
+		    "'%.*s' needs a condition (category, rule, count, score, "
+		    "confidence, flag, client, authenticated, external_rcpts, "
+		    "size, sender_domain, rcpt_domain)",
+		    (int)kw->n, kw->s);
 		goto fail;
 	}
 	if ((st.file = strdup(p->file)) == NULL)
@@ -738,9 +828,7 @@ policy_line(
 nomem:
 	rc = EXFIL_ENOMEM;
 fail:
-	free(st.category);
-	free(st.rule);
-	free(st.file);
+	stmt_clear(&st);
 	return rc;
 }
 

@@ -66,8 +66,11 @@ struct config {
 	size_t max_message_memory;
 	unsigned magic_handles;
 
-	/* direction */
+	/* direction and policy */
 	struct strlist internal_domains;
+	struct strlist internal_networks;
+	bool monitor_mode;
+	unsigned scan_timeout;
 
 	/* actions */
 	char *quarantine_dir;
@@ -77,6 +80,12 @@ struct config {
 	char *tempfail_reply;
 	enum action on_error;
 	enum action on_limit;
+	enum action on_timeout;
+	char *subject_prefix;
+	char *tag_copy_to;
+	char *quarantine_mode;
+	char *quarantine_redirect_to;
+	bool split_recipients;
 };
 
 enum config_type {
@@ -111,5 +120,12 @@ void config_unref(struct config *c);
 
 /* config_is_internal_domain - does the address's domain belong to us? */
 bool config_is_internal_address(const struct config *c, const char *addr);
+/* config_addr_in_networks - is the IP address in internal_networks? */
+bool config_addr_in_networks(const struct config *c, const char *ip);
+/*
+ * addr_domain_in - is the domain of addr one of v[] ("example.com", or
+ * ".example.com" for it and its subdomains), ignoring case?
+ */
+bool addr_domain_in(const char *addr, char *const *v, size_t n);
 
 #endif

@@ -37,11 +37,14 @@
  *
  *	    policy
  *	      when COND... then ACTION
+ *	      allow COND...                 (an exception: see policy(3))
  *	    end
  *
  *	where COND is "category NAME", "rule ID", "count N", "score N",
- *	"confidence low|medium|high" or "flag limit|malformed", all of which
- *	must hold; a statement needs
+ *	"confidence low|medium|high", "flag limit|malformed|timeout",
+ *	"client internal|external", "authenticated yes|no",
+ *	"external_rcpts N", "size N", "sender_domain D[,D...]" or
+ *	"rcpt_domain D[,D...]", all of which must hold; a statement needs
  *	at least one. A rule id named in a policy must exist (an error
  *	otherwise); a category that no rule has and that is not one of the
  *	categories of exfil-rules(5) is a warning (a typo, most likely). Patterns are
@@ -124,18 +127,33 @@ struct rule {
 	char **counters;
 	size_t ncounters;
 	bool enabled;
+	bool monitor; /* "mode monitor": reported, never acted on */
 };
 
 #define POLICY_FLAG_LIMIT 0x01u
 #define POLICY_FLAG_MALFORMED 0x02u
+#define POLICY_FLAG_TIMEOUT 0x04u
+
+#define POLICY_ANY 0
+#define POLICY_YES 1 /* client internal, sender authenticated */
+#define POLICY_NO 2
 
 struct policy_stmt {
+	bool allow; /* "allow COND...": an exception, no action */
 	char *category; /* NULL: any */
 	char *rule; /* NULL: any */
 	unsigned count; /* 0: no condition */
 	int score; /* < 0: no condition */
 	unsigned flags; /* 0: no condition */
 	enum confidence confidence; /* least confidence; CONF_LOW: any */
+	int client; /* POLICY_YES: internal_networks */
+	int auth; /* POLICY_YES: authenticated sender */
+	unsigned external_rcpts; /* at least this many; 0: no condition */
+	size_t size; /* at least this many bytes; 0: none */
+	char **sender_domains; /* the sender's domain is one of them */
+	size_t nsender_domains;
+	char **rcpt_domains; /* every external recipient's domain is one */
+	size_t nrcpt_domains;
 	enum action action;
 	char *file;
 	unsigned line;

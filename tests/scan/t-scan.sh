@@ -148,6 +148,51 @@ check "explain: values masked, never whole" \
 pline=$(grep -n 'when category payment_card then tag' "$top_srcdir/rules/policy.rules" | cut -d: -f1)
 check "explain: the policy line that decided" grep -qF "decided by $top_srcdir/rules/policy.rules:$pline: when category payment_card then tag" "$T/explain"
 
+# an envelope, as the gateway would see it
+printf 'rules_dir = %s\ninternal_domains = example.com\ninternal_networks = 10.0.0.0/8, 2001:db8::/32\n' \
+	"$top_srcdir/rules" >"$T/env.conf"
+escan() { "$EXFIL_SCAN" -c "$T/env.conf" --json "$@"; }
+escan --sender alice@example.com --rcpt bob@example.com "$T/body.eml" >"$T/e1"
+check "envelope: internal recipients only: accepted" [ "$(json_get "$T/e1" 'j["action"]')" = accept ]
+check "envelope: internal recipients only: not outbound" [ "$(json_get "$T/e1" 'j["outbound"]')" = False ]
+escan --rcpt bob@example.com --rcpt eve@partner.example "$T/body.eml" >"$T/e2"
+check "envelope: one external recipient: judged (tag)" [ "$(json_get "$T/e2" 'j["action"]')" = tag ]
+# a policy on the facts: unauthenticated clients outside our networks
+mkdir -p "$T/prules"
+cp "$top_srcdir"/rules/*.rules "$T/prules/"
+cat >>"$T/prules/policy.rules" <<'P'
+policy
+  when category payment_card authenticated no client external then quarantine
+  allow category payment_card rcpt_domain bank.example
+end
+P
+printf 'rules_dir = %s\ninternal_domains = example.com\ninternal_networks = 10.0.0.0/8, 2001:db8::/32\n' \
+	"$T/prules" >"$T/p.conf"
+pscan() { "$EXFIL_SCAN" -c "$T/p.conf" --json --rcpt eve@partner.example "$@" "$T/body.eml"; }
+pscan --client-addr 192.0.2.7 >"$T/p1"
+check "facts: unauthenticated external client: quarantine" [ "$(json_get "$T/p1" 'j["action"]')" = quarantine ]
+pscan --client-addr 192.0.2.7 --auth-user alice >"$T/p2"
+check "facts: authenticated: tag" [ "$(json_get "$T/p2" 'j["action"]')" = tag ]
+pscan --client-addr 10.1.2.3 >"$T/p3"
+check "facts: client in internal_networks (IPv4): tag" [ "$(json_get "$T/p3" 'j["action"]')" = tag ]
+pscan --client-addr 2001:db8::25 >"$T/p4"
+check "facts: client in internal_networks (IPv6): tag" [ "$(json_get "$T/p4" 'j["action"]')" = tag ]
+"$EXFIL_SCAN" -c "$T/p.conf" --json --rcpt ops@bank.example --client-addr 192.0.2.7 "$T/body.eml" >"$T/p5"
+check "allow: cards to the bank are accepted" [ "$(json_get "$T/p5" 'j["action"]')" = accept ]
+# monitor mode: accept, and say what enforcement would do
+printf 'rules_dir = %s\nmonitor_mode = yes\n' "$top_srcdir/rules" >"$T/mon.conf"
+"$EXFIL_SCAN" -c "$T/mon.conf" --json "$T/body.eml" >"$T/m1"
+rc=$?
+check "monitor mode: action accept" [ "$(json_get "$T/m1" 'j["action"]')" = accept ]
+check "monitor mode: monitor says tag" [ "$(json_get "$T/m1" 'j["monitor"]')" = tag ]
+check "monitor mode: exit 0 (accepted)" [ $rc -eq 0 ]
+mkdir -p "$T/mrules"
+cp "$top_srcdir"/rules/*.rules "$T/mrules/"
+sed 's/^  score      5$/  score      5\n  mode       monitor/' "$top_srcdir/rules/pii.rules" >"$T/mrules/pii.rules"
+"$EXFIL_SCAN" -r "$T/mrules" --json "$T/body.eml" >"$T/m2"
+check "a rule in mode monitor: not acted on" [ "$(json_get "$T/m2" 'j["action"]')" = accept ]
+check "a rule in mode monitor: reported as monitor tag" [ "$(json_get "$T/m2" 'j.get("monitor")')" = tag ]
+
 # a bad configuration: exit 2 with file:line
 printf 'rules_dir = %s\nno_such_key = 1\n' "$top_srcdir/rules" >"$T/bad.conf"
 "$EXFIL_SCAN" -c "$T/bad.conf" --json "$T/clean.eml" >/dev/null 2>"$T/err"

@@ -374,6 +374,217 @@ test_confidence_condition(void **state)
 	ruleset_unref(rs);
 }
 
+/* one decision with envelope facts; returns the verdict */
+struct env {
+	bool client_internal, authenticated, monitor;
+	const char *sender;
+	const char *ext[4];
+	size_t size;
+	unsigned flags;
+};
+
+static struct verdict
+decide_env(
+    const struct ruleset *rs, const struct count *counts, const struct env *e)
+{
+	struct finding f[MAXRULES];
+	struct policy_input in;
+	struct verdict v;
+	struct scan s;
+
+	fake_scan(&s, f, rs, counts);
+	memset(&in, 0, sizeof(in));
+	in.rs = rs;
+	in.scan = &s;
+	in.outbound = true;
+	in.on_limit = ACTION_QUARANTINE;
+	in.on_timeout = ACTION_QUARANTINE;
+	in.flags = e->flags;
+	in.monitor = e->monitor;
+	in.client_internal = e->client_internal;
+	in.authenticated = e->authenticated;
+	in.sender = e->sender;
+	in.external = e->ext;
+	for (in.nexternal = 0; in.nexternal < 4 && e->ext[in.nexternal];)
+		in.nexternal++;
+	in.size = e->size;
+	policy_decide(&in, &v);
+	return v;
+}
+
+static void
+want(const char *label, struct verdict v, enum action a)
+{
+	if (v.action != a)
+		fail_msg("%s: got %s, want %s", label, action_name(v.action),
+		    action_name(a));
+}
+
+/* conditions on the envelope: client, authentication, recipients, size */
+static void
+test_envelope_conditions(void **state)
+{
+	static const char text[] =
+	    "rule card\n category payment_card\n pattern /c/\n example "
+	    "\"c\"\nend\n"
+	    "policy\n"
+	    "  when category payment_card then tag\n"
+	    "  when category payment_card authenticated no then quarantine\n"
+	    "  when category payment_card client external external_rcpts 3 "
+	    "then reject\n"
+	    "  when size 1000000 category payment_card then quarantine\n"
+	    "  when category payment_card sender_domain .sales.example "
+	    "then quarantine\n"
+	    "end\n";
+	static const struct count card[] = {{"card", 1}, {NULL, 0}};
+	struct ruleset *rs = ruleset(text);
+	struct env e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.authenticated = true;
+	e.client_internal = true;
+	e.sender = "a@example.com";
+	e.ext[0] = "x@partner.example";
+	want("baseline", decide_env(rs, card, &e), ACTION_TAG);
+	e.authenticated = false;
+	want("unauthenticated", decide_env(rs, card, &e), ACTION_QUARANTINE);
+	e.authenticated = true;
+	e.ext[1] = "y@b.example";
+	e.ext[2] = "z@c.example";
+	want("3 external, internal client", decide_env(rs, card, &e),
+	    ACTION_TAG);
+	e.client_internal = false;
+	want("3 external, external client", decide_env(rs, card, &e),
+	    ACTION_REJECT);
+	e.ext[1] = e.ext[2] = NULL;
+	e.size = 2000000;
+	want("big", decide_env(rs, card, &e), ACTION_QUARANTINE);
+	e.size = 10;
+	e.sender = "bob@eu.sales.example";
+	want("sender subdomain", decide_env(rs, card, &e), ACTION_QUARANTINE);
+	e.sender = "bob@sales.example.org";
+	want("other sender domain", decide_env(rs, card, &e), ACTION_TAG);
+	ruleset_unref(rs);
+}
+
+/* allow statements: exceptions per category, and for whole messages */
+static void
+test_allow(void **state)
+{
+	static const char text[] =
+	    "rule mark\n category classification_marking\n pattern /m/\n"
+	    " example \"m\"\nend\n"
+	    "rule key\n category private_key\n pattern /k/\n example "
+	    "\"k\"\nend\n"
+	    "policy\n"
+	    "  when category classification_marking then quarantine\n"
+	    "  when category private_key then quarantine\n"
+	    "  allow category classification_marking rcpt_domain "
+	    "partner.example,.partner.example\n"
+	    "  allow sender_domain audit.example\n"
+	    "end\n";
+	static const struct count mark[] = {{"mark", 1}, {NULL, 0}};
+	static const struct count both[] = {{"mark", 1}, {"key", 1}, {NULL, 0}};
+	struct ruleset *rs = ruleset(text);
+	struct verdict v;
+	struct env e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.sender = "a@example.com";
+	e.ext[0] = "x@partner.example";
+	want("marking to the partner", decide_env(rs, mark, &e), ACTION_ACCEPT);
+	/* the exception covers its category only */
+	want("key to the partner", decide_env(rs, both, &e), ACTION_QUARANTINE);
+	/* every external recipient must be the partner's */
+	e.ext[1] = "y@elsewhere.example";
+	want("marking to the partner and another", decide_env(rs, mark, &e),
+	    ACTION_QUARANTINE);
+	e.ext[1] = "y@eu.partner.example";
+	want("marking to the partner's subdomain", decide_env(rs, mark, &e),
+	    ACTION_ACCEPT);
+	/* an allow without names accepts the message */
+	e.sender = "robot@audit.example";
+	v = decide_env(rs, both, &e);
+	want("allowed sender", v, ACTION_ACCEPT);
+	assert_string_equal(v.reason, "allowed");
+	assert_non_null(v.stmt);
+	assert_true(v.stmt->allow);
+	ruleset_unref(rs);
+}
+
+/* monitor: a rule in mode monitor, and the global monitor mode */
+static void
+test_monitor(void **state)
+{
+	static const char text[] =
+	    "rule old\n category payment_card\n pattern /o/\n example "
+	    "\"o\"\nend\n"
+	    "rule new\n category secret_token\n pattern /n/\n mode monitor\n"
+	    " example \"n\"\nend\n"
+	    "policy\n"
+	    "  when category payment_card then tag\n"
+	    "  when category secret_token then quarantine\n"
+	    "end\n";
+	static const struct count old[] = {{"old", 1}, {NULL, 0}};
+	static const struct count nw[] = {{"new", 1}, {NULL, 0}};
+	static const struct count both[] = {{"old", 1}, {"new", 1}, {NULL, 0}};
+	struct ruleset *rs = ruleset(text);
+	struct verdict v;
+	struct env e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.ext[0] = "x@partner.example";
+	v = decide_env(rs, old, &e);
+	want("enforced rule", v, ACTION_TAG);
+	assert_false(v.monitored);
+	v = decide_env(rs, nw, &e);
+	want("monitored rule: not acted on", v, ACTION_ACCEPT);
+	assert_true(v.monitored);
+	assert_int_equal(v.monitor, ACTION_QUARANTINE);
+	v = decide_env(rs, both, &e);
+	want("both: the enforced one acts", v, ACTION_TAG);
+	assert_int_equal(v.monitor, ACTION_QUARANTINE);
+	/* global monitor mode: accept, and say what would have been done */
+	e.monitor = true;
+	v = decide_env(rs, old, &e);
+	want("global monitor", v, ACTION_ACCEPT);
+	assert_true(v.monitored);
+	assert_int_equal(v.monitor, ACTION_TAG);
+	assert_string_equal(v.reason, "monitor mode");
+	ruleset_unref(rs);
+}
+
+/* a scan out of time: on_timeout, and the flag condition */
+static void
+test_timeout(void **state)
+{
+	static const char text[] =
+	    "rule card\n category payment_card\n pattern /c/\n example "
+	    "\"c\"\nend\n"
+	    "policy\n  when category payment_card then tag\n"
+	    "  when flag timeout client internal then reject\nend\n";
+	static const struct count none[] = {{NULL, 0}};
+	struct ruleset *rs = ruleset(text);
+	struct env e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.ext[0] = "x@partner.example";
+	e.flags = MSG_F_TIMEOUT;
+	want("timeout: on_timeout", decide_env(rs, none, &e),
+	    ACTION_QUARANTINE);
+	/* a statement on the flag can be more severe than on_timeout */
+	e.client_internal = true;
+	want("timeout, internal client", decide_env(rs, none, &e),
+	    ACTION_REJECT);
+	e.flags = 0;
+	want("no timeout", decide_env(rs, none, &e), ACTION_ACCEPT);
+	ruleset_unref(rs);
+}
+
 static void
 test_pure(void **state)
 {
@@ -408,6 +619,10 @@ main(void)
 	    cmocka_unit_test(test_custom_policy),
 	    cmocka_unit_test(test_score_value),
 	    cmocka_unit_test(test_confidence_condition),
+	    cmocka_unit_test(test_envelope_conditions),
+	    cmocka_unit_test(test_allow),
+	    cmocka_unit_test(test_monitor),
+	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_pure),
 	};
 
