@@ -6,10 +6,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 #include <strings.h>
 
 #include <exfil/actions.h>
 #include <exfil/arena.h>
+#include <exfil/decode.h>
+#include <exfil/engine.h>
 #include <exfil/buf.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
@@ -218,14 +222,85 @@ quarantine(
 	return split(ctx, cfg, m, r) ? SMFIS_CONTINUE : SMFIS_DISCARD;
 }
 
+/* the Subject without the override marker (override_marker), set */
+static void
+strip_override(SMFICTX *ctx, const struct engine *e, struct message *m)
+{
+	pcre2_match_data *md;
+	const char *raw = NULL, *subj;
+	struct buf out = {0};
+	PCRE2_SIZE *ov;
+	size_t i, k;
+	int decoded = 0;
+
+	if (e->override_re == NULL)
+		return;
+	for (i = 0; i < m->nheaders && raw == NULL; i++)
+		if (strcasecmp(m->headers[i].name, "Subject") == 0)
+			raw = m->headers[i].value;
+	if (raw == NULL ||
+	    (md = pcre2_match_data_create_from_pattern(e->override_re, NULL)) ==
+		NULL)
+		return;
+	subj = raw;
+	if (pcre2_match(e->override_re, (PCRE2_SPTR)subj, strlen(subj), 0, 0,
+		md, NULL) < 0) {
+		/* only in the decoded Subject (RFC 2047 words) */
+		subj = decode_header(m->arena, raw);
+		decoded = 1;
+		if (subj == NULL ||
+		    pcre2_match(e->override_re, (PCRE2_SPTR)subj, strlen(subj),
+			0, 0, md, NULL) < 0)
+			goto out;
+	}
+	ov = pcre2_get_ovector_pointer(md);
+	buf_append(&out, subj, ov[0]);
+	buf_puts(&out, subj + ov[1]);
+	/* trim the blanks the marker leaves */
+	while (out.len && out.p[out.len - 1] == ' ')
+		out.p[--out.len] = '\0';
+	for (k = 0; k < out.len && out.p[k] == ' '; k++)
+		;
+	if (decoded) {
+		/* back to a 7-bit header: one encoded word when needed */
+		for (i = k; i < out.len && !(out.p[i] & 0x80); i++)
+			;
+		if (i < out.len) {
+			size_t n = out.len - k, elen = 4 * ((n + 2) / 3);
+			char *enc = arena_alloc(m->arena, elen + 16);
+			if (enc == NULL)
+				goto out;
+			memcpy(enc, "=?UTF-8?B?", 10);
+			EVP_EncodeBlock((unsigned char *)enc + 10,
+			    (unsigned char *)out.p + k, (int)n);
+			memcpy(enc + 10 + elen, "?=", 3);
+			if (smfi_chgheader(ctx, "Subject", 1, enc) !=
+			    MI_SUCCESS)
+				log_msg(m->qid, LOG_WARNING,
+				    "cannot strip the override marker");
+			goto out;
+		}
+	}
+	if (smfi_chgheader(ctx, "Subject", 1, out.p ? out.p + k : "") !=
+	    MI_SUCCESS)
+		log_msg(
+		    m->qid, LOG_WARNING, "cannot strip the override marker");
+out:
+	pcre2_match_data_free(md);
+	buf_free(&out);
+}
+
 /* actions_apply - the verdict, carried out */
 sfsistat
 actions_apply(
-    SMFICTX *ctx, const struct config *cfg, struct message *m, struct result *r)
+    SMFICTX *ctx, const struct engine *e, struct message *m, struct result *r)
 {
+	const struct config *cfg = e->cfg;
 	sfsistat st;
 
 	strip_forged(ctx, cfg, m);
+	if (r->override)
+		strip_override(ctx, e, m);
 	switch (r->verdict.action) {
 	case ACTION_ACCEPT:
 		return SMFIS_CONTINUE;
@@ -241,7 +316,7 @@ actions_apply(
 		    ? ACTION_TEMPFAIL
 		    : cfg->on_error;
 		r->verdict.reason = "quarantine failed";
-		return actions_apply(ctx, cfg, m, r);
+		return actions_apply(ctx, e, m, r);
 	case ACTION_REJECT:
 		if (split(ctx, cfg, m, r))
 			return SMFIS_CONTINUE;

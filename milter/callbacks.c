@@ -173,6 +173,12 @@ log_verdict(struct message *m, const struct result *r)
 			buf_printf(&cats, "%s%s", cats.len ? "," : "",
 			    rs->rules[i].category);
 	}
+	if (r->override)
+		log_msg(m->qid, LOG_NOTICE, "override asked by %s, %s: \"%s\"",
+		    m->sender ? m->sender : "<>",
+		    r->verdict.overridden ? "quarantine turned into tag"
+					  : "not applied",
+		    r->override);
 	log_msg(m->qid, r->error ? LOG_ERR : LOG_INFO,
 	    "action=%s%s%s score=%d ref=%s outbound=%s rcpts=%zu external=%u "
 	    "size=%zu categories=%s reason=\"%s\" time=%.1fms",
@@ -204,7 +210,7 @@ mlfi_eom(SMFICTX *ctx)
 		r.verdict.reason = "message could not be held";
 	}
 	log_verdict(c->m, &r);
-	st = actions_apply(ctx, c->engine->cfg, c->m, &r);
+	st = actions_apply(ctx, c->engine, c->m, &r);
 	pthread_mutex_lock(&engine_lock);
 	stats.messages++;
 	stats.by_action[r.verdict.action]++;

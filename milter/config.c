@@ -18,6 +18,9 @@
 
 #include <exfil/config.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #ifndef EXFIL_SYSCONFDIR
 #define EXFIL_SYSCONFDIR "/etc"
 #endif
@@ -112,6 +115,11 @@ static const struct config_key keys[] = {
     {"quarantine_redirect_to", CFG_STRING, OFF(quarantine_redirect_to), "",
 	"the one recipient of quarantined mail when quarantine_mode is "
 	"redirect"},
+    {"override_marker", CFG_STRING, OFF(override_marker), "",
+	"a regex; a Subject matching it asks to override a quarantine, "
+	"group 1 being the justification (empty: off)"},
+    {"override_categories", CFG_LIST, OFF(override_categories), "",
+	"categories whose quarantine an override turns into tag"},
     {"split_recipients", CFG_BOOL, OFF(split_recipients), "no",
 	"when blocking mail to internal and external recipients, deliver "
 	"it to the internal ones"},
@@ -286,6 +294,27 @@ key_find(const char *name)
 	return NULL;
 }
 
+/* a PCRE2 regex that compiles */
+static bool
+regex_valid(const char *value, char *err, size_t errlen)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	int code;
+
+	re = pcre2_compile((PCRE2_SPTR)value, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_CASELESS, &code, &off, NULL);
+	if (re) {
+		pcre2_code_free(re);
+		return true;
+	}
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	seterr(err, errlen, "bad regex for override_marker at %zu: %s",
+	    (size_t)off + 1, (char *)msg);
+	return false;
+}
+
 /* every entry of a list is ADDRESS or ADDRESS/BITS, IPv4 or IPv6 */
 static bool
 networks_valid(const char *value, char *err, size_t errlen)
@@ -343,6 +372,9 @@ config_set(struct config *c, const char *name, const char *value, char *err,
 	field = (char *)c + k->offset;
 	if (k->offset == OFF(internal_networks) &&
 	    !networks_valid(value, err, errlen))
+		return EXFIL_EINVAL;
+	if (k->offset == OFF(override_marker) && value[0] &&
+	    !regex_valid(value, err, errlen))
 		return EXFIL_EINVAL;
 	if (k->offset == OFF(quarantine_mode) && strcmp(value, "store") &&
 	    strcmp(value, "hold") && strcmp(value, "redirect")) {
@@ -551,7 +583,8 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if (rc == 0 && strcmp(c->quarantine_mode, "redirect") == 0 &&
 	    c->quarantine_redirect_to[0] == '\0') {
 		seterr(err, errlen,
-		    "%s: quarantine_mode = redirect needs quarantine_redirect_to",
+		    "%s: quarantine_mode = redirect needs "
+		    "quarantine_redirect_to",
 		    path);
 		rc = EXFIL_EINVAL;
 	}

@@ -19,6 +19,7 @@
 #include <exfil/charset.h>
 #include <exfil/common.h>
 #include <exfil/config.h>
+#include <exfil/decode.h>
 #include <exfil/engine.h>
 #include <exfil/filetype.h>
 #include <exfil/message.h>
@@ -31,7 +32,8 @@ int
 engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 {
 	struct engine *e;
-	int rc;
+	PCRE2_SIZE eoff;
+	int rc, ecode;
 
 	*out = NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
@@ -39,6 +41,15 @@ engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 	if ((rc = rules_load_dir(cfg->rules_dir, &e->rs, err, errlen)) < 0) {
 		free(e);
 		return rc;
+	}
+	if (cfg->override_marker[0] &&
+	    (e->override_re = pcre2_compile((PCRE2_SPTR)cfg->override_marker,
+		 PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_CASELESS, &ecode,
+		 &eoff, NULL)) == NULL) {
+		snprintf(err, errlen, "override_marker: bad regex");
+		ruleset_unref(e->rs);
+		free(e);
+		return EXFIL_EINVAL;
 	}
 	e->cfg = config_ref(cfg);
 	e->refs = 1;
@@ -62,6 +73,8 @@ engine_unref(struct engine *e)
 		return;
 	ruleset_unref(e->rs);
 	config_unref(e->cfg);
+	if (e->override_re)
+		pcre2_code_free(e->override_re);
 	free(e);
 }
 
@@ -358,6 +371,40 @@ envelope_facts(
 	return 0;
 }
 
+/* the justification of an override asked for in the Subject, or NULL */
+static const char *
+override_asked(const struct engine *e, struct message *m)
+{
+	pcre2_match_data *md;
+	const char *subj, *res = NULL;
+	PCRE2_SIZE *ov, s, n;
+	size_t i;
+	int rc;
+
+	if (e->override_re == NULL)
+		return NULL;
+	for (i = 0; i < m->nheaders; i++)
+		if (strcasecmp(m->headers[i].name, "Subject") == 0)
+			break;
+	if (i == m->nheaders ||
+	    (subj = decode_header(m->arena, m->headers[i].value)) == NULL)
+		return NULL;
+	if ((md = pcre2_match_data_create_from_pattern(e->override_re, NULL)) ==
+	    NULL)
+		return NULL;
+	rc = pcre2_match(
+	    e->override_re, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL);
+	if (rc > 0) {
+		ov = pcre2_get_ovector_pointer(md);
+		s = ov[0], n = ov[1] - ov[0];
+		if (rc > 1 && ov[2] != PCRE2_UNSET)
+			s = ov[2], n = ov[3] - ov[2];
+		res = arena_strndup(m->arena, subj + s, n > 200 ? 200 : n);
+	}
+	pcre2_match_data_free(md);
+	return res;
+}
+
 /* engine_scan - the verdict for one message */
 int
 engine_scan(struct engine *e, struct message *m, struct result *r)
@@ -393,6 +440,11 @@ engine_scan_dump(
 	in.on_timeout = cfg->on_timeout;
 	in.monitor = cfg->monitor_mode;
 	in.outbound = r->outbound;
+	if ((r->override = override_asked(e, m)) != NULL) {
+		in.override = true;
+		in.override_categories = cfg->override_categories.v;
+		in.noverride_categories = cfg->override_categories.n;
+	}
 	if ((rc = envelope_facts(cfg, m, &in)) < 0)
 		r->error = true;
 	if (r->outbound) {

@@ -114,9 +114,25 @@ findings_hold(const struct counted *c, const struct policy_stmt *st, int score)
 	return any && count >= (st->count ? st->count : 1);
 }
 
+/* may the sender's override turn this statement's quarantine into tag? */
+static bool
+overridable(const struct policy_input *in, const struct policy_stmt *st)
+{
+	size_t i;
+
+	if (!in->override || st->action != ACTION_QUARANTINE ||
+	    st->category == NULL)
+		return false;
+	for (i = 0; i < in->noverride_categories; i++)
+		if (strcmp(in->override_categories[i], st->category) == 0)
+			return true;
+	return false;
+}
+
 /* the action of the when statements over the counted findings */
 static enum action
-decide(const struct counted *c, int *score, const struct policy_stmt **stmt)
+decide(const struct counted *c, int *score, const struct policy_stmt **stmt,
+    bool *overridden)
 {
 	const struct policy_input *in = c->in;
 	const struct policy_stmt *st;
@@ -133,6 +149,14 @@ decide(const struct counted *c, int *score, const struct policy_stmt **stmt)
 		if (st->action == ACTION_TEMPFAIL) {
 			*stmt = st;
 			return ACTION_TEMPFAIL;
+		}
+		if (overridable(in, st)) {
+			*overridden = true;
+			if (ACTION_TAG > a) {
+				a = ACTION_TAG;
+				*stmt = st;
+			}
+			continue;
 		}
 		if (st->action > a) {
 			a = st->action;
@@ -153,6 +177,7 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 	enum action full, limit = ACTION_ACCEPT;
 	size_t i, j, n = in->rs->nrules;
 	int score, escore;
+	bool ovr = false;
 
 	memset(out, 0, sizeof(*out));
 	out->reason = "clean";
@@ -201,8 +226,11 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 		euse[j] = use[j] && !in->rs->rules[j].monitor;
 	enforced.in = in;
 	enforced.use = euse;
-	full = decide(&all, &score, &st);
-	out->action = decide(&enforced, &escore, &estmt);
+	full = decide(&all, &score, &st, &ovr);
+	ovr = false;
+	out->action = decide(&enforced, &escore, &estmt, &ovr);
+	/* the override counts only where it changed the outcome */
+	out->overridden = ovr && out->action < ACTION_QUARANTINE;
 	out->score = escore;
 	out->stmt = estmt;
 	if (out->stmt)

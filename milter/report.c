@@ -65,6 +65,12 @@ report_json(struct buf *b, const char *file, const struct message *m,
 	if (r->verdict.monitored)
 		rc |= buf_printf(
 		    b, "\"monitor\":\"%s\",", action_name(r->verdict.monitor));
+	if (r->override) {
+		rc |= buf_puts(b, "\"override\":");
+		rc |= json_cstr(b, r->override);
+		rc |= buf_printf(b, ",\"overridden\":%s,",
+		    r->verdict.overridden ? "true" : "false");
+	}
 	rc |= buf_printf(b, "\"score\":%d,\"ref\":", r->verdict.score);
 	rc |= json_cstr(b, r->ref);
 	rc |= buf_printf(

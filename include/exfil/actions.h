@@ -4,8 +4,8 @@
  * SYNOPSIS
  *	#include <exfil/actions.h>
  *
- *	sfsistat actions_apply(SMFICTX *ctx, const struct config *cfg,
- *	    struct message *m, const struct result *r);
+ *	sfsistat actions_apply(SMFICTX *ctx, const struct engine *e,
+ *	    struct message *m, struct result *r);
  * DESCRIPTION
  *	The only place that edits the message. Always removes every header
  *	that starts with header_prefix ("X-Exfil-") that the client sent, so
@@ -18,6 +18,8 @@
  *	            default), never a silent loss;
  *	reject      550 5.7.1 reject_reply (ref ID);
  *	tempfail    451 4.7.1 tempfail_reply (ref ID).
+ *	A Subject with the override marker (override_marker) loses it before
+ *	delivery, whatever the verdict.
  *	Reply texts never carry matched data.
  * RETURN VALUE
  *	The sfsistat to return from the end-of-message callback.
@@ -28,10 +30,11 @@
 #include <libmilter/mfapi.h>
 
 struct config;
+struct engine;
 struct message;
 struct result;
 
-sfsistat actions_apply(SMFICTX *ctx, const struct config *cfg,
-    struct message *m, struct result *r);
+sfsistat actions_apply(
+    SMFICTX *ctx, const struct engine *e, struct message *m, struct result *r);
 
 #endif

@@ -86,6 +86,8 @@ struct config {
 	char *quarantine_mode;
 	char *quarantine_redirect_to;
 	bool split_recipients;
+	char *override_marker;
+	struct strlist override_categories;
 };
 
 enum config_type {

@@ -50,6 +50,7 @@ struct engine {
 	struct config *cfg;
 	struct ruleset *rs;
 	bool naive; /* scan_set_naive(): tests and benchmarks only */
+	void *override_re; /* override_marker, compiled (pcre2_code) */
 };
 
 struct part_info {
@@ -74,6 +75,7 @@ struct result {
 	size_t nerrors, errors_cap;
 	char ref[24];
 	double elapsed_ms;
+	const char *override; /* the sender's justification, or NULL */
 };
 
 int engine_new(

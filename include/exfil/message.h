@@ -45,7 +45,7 @@ struct arena;
 #define MSG_F_HEADER_LIMIT 0x0040u /* too many or too long headers */
 #define MSG_F_UNSCANNABLE_MASK 0x007eu /* any of the limits above */
 #define MSG_F_LONG_LINE 0x0080u /* a line longer than allowed (malformed) */
-#define MSG_F_TIMEOUT 0x0100u   /* the scan ran out of time */
+#define MSG_F_TIMEOUT 0x0100u /* the scan ran out of time */
 
 struct header {
 	const char *name;

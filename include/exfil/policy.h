@@ -24,6 +24,8 @@
  *	   are at least N external recipients, the message has at least N
  *	   bytes, the sender's domain is one of a list, every external
  *	   recipient's domain is one of a list.
+ *	   With in->override, a quarantine proposed by a statement on one of
+ *	   override_categories becomes tag (out->overridden).
  *	3. A message that hit a limit gets at least on_limit, one that ran
  *	   out of time at least on_timeout. An internal error gives on_error,
  *	   whatever was found.
@@ -62,12 +64,17 @@ struct policy_input {
 	const char *const *external; /* external recipients' addresses */
 	size_t nexternal;
 	size_t size;
+	/* the sender asked to override (override_marker in the Subject) */
+	bool override;
+	char *const *override_categories;
+	size_t noverride_categories;
 };
 
 struct verdict {
 	enum action action; /* what is done */
 	enum action monitor; /* what enforcing everything would do */
 	bool monitored; /* monitor differs from action */
+	bool overridden; /* an override turned quarantine into tag */
 	int score;
 	const char *reason; /* static text: what decided */
 	const struct policy_stmt *stmt; /* the statement that decided */

@@ -42,6 +42,8 @@ rules_dir = $H/rules
 internal_domains = example.com, .example.com
 quarantine_dir = $H/q
 spool_dir = $H/spool
+override_marker = \\[override:\\s*([^\\]]{3,200})\\]
+override_categories = private_key
 CONF
 
 n=0

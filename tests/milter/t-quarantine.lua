@@ -12,6 +12,17 @@ lib.run(function()
   lib.check(not mt.eom_check(conn, MT_HDRADD, "X-Exfil-Verdict"), "key: no header added to a discarded message")
   mt.disconnect(conn)
 
+  -- the same key with an override in the Subject: tagged, marker removed
+  conn, r = lib.txn{
+    headers = {{"Subject", "[override: customer asked] the key"}},
+    body = "here it is\r\n-----BEGIN OPENSSH PRIVATE KEY-----\r\n" ..
+           "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\r\n" ..
+           "-----END OPENSSH PRIVATE KEY-----\r\n" }
+  lib.check(r == SMFIR_CONTINUE, "override: continue, not discard (got " .. lib.reply_name(r) .. ")")
+  lib.check(mt.eom_check(conn, MT_HDRADD, "X-Exfil-Verdict", "tag"), "override: tagged")
+  lib.check(mt.eom_check(conn, MT_HDRCHANGE, "Subject", "the key"), "override: marker removed from the Subject")
+  mt.disconnect(conn)
+
   -- ten distinct cards: quarantine by count
   local cards = {}
   for i = 1, 10 do cards[#cards + 1] = lib.card() end

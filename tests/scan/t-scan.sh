@@ -193,6 +193,17 @@ sed 's/^  score      5$/  score      5\n  mode       monitor/' "$top_srcdir/rule
 check "a rule in mode monitor: not acted on" [ "$(json_get "$T/m2" 'j["action"]')" = accept ]
 check "a rule in mode monitor: reported as monitor tag" [ "$(json_get "$T/m2" 'j.get("monitor")')" = tag ]
 
+# an override asked in the Subject: quarantine becomes tag where allowed
+printf 'rules_dir = %s\noverride_marker = \\[override:\\s*([^\\]]{3,200})\\]\noverride_categories = private_key\n' \
+	"$top_srcdir/rules" >"$T/ov.conf"
+{ printf 'Subject: [override: the customer asked for it] key\n\n'; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null; } >"$T/ov.eml"
+"$EXFIL_SCAN" -c "$T/ov.conf" --json "$T/ov.eml" >"$T/o1"
+check "override: quarantine turned into tag" [ "$(json_get "$T/o1" 'j["action"]')" = tag ]
+check "override: the justification is reported" [ "$(json_get "$T/o1" 'j["override"]')" = "the customer asked for it" ]
+sed 's/\[override: the customer asked for it\] //' "$T/ov.eml" >"$T/ov2.eml"
+"$EXFIL_SCAN" -c "$T/ov.conf" --json "$T/ov2.eml" >"$T/o2"
+check "no override: quarantine" [ "$(json_get "$T/o2" 'j["action"]')" = quarantine ]
+
 # a bad configuration: exit 2 with file:line
 printf 'rules_dir = %s\nno_such_key = 1\n' "$top_srcdir/rules" >"$T/bad.conf"
 "$EXFIL_SCAN" -c "$T/bad.conf" --json "$T/clean.eml" >/dev/null 2>"$T/err"

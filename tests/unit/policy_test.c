@@ -574,14 +574,67 @@ test_timeout(void **state)
 	memset(&e, 0, sizeof(e));
 	e.ext[0] = "x@partner.example";
 	e.flags = MSG_F_TIMEOUT;
-	want("timeout: on_timeout", decide_env(rs, none, &e),
-	    ACTION_QUARANTINE);
+	want(
+	    "timeout: on_timeout", decide_env(rs, none, &e), ACTION_QUARANTINE);
 	/* a statement on the flag can be more severe than on_timeout */
 	e.client_internal = true;
 	want("timeout, internal client", decide_env(rs, none, &e),
 	    ACTION_REJECT);
 	e.flags = 0;
 	want("no timeout", decide_env(rs, none, &e), ACTION_ACCEPT);
+	ruleset_unref(rs);
+}
+
+/* an override in the Subject turns quarantine into tag, where allowed */
+static void
+test_override(void **state)
+{
+	static const char text[] =
+	    "rule key\n category private_key\n pattern /k/\n example "
+	    "\"k\"\nend\n"
+	    "rule card\n category payment_card\n pattern /c/\n example "
+	    "\"c\"\nend\n"
+	    "policy\n"
+	    "  when category private_key then quarantine\n"
+	    "  when category payment_card count 10 then quarantine\n"
+	    "  when category payment_card count 50 then reject\n"
+	    "end\n";
+	static char *const allowed[] = {"private_key"};
+	static const struct count key[] = {{"key", 1}, {NULL, 0}};
+	static const struct count cards[] = {{"card", 12}, {NULL, 0}};
+	static const struct count many[] = {
+	    {"key", 1}, {"card", 60}, {NULL, 0}};
+	struct ruleset *rs = ruleset(text);
+	struct finding f[MAXRULES];
+	struct policy_input in;
+	struct verdict v;
+	struct scan s;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.rs = rs;
+	in.scan = &s;
+	in.outbound = true;
+	in.override_categories = allowed;
+	in.noverride_categories = 1;
+	fake_scan(&s, f, rs, key);
+	policy_decide(&in, &v);
+	want("key, no override", v, ACTION_QUARANTINE);
+	assert_false(v.overridden);
+	in.override = true;
+	policy_decide(&in, &v);
+	want("key, override", v, ACTION_TAG);
+	assert_true(v.overridden);
+	/* a category the operator did not allow is not overridden */
+	fake_scan(&s, f, rs, cards);
+	policy_decide(&in, &v);
+	want("cards, override not allowed", v, ACTION_QUARANTINE);
+	assert_false(v.overridden);
+	/* never below what another statement asks */
+	fake_scan(&s, f, rs, many);
+	policy_decide(&in, &v);
+	want("key and 60 cards, override", v, ACTION_REJECT);
+	assert_false(v.overridden);
 	ruleset_unref(rs);
 }
 
@@ -623,6 +676,7 @@ main(void)
 	    cmocka_unit_test(test_allow),
 	    cmocka_unit_test(test_monitor),
 	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_override),
 	    cmocka_unit_test(test_pure),
 	};
 
