@@ -19,6 +19,7 @@
 #include <exfil/engine.h>
 #include <exfil/log.h>
 #include <exfil/message.h>
+#include <exfil/notify.h>
 #include <exfil/quarantine.h>
 #include <exfil/rules.h>
 
@@ -157,9 +158,10 @@ tag(SMFICTX *ctx, const struct config *cfg, struct message *m,
  * ones still receive it. Returns 1 when the message was split.
  */
 static int
-split(SMFICTX *ctx, const struct config *cfg, struct message *m,
+split(SMFICTX *ctx, const struct engine *e, struct message *m,
     const struct result *r)
 {
+	const struct config *cfg = e->cfg;
 	size_t i, internal = 0;
 
 	if (!cfg->split_recipients)
@@ -177,14 +179,16 @@ split(SMFICTX *ctx, const struct config *cfg, struct message *m,
 	    "split: %s for %u external recipient(s), delivered to %zu "
 	    "internal",
 	    action_name(r->verdict.action), r->nexternal, internal);
+	(void)notify_sender(e, m, r, true);
 	return 1;
 }
 
 /* quarantine_mode: store (and discard), hold or redirect */
 static sfsistat
 quarantine(
-    SMFICTX *ctx, const struct config *cfg, struct message *m, struct result *r)
+    SMFICTX *ctx, const struct engine *e, struct message *m, struct result *r)
 {
+	const struct config *cfg = e->cfg;
 	char path[4096], reason[128];
 	size_t i;
 
@@ -196,6 +200,7 @@ quarantine(
 		if (smfi_quarantine(ctx, reason) == MI_SUCCESS) {
 			log_msg(
 			    m->qid, LOG_INFO, "held in the MTA's hold queue");
+			(void)notify_sender(e, m, r, false);
 			return SMFIS_CONTINUE;
 		}
 		log_msg(m->qid, LOG_ERR, "the MTA refused to hold the message");
@@ -213,13 +218,17 @@ quarantine(
 		add_header(ctx, cfg, m, "Ref", r->ref);
 		log_msg(m->qid, LOG_INFO, "redirected to %s",
 		    cfg->quarantine_redirect_to);
+		(void)notify_sender(e, m, r, false);
 		return SMFIS_CONTINUE;
 	}
 	/* store: durable before we answer (split keeps a copy too) */
 	if (quarantine_store(cfg, m, r, path, sizeof(path)) < 0)
 		return -1;
 	log_msg(m->qid, LOG_INFO, "quarantined as %s", path);
-	return split(ctx, cfg, m, r) ? SMFIS_CONTINUE : SMFIS_DISCARD;
+	if (split(ctx, e, m, r))
+		return SMFIS_CONTINUE;
+	(void)notify_sender(e, m, r, false);
+	return SMFIS_DISCARD;
 }
 
 /* the Subject without the override marker (override_marker), set */
@@ -308,7 +317,7 @@ actions_apply(
 		tag(ctx, cfg, m, r);
 		return SMFIS_CONTINUE;
 	case ACTION_QUARANTINE:
-		if ((st = quarantine(ctx, cfg, m, r)) != (sfsistat)-1)
+		if ((st = quarantine(ctx, e, m, r)) != (sfsistat)-1)
 			return st;
 		log_msg(m->qid, LOG_ERR, "cannot quarantine in %s: %s",
 		    cfg->quarantine_dir, strerror(errno));
@@ -318,9 +327,10 @@ actions_apply(
 		r->verdict.reason = "quarantine failed";
 		return actions_apply(ctx, e, m, r);
 	case ACTION_REJECT:
-		if (split(ctx, cfg, m, r))
+		if (split(ctx, e, m, r))
 			return SMFIS_CONTINUE;
 		set_reply(ctx, m, "550", "5.7.1", cfg->reject_reply, r->ref);
+		(void)notify_sender(e, m, r, false);
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:
 	default:

@@ -115,6 +115,16 @@ static const struct config_key keys[] = {
     {"quarantine_redirect_to", CFG_STRING, OFF(quarantine_redirect_to), "",
 	"the one recipient of quarantined mail when quarantine_mode is "
 	"redirect"},
+    {"notify_sender", CFG_BOOL, OFF(notify_sender), "no",
+	"tell an internal sender that a message was held or rejected"},
+    {"notify_via", CFG_STRING, OFF(notify_via), "sendmail:/usr/sbin/sendmail",
+	"how notices are submitted: sendmail:PATH or smtp:HOST:PORT"},
+    {"notify_from", CFG_STRING, OFF(notify_from), "postmaster",
+	"the sender address of notices"},
+    {"notify_template", CFG_STRING, OFF(notify_template),
+	EXFIL_SYSCONFDIR "/exfil-milter/notify.template",
+	"the notice's text, %REF% %ACTION% %CATEGORIES% %SUBJECT% "
+	"%RECIPIENTS% %DATE% %SENDER% replaced (missing: a built-in text)"},
     {"override_marker", CFG_STRING, OFF(override_marker), "",
 	"a regex; a Subject matching it asks to override a quarantine, "
 	"group 1 being the justification (empty: off)"},
@@ -373,6 +383,14 @@ config_set(struct config *c, const char *name, const char *value, char *err,
 	if (k->offset == OFF(internal_networks) &&
 	    !networks_valid(value, err, errlen))
 		return EXFIL_EINVAL;
+	if (k->offset == OFF(notify_via) && strncmp(value, "sendmail:/", 10) &&
+	    (strncmp(value, "smtp:", 5) || strchr(value + 5, ':') == NULL)) {
+		seterr(err, errlen,
+		    "bad value '%s' for notify_via (sendmail:PATH or "
+		    "smtp:HOST:PORT)",
+		    value);
+		return EXFIL_EINVAL;
+	}
 	if (k->offset == OFF(override_marker) && value[0] &&
 	    !regex_valid(value, err, errlen))
 		return EXFIL_EINVAL;

@@ -86,6 +86,10 @@ struct config {
 	char *quarantine_mode;
 	char *quarantine_redirect_to;
 	bool split_recipients;
+	bool notify_sender;
+	char *notify_via;
+	char *notify_from;
+	char *notify_template;
 	char *override_marker;
 	struct strlist override_categories;
 };

@@ -45,9 +45,9 @@ start() {
 	done
 	return 1
 }
-send() { # send SOCK BODYFILE: prints reply= and verdict= lines
+send() { # send SOCK BODYFILE [FROM]: prints reply= and verdict= lines
 	miltertest -s "$here/send.lua" -D "sock=unix:$1" -D "libdir=$here" \
-		-D "body=$2" 2>&1
+		-D "body=$2" ${3:+-D "from=$3"} 2>&1
 }
 
 # --- -n, -h and option errors
@@ -204,6 +204,46 @@ if [ "$(id -u)" -eq 0 ]; then
 	chmod 0700 "$H/q"
 else
 	skip "privilege drop" "not root"
+fi
+
+# a notice to the internal sender of a held message, by SMTP to a real
+# smtp-sink on loopback; never to an external sender
+if command -v smtp-sink >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	mkdir -p "$H/nsink"
+	chown nobody "$H/nsink"
+	nport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	smtp-sink -u nobody -d "$H/nsink/m." "127.0.0.1:$nport" 8 2>>"$H/milter.log" &
+	pids+=("$!")
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$nport") 2>/dev/null && break
+		sleep 0.05
+	done
+	conf "$H/notify.conf" "notify_sender = yes" \
+	    "notify_via = smtp:127.0.0.1:$nport" \
+	    "notify_from = dlp@example.com"
+	check "daemon with notify_sender starts" start "$H/n.sock" "$H/notify.conf"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+		sed 's/$/\r/' >"$H/nkey.txt"
+	# lib.lua sends from alice@example.com, an internal sender
+	check "notify: key message quarantined" grep -q 'reply=d' <<<"$(send "$H/n.sock" "$H/nkey.txt")"
+	for _ in $(seq 1 100); do
+		[ -n "$(ls -A "$H/nsink")" ] && break
+		sleep 0.05
+	done
+	nf=$(ls "$H"/nsink/m.* 2>/dev/null | head -1)
+	check "notify: one notice arrived" [ -n "$nf" ]
+	check "notify: to the sender" grep -q '^X-Rcpt-Args: <alice@example.com>' "${nf:-/dev/null}"
+	check "notify: from notify_from" grep -q '^X-Mail-Args: <dlp@example.com>' "${nf:-/dev/null}"
+	ref=$(sed -n 's/.*ref=\([0-9A-F]*\).*action=quarantine.*//p; s/.*action=quarantine.* ref=\([0-9A-F]*\) .*/\1/p' "$H/milter.log" | tail -1)
+	check "notify: names the reference $ref" grep -q "ref $ref" "${nf:-/dev/null}"
+	check "notify: names the category" grep -q 'appears to contain: private_key' "${nf:-/dev/null}"
+	check "notify: no key material in the notice" bash -c "! grep -q 'PRIVATE KEY' '${nf:-/dev/null}'"
+	check "notify: marked auto-generated" grep -q '^Auto-Submitted: auto-generated' "${nf:-/dev/null}"
+	check "external sender: quarantined" grep -q 'reply=d' <<<"$(send "$H/n.sock" "$H/nkey.txt" "<mallory@outside.example>")"
+	sleep 0.5
+	check "external sender: no notice (no backscatter)" [ "$(ls "$H"/nsink/m.* | wc -l)" -eq 1 ]
+else
+	skip "notify" "smtp-sink missing or not root"
 fi
 
 # SIGTERM stops the daemon
