@@ -341,9 +341,11 @@ code_words() {
 }
 code_kw=$(code_words rule_line 'tok_is\(kw, "[a-z_]+"\)' \
     's/.*"\(.*\)".*/\1/')
-code_cond=$(code_words policy_line 'tok_is\(&c, "[a-z_]+"\)' \
+# the conditions and flags of a when or allow statement (policy_line,
+# or policy_cond where it parses one condition)
+code_cond=$(code_words 'policy_(line|cond)' 'tok_is\(&?c, "[a-z_]+"\)' \
     's/.*"\(.*\)".*/\1/' | grep -vx 'then')
-code_flag=$(code_words policy_line 'tok_is\(&t, "[a-z_]+"\)' \
+code_flag=$(code_words 'policy_(line|cond)' 'tok_is\(&?t, "[a-z_]+"\)' \
     's/.*"\(.*\)".*/\1/')
 code_scope=$(code_words scope_word '\{"[a-z_]+", SCOPE_' \
     's/.*"\(.*\)".*/\1/')
@@ -463,6 +465,7 @@ declare -A sample=(
 	[max_count]='max_count  5'
 	[literals]='literals   card doc'
 	[digits]='digits     4'
+	[mode]='mode       monitor'
 )
 for k in $man_kw; do
 	if [ -z "${sample[$k]+set}" ]; then
@@ -510,8 +513,14 @@ declare -A csample=(
 	[rule]='rule doc_rule'
 	[count]='count 2'
 	[score]='score 5'
-	[flag]='flag limit flag malformed'
+	[flag]='flag limit flag malformed flag timeout'
 	[confidence]='confidence medium'
+	[client]='client external'
+	[authenticated]='authenticated no'
+	[external_rcpts]='external_rcpts 2'
+	[size]='size 1048576'
+	[sender_domain]='sender_domain example.com,.example.org'
+	[rcpt_domain]='rcpt_domain partner.example'
 )
 for c in $man_cond; do
 	if [ -z "${csample[$c]+set}" ]; then
@@ -585,7 +594,7 @@ fi
 # Every category of the shipped packs and of the default policy is listed.
 cats=$(cat "$top_srcdir"/rules/*.rules | awk '
 	$1 == "category" { print $2 }
-	$1 == "when" { for (i = 2; i < NF; i++) if ($i == "category") print $(i + 1) }' |
+	$1 == "when" || $1 == "allow" { for (i = 2; i < NF; i++) if ($i == "category") print $(i + 1) }' |
     uniq_lines)
 missing=$(minus "$cats" "$man_cats")
 check "exfil-rules(5) CATEGORIES lists every category of rules/*.rules" \
