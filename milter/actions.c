@@ -152,6 +152,20 @@ tag(SMFICTX *ctx, const struct config *cfg, struct message *m,
 		add_rcpt(ctx, m, cfg->tag_copy_to);
 }
 
+/* with split_recipients, is this message one to split (some recipients
+ * internal, some external)? */
+static bool
+splittable(const struct config *cfg, const struct message *m)
+{
+	size_t i, internal = 0;
+
+	if (!cfg->split_recipients)
+		return false;
+	for (i = 0; i < m->nrcpts; i++)
+		internal += m->rcpts[i].internal;
+	return internal > 0 && internal < m->nrcpts;
+}
+
 /*
  * Mail to internal and external recipients that is blocked: with
  * split_recipients, the external recipients are removed and the internal
@@ -164,12 +178,10 @@ split(SMFICTX *ctx, const struct engine *e, struct message *m,
 	const struct config *cfg = e->cfg;
 	size_t i, internal = 0;
 
-	if (!cfg->split_recipients)
+	if (!splittable(cfg, m))
 		return 0;
 	for (i = 0; i < m->nrcpts; i++)
 		internal += m->rcpts[i].internal;
-	if (internal == 0 || internal == m->nrcpts)
-		return 0;
 	for (i = 0; i < m->nrcpts; i++)
 		if (!m->rcpts[i].internal)
 			del_rcpt(ctx, m, m->rcpts[i].addr);
@@ -193,7 +205,7 @@ quarantine(
 	size_t i;
 
 	if (strcmp(cfg->quarantine_mode, "hold") == 0 &&
-	    !cfg->split_recipients) {
+	    !splittable(cfg, m)) {
 		snprintf(reason, sizeof(reason), "exfil-milter ref %s", r->ref);
 		add_header(ctx, cfg, m, "Verdict", "quarantine");
 		add_header(ctx, cfg, m, "Ref", r->ref);
@@ -207,7 +219,7 @@ quarantine(
 		return SMFIS_TEMPFAIL;
 	}
 	if (strcmp(cfg->quarantine_mode, "redirect") == 0 &&
-	    !cfg->split_recipients) {
+	    !splittable(cfg, m)) {
 		for (i = 0; i < m->nrcpts; i++) {
 			add_header(
 			    ctx, cfg, m, "Original-Rcpt", m->rcpts[i].addr);

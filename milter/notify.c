@@ -15,12 +15,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <exfil/arena.h>
 #include <exfil/buf.h>
+#include <exfil/charset.h>
 #include <exfil/common.h>
 #include <exfil/config.h>
 #include <exfil/decode.h>
@@ -73,14 +75,29 @@ action_words(const struct result *r, bool split)
 	return r->verdict.action == ACTION_REJECT ? "rejected" : "held";
 }
 
-/* the Subject as the notice may show it */
-static const char *
-shown_subject(struct message *m, const struct result *r)
+/* one line: CR and LF (a folded or crafted value) become blanks */
+static char *
+one_line(struct arena *a, const char *s)
 {
-	const struct ruleset *rs = r->scan.rs;
-	const struct finding *f;
-	const char *subj = NULL;
-	size_t i;
+	char *t = arena_strdup(a, s ? s : ""), *p;
+
+	for (p = t; p && *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	return t;
+}
+
+/*
+ * The Subject as the notice may show it: masked as evidence is when any
+ * rule fires on the Subject itself, wherever it fired first.
+ */
+static const char *
+shown_subject(const struct engine *e, struct message *m)
+{
+	const char *subj = NULL, *norm;
+	struct scan s;
+	size_t i, n;
+	bool hit = false;
 
 	for (i = 0; i < m->nheaders; i++)
 		if (strcasecmp(m->headers[i].name, "Subject") == 0) {
@@ -89,17 +106,21 @@ shown_subject(struct message *m, const struct result *r)
 		}
 	if (subj == NULL)
 		return "(none)";
-	for (i = 0; r->scanned && rs && i < rs->nrules; i++)
-		if ((f = scan_finding(&r->scan, i)) != NULL && f->where &&
-		    strcmp(f->where, "header:Subject") == 0)
-			return scan_mask(m->arena, subj, strlen(subj));
-	return subj;
+	if ((norm = text_normalize(m->arena, subj, strlen(subj), &n)) == NULL ||
+	    scan_begin(&s, m->arena, e->rs) < 0 ||
+	    scan_segment(&s, norm, n, "header:Subject", SCOPE_SUBJECT) < 0)
+		hit = true; /* when in doubt, mask */
+	for (i = 0; !hit && i < e->rs->nrules; i++)
+		hit = scan_finding(&s, i) != NULL;
+	scan_end(&s);
+	subj = one_line(m->arena, subj);
+	return hit ? scan_mask(m->arena, subj, strlen(subj)) : subj;
 }
 
 /* notify_build - the notice: headers and body */
 int
 notify_build(const struct engine *e, struct message *m, const struct result *r,
-    struct buf *out)
+    bool split, struct buf *out)
 {
 	const struct ruleset *rs = r->scan.rs;
 	const struct config *cfg = e->cfg;
@@ -153,20 +174,19 @@ notify_build(const struct engine *e, struct message *m, const struct result *r,
 			if (end && k == 3 && !strncmp(q + 1, "REF", 3))
 				val = r->ref;
 			else if (end && k == 6 && !strncmp(q + 1, "ACTION", 6))
-				val = action_words(
-				    r, r->verdict.action < ACTION_QUARANTINE);
+				val = action_words(r, split);
 			else if (end && k == 10 &&
 			    !strncmp(q + 1, "CATEGORIES", 10))
 				val = cats.p;
 			else if (end && k == 7 && !strncmp(q + 1, "SUBJECT", 7))
-				val = shown_subject(m, r);
+				val = shown_subject(e, m);
 			else if (end && k == 10 &&
 			    !strncmp(q + 1, "RECIPIENTS", 10))
-				val = rcpts.p ? rcpts.p : "";
+				val = one_line(m->arena, rcpts.p);
 			else if (end && k == 4 && !strncmp(q + 1, "DATE", 4))
 				val = date;
 			else if (end && k == 6 && !strncmp(q + 1, "SENDER", 6))
-				val = m->sender;
+				val = one_line(m->arena, m->sender);
 			if (val) {
 				rc |= buf_puts(out, val);
 				q = end + 1;
@@ -282,6 +302,7 @@ via_smtp(const char *hostport, const char *from, const char *to,
 	struct addrinfo hints, *ai = NULL;
 	char host[256], cmd[1024], *port;
 	const char *p, *q;
+	struct timeval tv = {NOTIFY_TIMEOUT_MS / 1000, 0};
 	struct buf dot = {0};
 	int fd = -1, rc = -1;
 
@@ -293,8 +314,12 @@ via_smtp(const char *hostport, const char *from, const char *to,
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
 		goto out;
-	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto out;
+	/* bounded: connect and every read and write give up in time */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
 		goto out;
 	/* dot-stuffing: a line that starts with '.' gets another */
 	for (p = msg->p; p && *p; p = q) {
@@ -342,7 +367,7 @@ notify_sender(const struct engine *e, struct message *m, const struct result *r,
 	if (!notify_wanted(e, m, r, split))
 		return 0;
 	from = message_addr_strip(m->arena, cfg->notify_from);
-	if ((rc = notify_build(e, m, r, &msg)) == 0) {
+	if ((rc = notify_build(e, m, r, split, &msg)) == 0) {
 		if (strncmp(cfg->notify_via, "smtp:", 5) == 0)
 			rc = via_smtp(cfg->notify_via + 5, from ? from : "",
 			    m->sender, &msg, m->qid);

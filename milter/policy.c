@@ -205,12 +205,17 @@ policy_decide(const struct policy_input *in, struct verdict *out)
 		return;
 	}
 	memset(use, 1, n);
-	/* 1. exceptions */
+	/* 1. exceptions: every condition of an allow must hold, those on the
+	 * findings (count, score, confidence) judged before any exception */
 	all.in = in;
 	all.use = use;
+	score = message_score(&all);
 	for (i = 0; i < in->rs->npolicy; i++) {
 		st = &in->rs->policy[i];
-		if (!st->allow || !facts_hold(in, st))
+		if (!st->allow || !facts_hold(in, st) ||
+		    ((st->count || st->score >= 0 ||
+			 st->confidence != CONF_LOW) &&
+			!findings_hold(&all, st, score)))
 			continue;
 		if (st->category == NULL && st->rule == NULL) {
 			out->reason = "allowed";

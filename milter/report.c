@@ -154,6 +154,62 @@ report_text(struct buf *b, const char *file, const struct message *m,
 	return rc ? EXFIL_ENOMEM : 0;
 }
 
+static int
+domains(struct buf *b, const char *cond, char *const *v, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	rc |= buf_printf(b, " %s ", cond);
+	for (i = 0; i < n; i++)
+		rc |= buf_printf(b, "%s%s", i ? "," : "", v[i]);
+	return rc;
+}
+
+/* report_stmt - a policy statement as it is written in a rules file */
+int
+report_stmt(struct buf *b, const struct policy_stmt *st)
+{
+	int rc = 0;
+
+	rc |= buf_puts(b, st->allow ? "allow" : "when");
+	if (st->category)
+		rc |= buf_printf(b, " category %s", st->category);
+	if (st->rule)
+		rc |= buf_printf(b, " rule %s", st->rule);
+	if (st->count)
+		rc |= buf_printf(b, " count %u", st->count);
+	if (st->score >= 0)
+		rc |= buf_printf(b, " score %d", st->score);
+	if (st->confidence != CONF_LOW)
+		rc |= buf_printf(
+		    b, " confidence %s", confidence_name(st->confidence));
+	if (st->flags & POLICY_FLAG_LIMIT)
+		rc |= buf_puts(b, " flag limit");
+	if (st->flags & POLICY_FLAG_MALFORMED)
+		rc |= buf_puts(b, " flag malformed");
+	if (st->flags & POLICY_FLAG_TIMEOUT)
+		rc |= buf_puts(b, " flag timeout");
+	if (st->client != POLICY_ANY)
+		rc |= buf_printf(b, " client %s",
+		    st->client == POLICY_YES ? "internal" : "external");
+	if (st->auth != POLICY_ANY)
+		rc |= buf_printf(b, " authenticated %s",
+		    st->auth == POLICY_YES ? "yes" : "no");
+	if (st->external_rcpts)
+		rc |= buf_printf(b, " external_rcpts %u", st->external_rcpts);
+	if (st->size)
+		rc |= buf_printf(b, " size %zu", st->size);
+	rc |= domains(
+	    b, "sender_domain", st->sender_domains, st->nsender_domains);
+	rc |= domains(b, "rcpt_domain", st->rcpt_domains, st->nrcpt_domains);
+	if (!st->allow)
+		rc |= buf_printf(b, " then %s", action_name(st->action));
+	return rc ? EXFIL_ENOMEM : 0;
+}
+
 /* report_explain - each finding and the decision, for tuning */
 int
 report_explain(struct buf *b, const char *file, const struct message *m,
@@ -177,8 +233,9 @@ report_explain(struct buf *b, const char *file, const struct message *m,
 		if ((f = scan_finding(&r->scan, i)) == NULL)
 			continue;
 		ru = &rs->rules[i];
-		rc |= buf_printf(b, "  rule %s (%s:%u), category %s\n", ru->id,
-		    ru->file, ru->line, ru->category);
+		rc |= buf_printf(b, "  rule %s (%s:%u), category %s%s\n",
+		    ru->id, ru->file, ru->line, ru->category,
+		    ru->monitor ? ", mode monitor (not acted on)" : "");
 		rc |= buf_printf(
 		    b, "    first in %s at byte %zu\n", f->where, f->offset);
 		rc |= buf_printf(b,
@@ -209,24 +266,9 @@ report_explain(struct buf *b, const char *file, const struct message *m,
 		rc |= buf_putc(b, '\n');
 	}
 	if (st) {
-		rc |= buf_printf(
-		    b, "  decided by %s:%u: when", st->file, st->line);
-		if (st->category)
-			rc |= buf_printf(b, " category %s", st->category);
-		if (st->rule)
-			rc |= buf_printf(b, " rule %s", st->rule);
-		if (st->count)
-			rc |= buf_printf(b, " count %u", st->count);
-		if (st->score >= 0)
-			rc |= buf_printf(b, " score %d", st->score);
-		if (st->confidence != CONF_LOW)
-			rc |= buf_printf(b, " confidence %s",
-			    confidence_name(st->confidence));
-		if (st->flags & POLICY_FLAG_LIMIT)
-			rc |= buf_puts(b, " flag limit");
-		if (st->flags & POLICY_FLAG_MALFORMED)
-			rc |= buf_puts(b, " flag malformed");
-		rc |= buf_printf(b, " then %s\n", action_name(st->action));
+		rc |= buf_printf(b, "  decided by %s:%u: ", st->file, st->line);
+		rc |= report_stmt(b, st);
+		rc |= buf_putc(b, '\n');
 	} else {
 		rc |= buf_printf(b, "  decided by: %s\n", r->verdict.reason);
 	}

@@ -725,11 +725,17 @@ policy_cond(struct parser *p, const struct tok *c, const struct tok *t,
 		return tok_choice(p, t, "internal", "external", &st->client);
 	if (tok_is(c, "authenticated"))
 		return tok_choice(p, t, "yes", "no", &st->auth);
-	if (tok_is(c, "sender_domain"))
-		return domain_list(
-		    t, &st->sender_domains, &st->nsender_domains);
-	if (tok_is(c, "rcpt_domain"))
-		return domain_list(t, &st->rcpt_domains, &st->nrcpt_domains);
+	if (tok_is(c, "sender_domain") || tok_is(c, "rcpt_domain")) {
+		bool snd = tok_is(c, "sender_domain");
+		size_t *n = snd ? &st->nsender_domains : &st->nrcpt_domains;
+		if ((rc = domain_list(t,
+			 snd ? &st->sender_domains : &st->rcpt_domains, n)) < 0)
+			return rc;
+		if (*n == 0)
+			return perr(p, t->col, "'%.*s' needs a domain",
+			    (int)c->n, c->s);
+		return 0;
+	}
 	if (tok_is(c, "flag")) {
 		if (tok_is(t, "limit"))
 			st->flags |= POLICY_FLAG_LIMIT;

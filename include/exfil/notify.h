@@ -5,7 +5,7 @@
  *	#include <exfil/notify.h>
  *
  *	int notify_build(const struct engine *e, struct message *m,
- *	    const struct result *r, struct buf *out);
+ *	    const struct result *r, bool split, struct buf *out);
  *	int notify_sender(const struct engine *e, struct message *m,
  *	    const struct result *r);
  * DESCRIPTION
@@ -16,7 +16,8 @@
  *	file notify_template (or a built-in text when it is empty), with
  *	%REF%, %ACTION%, %CATEGORIES%, %SUBJECT%, %RECIPIENTS%, %DATE% and
  *	%SENDER% replaced: the categories found, never the data; the subject
- *	masked as evidence is (scan_mask) when a finding touched it.
+ *	masked as evidence is (scan_mask) when any rule fires on it, and no
+ *	value can break a header line.
  *	It is submitted through notify_via: "sendmail:PATH" (the local
  *	sendmail command, started with posix_spawn) or "smtp:HOST:PORT" (a
  *	plain SMTP dialogue on a bounded timeout), from notify_from.
@@ -40,7 +41,7 @@ struct result;
 bool notify_wanted(const struct engine *e, const struct message *m,
     const struct result *r, bool split);
 int notify_build(const struct engine *e, struct message *m,
-    const struct result *r, struct buf *out);
+    const struct result *r, bool split, struct buf *out);
 int notify_sender(const struct engine *e, struct message *m,
     const struct result *r, bool split);
 

@@ -33,6 +33,9 @@ int report_text(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
 int report_explain(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
+/* report_stmt - a policy statement as a rules file writes it */
+struct policy_stmt;
+int report_stmt(struct buf *b, const struct policy_stmt *st);
 /* report_flags - the names of the MSG_F_* flags, comma-separated */
 int report_flags(struct buf *b, unsigned flags, const char *sep);
 

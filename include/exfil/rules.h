@@ -30,6 +30,7 @@
  *	      min_count N
  *	      max_count N
  *	      score     N
+ *	      mode      monitor | enforce   (monitor: reported, not acted on)
  *	      example   "TEXT"              (must match)
  *	      counter   "TEXT"              (must not match)
  *	      enabled   yes | no

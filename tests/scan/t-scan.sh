@@ -179,6 +179,9 @@ pscan --client-addr 2001:db8::25 >"$T/p4"
 check "facts: client in internal_networks (IPv6): tag" [ "$(json_get "$T/p4" 'j["action"]')" = tag ]
 "$EXFIL_SCAN" -c "$T/p.conf" --json --rcpt ops@bank.example --client-addr 192.0.2.7 "$T/body.eml" >"$T/p5"
 check "allow: cards to the bank are accepted" [ "$(json_get "$T/p5" 'j["action"]')" = accept ]
+"$EXFIL_SCAN" -c "$T/p.conf" --explain --rcpt eve@partner.example --client-addr 192.0.2.7 "$T/body.eml" >"$T/p6"
+check "explain: prints the deciding statement as written" \
+	grep -qF "when category payment_card client external authenticated no then quarantine" "$T/p6"
 # monitor mode: accept, and say what enforcement would do
 printf 'rules_dir = %s\nmonitor_mode = yes\n' "$top_srcdir/rules" >"$T/mon.conf"
 "$EXFIL_SCAN" -c "$T/mon.conf" --json "$T/body.eml" >"$T/m1"

@@ -504,6 +504,28 @@ test_allow(void **state)
 	e.ext[1] = "y@eu.partner.example";
 	want("marking to the partner's subdomain", decide_env(rs, mark, &e),
 	    ACTION_ACCEPT);
+	/* an allow's conditions on the findings must hold too */
+	ruleset_unref(rs);
+	rs = ruleset(
+	    "rule card\n category payment_card\n pattern /c/\n example "
+	    "\"c\"\nend\n"
+	    "policy\n  when category payment_card then tag\n"
+	    "  allow category payment_card count 5 rcpt_domain bank.example\n"
+	    "  allow score 1000\nend\n");
+	{
+		static const struct count one[] = {{"card", 1}, {NULL, 0}};
+		static const struct count six[] = {{"card", 6}, {NULL, 0}};
+		e.sender = "a@example.com";
+		e.ext[0] = "ops@bank.example";
+		e.ext[1] = NULL;
+		want("one card to the bank: count 5 does not hold",
+		    decide_env(rs, one, &e), ACTION_TAG);
+		want("six cards to the bank: allowed", decide_env(rs, six, &e),
+		    ACTION_ACCEPT);
+	}
+	ruleset_unref(rs);
+	rs = ruleset(text);
+	e.ext[0] = "x@partner.example";
 	/* an allow without names accepts the message */
 	e.sender = "robot@audit.example";
 	v = decide_env(rs, both, &e);

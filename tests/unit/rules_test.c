@@ -194,6 +194,8 @@ struct err_case {
 #define RULE_HEAD "rule a\n  category c\n  pattern /x/\n"
 
 static const struct err_case err_cases[] = {
+    {"empty domain list", "policy\n  when sender_domain , then tag\nend\n", 2,
+	",", 0, "'sender_domain' needs a domain"},
     {"max below min", RULE_HEAD "  min_count 5\n  max_count 2\nend\n", 6, "end",
 	0, "max_count is below min_count"},
     {"bad entropy", RULE_HEAD "  entropy lots\nend\n", 4, "lots", 0,
