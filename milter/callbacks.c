@@ -173,12 +173,20 @@ log_verdict(struct message *m, const struct result *r)
 			buf_printf(&cats, "%s%s", cats.len ? "," : "",
 			    rs->rules[i].category);
 	}
-	if (r->override)
+	if (r->override) {
+		/* the sender's words in quotes: their own quotes and controls
+		 * become blanks, so that the line parses */
+		char *just = strdup(r->override), *p;
+		for (p = just; p && *p; p++)
+			if (*p == '"' || (unsigned char)*p < 0x20)
+				*p = ' ';
 		log_msg(m->qid, LOG_NOTICE, "override asked by %s, %s: \"%s\"",
 		    m->sender ? m->sender : "<>",
 		    r->verdict.overridden ? "quarantine turned into tag"
 					  : "not applied",
-		    r->override);
+		    just ? just : "");
+		free(just);
+	}
 	log_msg(m->qid, r->error ? LOG_ERR : LOG_INFO,
 	    "action=%s%s%s score=%d ref=%s outbound=%s rcpts=%zu external=%u "
 	    "size=%zu categories=%s reason=\"%s\" time=%.1fms",
