@@ -350,7 +350,7 @@ static int
 envelope_facts(
     const struct config *cfg, struct message *m, struct policy_input *in)
 {
-	const char **ext;
+	const char **ext = NULL;
 	size_t i, n = 0;
 
 	in->client_internal = config_addr_in_networks(cfg, m->client_addr);
