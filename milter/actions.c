@@ -140,7 +140,7 @@ tag(SMFICTX *ctx, const struct config *cfg, struct message *m,
 	add_header(ctx, cfg, m, "Ref", r->ref);
 	if (cfg->tag_rules_header && r->scanned && rs) {
 		for (i = 0; i < rs->nrules; i++)
-			if (scan_finding(&r->scan, i))
+			if (scan_finding(&r->scan, i) && !rs->rules[i].monitor)
 				buf_printf(&rules, "%s%s",
 				    rules.len ? ", " : "", rs->rules[i].id);
 		if (rules.len)

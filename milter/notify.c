@@ -141,7 +141,7 @@ notify_build(const struct engine *e, struct message *m, const struct result *r,
 	}
 	t = tmpl.len ? tmpl.p : default_template;
 	for (i = 0; r->scanned && rs && i < rs->nrules; i++) {
-		if (!scan_finding(&r->scan, i) ||
+		if (!scan_finding(&r->scan, i) || rs->rules[i].monitor ||
 		    (cats.len && strstr(cats.p, rs->rules[i].category)))
 			continue;
 		buf_printf(
