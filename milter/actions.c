@@ -98,8 +98,9 @@ prefix_subject(SMFICTX *ctx, const struct config *cfg, struct message *m)
 	n = strlen(cfg->subject_prefix);
 	if (subj && strncmp(subj, cfg->subject_prefix, n) == 0)
 		return; /* already there (a reply, or a resend) */
-	if ((v = arena_sprintf(m->arena, "%s %s", cfg->subject_prefix,
-		 subj ? subj : "")) == NULL)
+	if ((v = subj ? arena_sprintf(
+			    m->arena, "%s %s", cfg->subject_prefix, subj)
+		      : arena_strdup(m->arena, cfg->subject_prefix)) == NULL)
 		return;
 	if ((subj ? smfi_chgheader(ctx, "Subject", 1, v)
 		  : smfi_addheader(ctx, "Subject", v)) != MI_SUCCESS)
@@ -204,8 +205,7 @@ quarantine(
 	char path[4096], reason[128];
 	size_t i;
 
-	if (strcmp(cfg->quarantine_mode, "hold") == 0 &&
-	    !splittable(cfg, m)) {
+	if (strcmp(cfg->quarantine_mode, "hold") == 0 && !splittable(cfg, m)) {
 		snprintf(reason, sizeof(reason), "exfil-milter ref %s", r->ref);
 		add_header(ctx, cfg, m, "Verdict", "quarantine");
 		add_header(ctx, cfg, m, "Ref", r->ref);

@@ -16,6 +16,7 @@
 --   policy        internal_networks and the policy of t-actions.sh
 --                 (authenticated, client, mode monitor, external_rcpts,
 --                 size, sender_domain, rcpt_domain, allow)
+--   timeout       scan_timeout = 1, on_timeout = reject
 -- Every case also has the test rule of t-actions.sh that rejects
 -- EXFIL-TEST-REJECT-nnnnnn.
 local lib = dofile(libdir .. "/lib.lua")
@@ -356,6 +357,34 @@ function cases.policy()
   conn, r = lib.txn{ from = "<ops@trusted.example>", body = KEY }
   lib.check(r == SMFIR_CONTINUE and not mt.eom_check(conn, MT_HDRADD),
             "allow sender_domain trusted.example: a key is accepted (got " .. name(r) .. ")")
+  mt.disconnect(conn)
+end
+
+-- scan_timeout = 1, on_timeout = reject ----------------------------------
+-- t-actions.sh writes (with awk: Lua in miltertest is slow) a clean text
+-- that takes seconds to scan: multipart/mixed, boundary b1, card-like
+-- numbers that all fail the Luhn check, in many parts (the time is
+-- checked between parts); -D slow_small=FILE is a sample of the same.
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local MIME = {{"Subject", "orders"}, {"MIME-Version", "1.0"},
+              {"Content-Type", "multipart/mixed; boundary=\"b1\""}}
+
+function cases.timeout()
+  local conn, r = lib.txn{ headers = MIME, body = read_file(slow_small) }
+  lib.check(r == SMFIR_CONTINUE and not mt.eom_check(conn, MT_HDRADD),
+            "timeout: a small sample of the slow text is clean (got " .. name(r) .. ")")
+  mt.disconnect(conn)
+  local t0 = os.time()
+  conn, r = lib.txn{ headers = MIME, body = read_file(slow_big) }
+  lib.check(r == SMFIR_REPLYCODE,
+            "timeout: a scan that runs out of time gets on_timeout = reject: reply code (got " ..
+            name(r) .. ", " .. (os.time() - t0) .. " s)")
   mt.disconnect(conn)
 end
 

@@ -1,10 +1,13 @@
 #!/bin/bash
+# shellcheck disable=SC2016,SC2034 # check 'COND' is eval'ed by check()
+#
 # t-actions.sh - protocol tests of the actions (subject prefix, copy, hold,
 # redirect, split, monitor mode) and of the envelope conditions of the
 # policy (authenticated, client, external_rcpts, size, sender_domain,
 # rcpt_domain, allow, mode monitor): one exfil-milter per configuration,
 # all started at once, each driven by miltertest with t-actions.lua
-# (-D case=NAME). TAP output; skips when miltertest is not installed.
+# (-D case=NAME), and scan_timeout with on_timeout. TAP output; skips
+# when miltertest is not installed.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -111,7 +114,7 @@ RULES
 
 # ---------------------------------------------------- configurations
 
-cases="tag hold redirect split splithold splitredirect monitor policy"
+cases="tag hold redirect split splithold splitredirect monitor policy timeout"
 
 extra_conf() { # the keys of one case
 	case $1 in
@@ -130,6 +133,7 @@ extra_conf() { # the keys of one case
 		"tag_copy_to = dlp-review@example.com" ;;
 	policy) printf '%s\n' \
 		"internal_networks = 10.0.0.0/8, 192.0.2.128/25, 2001:db8:1::/48" ;;
+	timeout) printf '%s\n' "scan_timeout = 1" "on_timeout = reject" ;;
 	esac
 }
 
@@ -168,13 +172,44 @@ for c in $cases; do
 	fi
 done
 
+# slow_body PARTS LINES: a clean multipart body (boundary b1) that is slow
+# to scan: card-like numbers that all fail the Luhn check
+slow_body() {
+	awk -v parts="$1" -v lines="$2" 'BEGIN {
+		srand(4711)
+		for (p = 0; p < parts; p++) {
+			printf "--b1\r\nContent-Type: text/plain\r\n\r\n"
+			for (l = 0; l < lines; l++) {
+				s = "4"; sum = 0
+				for (i = 2; i <= 15; i++) s = s int(rand() * 10)
+				for (i = 15; i >= 1; i--) {
+					v = substr(s, i, 1) + 0
+					if ((15 - i) % 2 == 0) { v *= 2; if (v > 9) v -= 9 }
+					sum += v
+				}
+				c = ((10 - sum % 10) % 10 + 1 + int(rand() * 9)) % 10
+				s = s c
+				printf "order %s %s %s %s shipped\r\n", substr(s, 1, 4),
+				    substr(s, 5, 4), substr(s, 9, 4), substr(s, 13, 4)
+			}
+		}
+		printf "--b1--\r\n"
+	}'
+}
+slow_body 2 50 >"$H/slow-small.txt"
+# ~13 MB: about 4 s of scanning here, stopped at 1 s by scan_timeout
+slow_body 700 520 >"$H/slow-big.txt"
+
 run_case() { # run_case NAME: t-actions.lua against that daemon
 	local c=$1 out rc line
 	out=$(miltertest -s "$here/t-actions.lua" -D "sock=unix:$H/$c/milter.sock" \
-		-D "libdir=$here" -D "case=$c" 2>&1)
+		-D "libdir=$here" -D "case=$c" -D "slow_small=$H/slow-small.txt" \
+		-D "slow_big=$H/slow-big.txt" 2>&1)
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
+		"ok - $c"*) tap ok "${line#ok - }" ;;
+		"not ok - $c"*) tap not_ok "${line#not ok - }" ;;
 		"ok - "*) tap ok "$c: ${line#ok - }" ;;
 		"not ok - "*) tap not_ok "$c: ${line#not ok - }" ;;
 		"") ;;
@@ -238,13 +273,19 @@ check 'log_has policy "action=accept monitor=reject .*categories=t_marker"' \
 check '[ "$(neml policy)" -eq 2 ]' \
 	"policy: two messages stored (unauthenticated card, key to cards-ok.example) ($(neml policy))"
 
+run_case timeout
+check 'log_has timeout "action=reject .*reason=\"scan timed out\""' \
+	"timeout: the log gives the reason 'scan timed out'"
+ms=$(sed -n 's/.*action=reject .*reason="scan timed out" time=\([0-9]*\).*/\1/p' "$H/timeout/milter.log" | head -n 1)
+check '[ -n "$ms" ] && [ "$ms" -ge 1000 ] && [ "$ms" -lt 2500 ]' \
+	"timeout: the scan stopped soon after 1 s (time=${ms:-?}ms)"
+
+busy=
 for c in $cases; do
-	if [ -n "$(ls -A "$H/$c/spool")" ]; then
-		tap not_ok "$c: spool folder is empty"
-	fi
+	[ -z "$(ls -A "$H/$c/spool")" ] || busy="$busy $c"
 done
-tap ok "every spool folder is empty"
-check '! grep -h "EXFIL-TEST-REJECT-314159\|b3BlbnNzaC1rZXktdjEAAAAABG5vbmUA" "$H"/*/milter.log' \
+check '[ -z "$busy" ]' "every spool folder is empty${busy:+ (not:$busy)}"
+check '! grep -q "EXFIL-TEST-REJECT-314159\|b3BlbnNzaC1rZXktdjEAAAAABG5vbmUA" "$H"/*/milter.log' \
 	"no log holds the marker or the key"
 
 for c in $cases; do
