@@ -10,6 +10,8 @@
 #include <exfil/decode.h>
 #include <exfil/validators.h>
 
+static size_t iban_length(const char *cc);
+
 /* validator_digits - copy the digits of s into out; count them all */
 size_t
 validator_digits(const char *s, size_t n, char *out, size_t outlen)
@@ -48,6 +50,18 @@ validator_normalize(const struct validator *v, const char *s, size_t n,
 		if (k < outlen)
 			out[k] = c;
 		k++;
+	}
+	/* an IBAN is its country's length, whatever the match ran on to */
+	if (v != NULL && v->check == validate_iban && k >= 2) {
+		char cc[2];
+		size_t l, m = 0;
+		for (i = 0; i < n && m < 2; i++)
+			if ((s[i] >= 'A' && s[i] <= 'Z') ||
+			    (s[i] >= 'a' && s[i] <= 'z') ||
+			    (s[i] >= '0' && s[i] <= '9'))
+				cc[m++] = s[i];
+		if (m == 2 && (l = iban_length(cc)) != 0 && k > l)
+			k = l;
 	}
 	return k;
 }
@@ -364,17 +378,60 @@ iban_national_ok(const char *cc, const char *b)
 	return true;
 }
 
+/* the length of an IBAN of country cc (its first two letters), or 0 */
+static size_t
+iban_length(const char *cc)
+{
+	const char *p;
+	size_t i, len = 4;
+
+	for (i = 0; i < sizeof(iban_countries) / sizeof(iban_countries[0]);
+	     i++) {
+		if (iban_countries[i].cc[0] != to_upper(cc[0]) ||
+		    iban_countries[i].cc[1] != to_upper(cc[1]))
+			continue;
+		for (p = iban_countries[i].bban; *p;) {
+			size_t cnt = 0;
+			while (*p >= '0' && *p <= '9')
+				cnt = cnt * 10 + (size_t)(*p++ - '0');
+			len += cnt;
+			if (*p)
+				p++; /* the kind */
+		}
+		return len;
+	}
+	return 0;
+}
+
 /* validate_iban - ISO 13616: registry country, length, BBAN, mod 97 */
 bool
 validate_iban(const char *s, size_t n)
 {
-	char d[40];
-	size_t k = sep_alnum(s, n, d, sizeof(d)), i;
+	char d[64];
+	size_t k = sep_alnum(s, n, d, sizeof(d)), i, l;
 	unsigned r = 0, kk;
 	const char *spec = NULL;
 
-	if (k == (size_t)-1 || k < 5 || k > 34)
+	if (k == (size_t)-1 || k < 5)
 		return false;
+	/*
+	 * A pattern that allows blanks anywhere may run on into the next
+	 * word ("DE89 3704 ... 3000 by Friday"): the IBAN is the first L
+	 * characters, L its country's length, when a separator and then a
+	 * letter follow them. More digits mean a longer number: no IBAN.
+	 */
+	if ((l = iban_length(d)) == 0 || k < l)
+		return false;
+	if (k > l) {
+		if (!is_alpha(d[l]))
+			return false;
+		for (i = 0, kk = 0; i < n && kk < l; i++)
+			if (is_digit(s[i]) || is_alpha(s[i]))
+				kk++;
+		if (i >= n || !is_sep(s[i]))
+			return false;
+		k = l;
+	}
 	if (!is_alpha(d[0]) || !is_alpha(d[1]) || !is_digit(d[2]) ||
 	    !is_digit(d[3]))
 		return false;

@@ -64,7 +64,7 @@ else
 fi
 
 # a token inside random binary bytes is found through printable runs
-aws="AKIA$(head -c 200 /dev/urandom | tr -dc 'A-Z2-7' | head -c 16)"
+aws="AKIA$(head -c 4000 /dev/urandom | tr -dc 'A-Z2-7' | head -c 16)"
 $mk "$T/binary.eml" binary "aws_access_key_id=$aws"
 scan "$T/binary.eml" >"$T/binary.out"
 check "binary: AWS key id found in a binary attachment" \
