@@ -117,6 +117,8 @@ scope_name(unsigned scope)
 		return "body";
 	case SCOPE_NAME:
 		return "name";
+	case SCOPE_TYPE:
+		return "type";
 	default:
 		return "attachment";
 	}
@@ -282,7 +284,7 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 
 	if ((text = text_normalize(w->m->arena, text, len, &nlen)) == NULL)
 		return EXFIL_ENOMEM;
-	if (w->dump) {
+	if (w->dump && scope != SCOPE_TYPE) { /* the type is on the part line */
 		if (scope == SCOPE_BODY || scope == SCOPE_ATTACHMENT)
 			buf_printf(w->dump, "--- %s (%s, %s)\n", where,
 			    scope_name(scope), w->type);
@@ -328,6 +330,10 @@ on_part(const struct mime_part *p, void *arg)
 	if (p->filename &&
 	    (rc = scan_text(w, p->filename, strlen(p->filename), p->where,
 		 SCOPE_NAME)) < 0)
+		return rc;
+	/* the true type, for rules on attachment types (files.rules) */
+	if (p->attachment &&
+	    (rc = scan_text(w, type, strlen(type), p->where, SCOPE_TYPE)) < 0)
 		return rc;
 	if ((text = leaf_text(a, p, type, &tlen)) == NULL)
 		return EXFIL_ENOMEM;

@@ -493,7 +493,7 @@ scope_word(struct parser *p, const struct tok *t, unsigned *scope)
 	    {"names", SCOPE_NAME},
 	    {"attachment", SCOPE_ATTACHMENT},
 	    {"attachments", SCOPE_ATTACHMENT},
-	    {"all", SCOPE_ALL},
+	    {"type", SCOPE_TYPE}, {"all", SCOPE_ALL},
 	};
 	size_t i;
 
@@ -505,7 +505,7 @@ scope_word(struct parser *p, const struct tok *t, unsigned *scope)
 	}
 	return perr(p, t->col,
 	    "unknown scope '%.*s' (subject, headers, body, name, attachment, "
-	    "all)",
+	    "type, all)",
 	    (int)t->n, t->s);
 }
 
@@ -871,7 +871,7 @@ rule_begin(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	p->cur->file = strdup(p->file);
 	p->cur->line = p->line;
 	p->cur->index = (unsigned)(p->rs->nrules - 1);
-	p->cur->scope = SCOPE_ALL & ~SCOPE_NAME;
+	p->cur->scope = SCOPE_ALL & ~(SCOPE_NAME | SCOPE_TYPE);
 	p->cur->min_count = 1;
 	p->cur->score = 1;
 	p->cur->enabled = true;
