@@ -493,7 +493,8 @@ scope_word(struct parser *p, const struct tok *t, unsigned *scope)
 	    {"names", SCOPE_NAME},
 	    {"attachment", SCOPE_ATTACHMENT},
 	    {"attachments", SCOPE_ATTACHMENT},
-	    {"type", SCOPE_TYPE}, {"all", SCOPE_ALL},
+	    {"type", SCOPE_TYPE},
+	    {"all", SCOPE_ALL},
 	};
 	size_t i;
 
@@ -542,8 +543,24 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		if (!next_word(line, &pos, &t))
 			return perr(
 			    p, kw->col + kw->n, "digits needs a number");
-		if ((rc = tok_uint(p, &t, &r->digits)) < 0)
-			return rc;
+		/* N, or N-M: a run of N to M digits */
+		{
+			const char *dash = memchr(t.s, '-', t.n);
+			struct tok lo = t, hi = t;
+			if (dash) {
+				lo.n = (size_t)(dash - t.s);
+				hi.s = dash + 1;
+				hi.n = t.n - lo.n - 1;
+				hi.col = t.col + lo.n + 1;
+				if ((rc = tok_uint(p, &hi, &r->digits_max)) < 0)
+					return rc;
+			}
+			if ((rc = tok_uint(p, &lo, &r->digits)) < 0)
+				return rc;
+			if (dash && r->digits_max < r->digits)
+				return perr(
+				    p, hi.col, "digits N-M needs M >= N");
+		}
 		if (r->digits == 0 || r->digits > 64)
 			return perr(p, t.col, "digits takes 1 to 64");
 		r->window = RULES_DIGITS_WINDOW;

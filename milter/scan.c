@@ -504,7 +504,9 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 				 s->arena, nruns * sizeof(*sel))) == NULL)
 				return EXFIL_ENOMEM;
 			for (nsel = 0, j = 0; j < nruns; j++)
-				if (runs[j].digits >= r->digits)
+				if (runs[j].digits >= r->digits &&
+				    (r->digits_max == 0 ||
+					runs[j].digits <= r->digits_max))
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;

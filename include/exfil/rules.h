@@ -20,7 +20,7 @@
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
- *	      digits    N [window N]        (every match has N digits)
+ *	      digits    N[-M] [window N]    (every match has N (to M) digits)
  *	      keywords  WORD... within N    (required near a match)
  *	      boost     WORD... within N    (optional: raise confidence)
  *	      entropy   BITS                (least Shannon entropy)
@@ -110,6 +110,7 @@ struct rule {
 	char **literals; /* every match contains one (any case) */
 	size_t nliterals;
 	unsigned digits; /* every match holds a run of this many digits */
+	unsigned digits_max; /* ... and at most this many; 0: no maximum */
 	unsigned window; /* a match starts at most this far before */
 	char **boost; /* optional: raise the confidence */
 	size_t nboost;

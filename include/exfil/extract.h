@@ -1,0 +1,212 @@
+/*
+ * NAME
+ *	extract - turn archives and office documents into members and text
+ * SYNOPSIS
+ *	#include <exfil/extract.h>
+ *
+ *	int extract(struct arena *a, const char *type, const char *where,
+ *	    const char *data, size_t len, unsigned depth,
+ *	    const struct extract_limits *lim, struct extract_state *st,
+ *	    extract_fn *fn, void *arg);
+ *	bool extract_handles(const char *type);
+ *	void extract_init(void);
+ * DESCRIPTION
+ *	extract() reads one part whose true type (libmagic, filetype(3)) is
+ *	type and calls fn once for each thing inside it, in order.
+ *	Archives (extract_archive.c, libarchive from memory: zip, 7z, tar,
+ *	cpio, ISO 9660, cab, rar as far as libarchive reads it, and gzip,
+ *	bzip2, xz, lzma, zstd, compress, lz4 and lzip streams, with or
+ *	without a tar or cpio inside) give one item a regular member, with
+ *	its bytes (is_text false): the caller types it and calls extract()
+ *	again with the item's depth. A compressed stream that holds no
+ *	archive gives one member, named as its header says, else by the
+ *	part's name without the suffix ("a.txt.bz2" holds "a.txt").
+ *	Office documents (extract_ooxml.c: Word, Excel and PowerPoint Open
+ *	XML with their macro and template variants, OpenDocument text,
+ *	spreadsheet, presentation and drawing) give one text item (is_text
+ *	true, UTF-8) for each XML part that holds what a reader can see or
+ *	extract: body, headers and footers, comments, footnotes, endnotes,
+ *	shared strings, inline strings and cell values (numbers too, written
+ *	out when stored as 3.78282246310005E+14), formulas, print headers
+ *	and footers (without their &-codes), slides, notes and masters,
+ *	charts, SmartArt, pivot caches, the alternative text of pictures,
+ *	the addresses of external links, document and custom properties
+ *	("name: value", so that a sensitivity label MSIP_Label_*_Name is
+ *	seen). Paragraphs, rows and breaks become line breaks, cells and
+ *	tabs become tabs (a table row stays on one line), runs are joined
+ *	as they are (a word split into runs stays one word); a comment or a
+ *	footnote never joins the words around it. Files embedded in a
+ *	document, and any part the reader does not know (a file added to a
+ *	docx with zip), are members as above; styles, themes, media and
+ *	the package's own structure are skipped. A part that is not
+ *	well-formed XML gives the text read before the error, if any, and
+ *	its bytes as a member. A zip that libmagic calls application/zip but
+ *	that holds an Office document is read as one.
+ *	Each item's where is the part's where, "!", and the member or part
+ *	path ("attachment:a.zip!dir/b.docx!word/document.xml"); its name is
+ *	that path, cleaned: no leading "./" or "/", control characters
+ *	become "?", bytes that are not UTF-8 are read as Latin-1, at most
+ *	1024 bytes.
+ *	Encryption: an encrypted member gives an item with encrypted set
+ *	and no bytes; a part encrypted as a whole (7z with encrypted
+ *	headers, an OpenDocument saved with a password, an OOXML file saved
+ *	with a password, which libmagic calls "application/encrypted")
+ *	gives one item with encrypted set and the part's own where. Both
+ *	set EXTRACT_F_ENCRYPTED; an unencrypted 7z (compressed headers) is
+ *	never called encrypted.
+ *	extract_handles() says whether extract() reads a type (it does not
+ *	look at the bytes). extract_init() initialises libxml2 and finds
+ *	which compression filters libarchive has built in (one that would
+ *	run an external program is never used); call it once before threads
+ *	start (extract() calls it too, under pthread_once).
+ * LIMITS
+ *	lim bounds everything; a field left 0 takes its EXTRACT_DEFAULT_*.
+ *	max_depth: a container at depth max_depth or deeper is not opened.
+ *	max_members: items from one container; one tree (one st) gives at
+ *	most EXTRACT_TREE_MEMBERS times that in all.
+ *	max_expanded: bytes decompressed over the whole tree (st->expanded);
+ *	members are read in chunks and their size is never reserved up
+ *	front, so a bomb costs at most this much memory, plus the text.
+ *	max_ratio: a member stops once it has expanded past
+ *	EXTRACT_RATIO_FLOOR bytes and max_ratio times the bytes it was read
+ *	from (a solid 7z or rar: the whole part); UINT_MAX: no ratio limit.
+ *	max_text: bytes of text from one document part.
+ *	A limit reached sets EXTRACT_F_LIMIT and cuts the member or text
+ *	short (the item says truncated; what was read is still given). The
+ *	rest of a cut member is never skipped by decompressing it: unless
+ *	the container seeks (a zip with a central directory, a plain tar),
+ *	the container ends there, and so do skipped entries that would
+ *	decompress past a limit. Input that libarchive or libxml2 cannot
+ *	read sets EXTRACT_F_UNREADABLE and gives what was read. Neither is
+ *	an error. No loop runs on without a bound: each is bounded by a
+ *	limit or by the input.
+ * RETURN VALUE
+ *	0; EXTRACT_NONE (positive) when type is not one extract() reads
+ *	(the caller reads the part itself); EXFIL_ENOMEM; or fn's return
+ *	value when it is negative, which stops everything at once.
+ * OWNERSHIP
+ *	Where and name strings come from the arena and live as long as it.
+ *	An item's data belongs to extract() and is valid only during the
+ *	call of fn (fn copies what it keeps); it is NUL-terminated. So peak
+ *	memory is the data of the members on the current path of the tree,
+ *	not of the whole tree. The caller owns st: zero it before the first
+ *	call of a tree and pass it to every nested call; it holds counters
+ *	only, so that a worker process can receive it and send it back.
+ * THREADS
+ *	Safe from many threads at once, with different arenas and states.
+ * SEE ALSO
+ *	filetype(3), libarchive(3), libxml2's xmlreader
+ */
+#ifndef EXFIL_EXTRACT_H
+#define EXFIL_EXTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+
+#define EXTRACT_NONE 1 /* extract() does not read this type */
+
+#define EXTRACT_F_LIMIT 0x01 /* a limit cut something short */
+#define EXTRACT_F_ENCRYPTED 0x02 /* something could not be read: key */
+#define EXTRACT_F_UNREADABLE 0x04 /* something was corrupt or unsupported */
+
+#define EXTRACT_DEFAULT_MAX_DEPTH 5
+#define EXTRACT_DEFAULT_MAX_MEMBERS 10000
+#define EXTRACT_DEFAULT_MAX_EXPANDED ((size_t)128 * 1024 * 1024)
+#define EXTRACT_DEFAULT_MAX_RATIO 200
+#define EXTRACT_DEFAULT_MAX_TEXT ((size_t)32 * 1024 * 1024)
+#define EXTRACT_RATIO_FLOOR ((size_t)1024 * 1024)
+#define EXTRACT_TREE_MEMBERS 8
+
+struct extract_limits {
+	unsigned max_depth; /* containers nested deeper are not opened */
+	unsigned max_members; /* items per container */
+	size_t max_expanded; /* bytes expanded in all, per tree */
+	unsigned max_ratio; /* expanded / compressed, per member */
+	size_t max_text; /* text bytes per document part */
+};
+
+/* one per tree (one top-level part and all its nested members) */
+struct extract_state {
+	unsigned flags; /* EXTRACT_F_* seen anywhere in the tree */
+	size_t expanded; /* bytes expanded so far */
+	unsigned long members; /* items given so far */
+};
+
+struct extract_item { /* one member or one text of a document */
+	const char *where; /* "attachment:a.zip!dir/b.docx!word/document.xml" */
+	const char *name; /* member or part path, or NULL */
+	const char *data; /* the bytes, valid during the call; NULL: none */
+	size_t len;
+	unsigned depth; /* the member's depth: the part's depth + 1 */
+	bool is_text; /* UTF-8 text already extracted: scan it */
+	bool encrypted; /* an encrypted member or document: not readable */
+	bool truncated; /* a limit or an error cut data short */
+};
+
+typedef int extract_fn(const struct extract_item *it, void *arg);
+
+void extract_init(void);
+bool extract_handles(const char *type);
+int extract(struct arena *a, const char *type, const char *where,
+    const char *data, size_t len, unsigned depth,
+    const struct extract_limits *lim, struct extract_state *st, extract_fn *fn,
+    void *arg);
+
+/*
+ * Between extract.c and its readers (extract_archive.c, extract_ooxml.c)
+ * only; not for other modules.
+ */
+struct archive;
+
+enum extract_kind {
+	XK_ZIP = 1, /* zip, jar, epub ...: may hold an office document */
+	XK_7Z,
+	XK_TAR,
+	XK_RAR,
+	XK_OTHER, /* cab, cpio, ISO 9660 */
+	XK_STREAM, /* a compressed stream: gzip, bzip2, xz ... */
+	XK_RAW, /* the same read as one file, when it holds no tar */
+	XK_OOXML,
+	XK_ODF,
+	XK_ENCRYPTED, /* libmagic says the whole part is encrypted */
+};
+
+struct extract_ctx {
+	struct arena *a;
+	struct extract_limits lim; /* defaults filled in */
+	struct extract_state *st;
+	const char *where;
+	const char *data;
+	size_t len;
+	unsigned depth;
+	unsigned items; /* given from this container */
+	bool cheap_skip; /* the rest of a member is skipped without
+			  * decompressing it (a zip read by its central
+			  * directory, a plain tar) */
+	extract_fn *fn;
+	void *arg;
+};
+
+#define EXTRACT_STOP 1 /* a reader's own: end this container, no error */
+
+/* what extract_read_data() did */
+enum extract_read {
+	XR_OK, /* the whole member */
+	XR_LIMIT, /* cut short by a limit: flag set */
+	XR_ERROR, /* libarchive failed on this member: the caller flags it */
+};
+
+int extract_archive(struct extract_ctx *x, enum extract_kind kind);
+int extract_office(struct extract_ctx *x, enum extract_kind kind);
+struct archive *extract_open(struct extract_ctx *x, enum extract_kind kind);
+int extract_read_data(struct extract_ctx *x, struct archive *ar, char **data,
+    size_t *len, enum extract_read *how);
+bool extract_drain(struct extract_ctx *x, struct archive *ar);
+const char *extract_where(
+    struct extract_ctx *x, const char *path, size_t pathlen, const char **name);
+int extract_emit(struct extract_ctx *x, struct extract_item *it);
+bool extract_room(struct extract_ctx *x);
+
+#endif
