@@ -21,6 +21,7 @@
 #include <exfil/config.h>
 #include <exfil/decode.h>
 #include <exfil/engine.h>
+#include <exfil/extract.h>
 #include <exfil/filetype.h>
 #include <exfil/message.h>
 #include <exfil/mime.h>
@@ -101,6 +102,8 @@ struct walkctx {
 	struct buf *dump;
 	const char *type; /* of the leaf being scanned */
 	double deadline; /* monotonic ms; 0: none */
+	struct extract_limits xlim;
+	struct extract_state *xst; /* of the attachment being extracted */
 };
 
 static double now_ms(void);
@@ -298,6 +301,98 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 	return scan_segment(&w->r->scan, text, nlen, where, scope);
 }
 
+/* the type rules see for an encrypted member: files.rules flags it */
+#define ENCRYPTED_TYPE "application/x-exfil-encrypted"
+
+static int on_item(const struct extract_item *it, void *arg);
+
+/*
+ * An archive or document: its members and texts, recursively, within the
+ * extraction limits. EXTRACT_NONE when extract() does not read the type.
+ */
+static int
+extract_part(struct walkctx *w, const char *type, const char *where,
+    const char *data, size_t len, unsigned depth)
+{
+	struct extract_state st, *outer = w->xst;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if (outer == NULL)
+		w->xst = &st; /* one state for the whole tree of one part */
+	rc = extract(w->m->arena, type, where, data, len, depth, &w->xlim,
+	    w->xst, on_item, w);
+	if (outer == NULL) {
+		if (st.flags & EXTRACT_F_LIMIT)
+			w->m->flags |= MSG_F_DECODE_LIMIT;
+		if (st.flags & EXTRACT_F_UNREADABLE)
+			w->m->flags |= MSG_F_UNREADABLE;
+		w->xst = NULL;
+	}
+	return rc;
+}
+
+/* one member or text of an archive or document */
+static int
+on_item(const struct extract_item *it, void *arg)
+{
+	struct walkctx *w = arg;
+	struct arena *a = w->m->arena;
+	struct mime_part leaf;
+	struct part_info *pi;
+	const char *type, *text;
+	size_t tlen;
+	int rc;
+
+	if (w->deadline > 0 && now_ms() > w->deadline) {
+		w->m->flags |= MSG_F_TIMEOUT;
+		return EXFIL_ELIMIT;
+	}
+	if (it->is_text) {
+		w->type = "text/plain";
+		return scan_text(w, it->data ? it->data : "", it->len,
+		    it->where, SCOPE_ATTACHMENT);
+	}
+	if ((pi = add_part(w->m, w->r)) == NULL)
+		return EXFIL_ENOMEM;
+	pi->where = it->where;
+	pi->size = it->len;
+	if (it->data)
+		sha256_hex(it->data, it->len, pi->sha256);
+	if (it->name &&
+	    (rc = scan_text(
+		 w, it->name, strlen(it->name), it->where, SCOPE_NAME)) < 0)
+		return rc;
+	if (it->encrypted) {
+		pi->encrypted = true;
+		pi->type = ENCRYPTED_TYPE;
+		return scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
+		    it->where, SCOPE_TYPE);
+	}
+	if (it->data == NULL)
+		return 0;
+	if ((type = filetype_detect(a, it->data, it->len)) == NULL)
+		return EXFIL_ENOMEM;
+	pi->type = type;
+	if ((rc = scan_text(w, type, strlen(type), it->where, SCOPE_TYPE)) < 0)
+		return rc;
+	if (extract_handles(type) &&
+	    (rc = extract_part(w, type, it->where, it->data, it->len,
+		 it->depth)) != EXTRACT_NONE)
+		return rc;
+	memset(&leaf, 0, sizeof(leaf));
+	leaf.kind = MIME_LEAF;
+	leaf.where = it->where;
+	leaf.filename = it->name;
+	leaf.attachment = true;
+	leaf.data = it->data;
+	leaf.len = it->len;
+	if ((text = leaf_text(a, &leaf, type, &tlen)) == NULL)
+		return EXFIL_ENOMEM;
+	w->type = type;
+	return scan_text(w, text, tlen, it->where, SCOPE_ATTACHMENT);
+}
+
 static int
 on_part(const struct mime_part *p, void *arg)
 {
@@ -334,6 +429,11 @@ on_part(const struct mime_part *p, void *arg)
 	/* the true type, for rules on attachment types (files.rules) */
 	if (p->attachment &&
 	    (rc = scan_text(w, type, strlen(type), p->where, SCOPE_TYPE)) < 0)
+		return rc;
+	/* archives and documents: their members and texts */
+	if (p->attachment && extract_handles(type) &&
+	    (rc = extract_part(w, type, p->where, p->data, p->len, 0)) !=
+		EXTRACT_NONE)
 		return rc;
 	if ((text = leaf_text(a, p, type, &tlen)) == NULL)
 		return EXFIL_ENOMEM;
@@ -471,6 +571,12 @@ engine_scan_dump(
 			w.r = r;
 			w.dump = dump;
 			w.type = NULL;
+			w.xlim.max_depth = cfg->max_archive_depth;
+			w.xlim.max_members = cfg->max_archive_members;
+			w.xlim.max_expanded = cfg->max_expanded_bytes;
+			w.xlim.max_ratio = cfg->max_expansion_ratio;
+			w.xlim.max_text = cfg->max_text_per_part;
+			w.xst = NULL;
 			w.deadline = cfg->scan_timeout
 			    ? t0 + 1000.0 * cfg->scan_timeout
 			    : 0;

@@ -25,6 +25,7 @@
 #include <exfil/callbacks.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
+#include <exfil/extract.h>
 #include <exfil/filetype.h>
 #include <exfil/log.h>
 #include <exfil/rules.h>
@@ -400,6 +401,7 @@ main(int argc, char **argv)
 	log_set_level(cfg->log_level);
 	/* no core dumps: they would hold message content */
 	setrlimit(RLIMIT_CORE, &nocore);
+	extract_init(); /* libxml2 and libarchive, before any thread */
 	if (filetype_init(cfg->magic_handles) < 0) {
 		log_msg(NULL, LOG_ERR, "cannot load the libmagic database");
 		return 1;

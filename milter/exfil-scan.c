@@ -15,6 +15,7 @@
 #include <exfil/buf.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
+#include <exfil/extract.h>
 #include <exfil/filetype.h>
 #include <exfil/json.h>
 #include <exfil/log.h>
@@ -316,6 +317,7 @@ main(int argc, char **argv)
 		engine_unref(e);
 		return status;
 	}
+	extract_init();
 	if (filetype_init(1) < 0)
 		fprintf(stderr,
 		    "exfil-scan: warning: libmagic database not "

@@ -26,6 +26,7 @@ static const struct {
     {MSG_F_HEADER_LIMIT, "header_limit"},
     {MSG_F_LONG_LINE, "long_line"},
     {MSG_F_TIMEOUT, "timeout"},
+    {MSG_F_UNREADABLE, "unreadable"},
 };
 
 /* report_flags - flag names joined by sep (JSON strings when sep is ",") */

@@ -64,6 +64,11 @@ struct config {
 	size_t max_line_length;
 	size_t max_decoded_bytes;
 	size_t max_message_memory;
+	unsigned max_archive_depth;
+	unsigned max_archive_members;
+	size_t max_expanded_bytes;
+	unsigned max_expansion_ratio;
+	size_t max_text_per_part;
 	unsigned magic_handles;
 
 	/* direction and policy */

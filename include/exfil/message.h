@@ -46,6 +46,8 @@ struct arena;
 #define MSG_F_UNSCANNABLE_MASK 0x007eu /* any of the limits above */
 #define MSG_F_LONG_LINE 0x0080u /* a line longer than allowed (malformed) */
 #define MSG_F_TIMEOUT 0x0100u /* the scan ran out of time */
+#define MSG_F_UNREADABLE \
+	0x0200u /* a part or member was corrupt or unsupported */
 
 struct header {
 	const char *name;

@@ -91,7 +91,8 @@ const char *confidence_name(enum confidence c);
 #define SCOPE_BODY 0x04u
 #define SCOPE_NAME 0x08u /* attachment file names */
 #define SCOPE_ATTACHMENT 0x10u /* attachment content */
-#define SCOPE_TYPE 0x20u /* a part's true type (libmagic), e.g. application/pdf */
+#define SCOPE_TYPE \
+	0x20u /* a part's true type (libmagic), e.g. application/pdf */
 #define SCOPE_ALL 0x3fu
 
 struct rule {

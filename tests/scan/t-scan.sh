@@ -207,6 +207,37 @@ sed 's/\[override: the customer asked for it\] //' "$T/ov.eml" >"$T/ov2.eml"
 "$EXFIL_SCAN" -c "$T/ov.conf" --json "$T/ov2.eml" >"$T/o2"
 check "no override: quarantine" [ "$(json_get "$T/o2" 'j["action"]')" = quarantine ]
 
+# attachments: documents and archives made by real software
+# (tests/data/extract/make.sh: LibreOffice, zip, 7z, tar)
+attach() { # attach FILE: a message carrying that file
+	/usr/bin/python3 - "$top_srcdir/tests/data/extract/$1" "$T/$1.eml" <<'PY'
+import sys
+from email.message import EmailMessage
+from email.policy import SMTP
+m = EmailMessage(policy=SMTP)
+m["From"] = "a@example.com"; m["To"] = "b@partner.example"; m["Subject"] = "files"
+m.set_content("attached")
+m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application",
+                 subtype="octet-stream", filename=sys.argv[1].rsplit("/", 1)[1])
+open(sys.argv[2], "wb").write(m.as_bytes())
+PY
+	scan "$T/$1.eml" >"$T/$1.out"
+}
+wherefor() { json_get "$T/$1.out" "[m['where'] for m in j['matches'] if m['rule']=='$2']"; }
+attach doc.docx
+check "docx: card in word/document.xml" [ "$(wherefor doc.docx payment_card)" = "['attachment:doc.docx!word/document.xml']" ]
+attach sheet.xlsx
+check "xlsx: cards found in the sheet (one a numeric cell)" [ "$(json_get "$T/sheet.xlsx.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[2]" ]
+attach nested.zip
+check "zip in zip in zip: provenance" [ "$(wherefor nested.zip payment_card)" = "['attachment:nested.zip!middle.zip!inner.zip!secrets.txt']" ]
+attach archive.7z
+check "7z: card found" [ "$(wherefor archive.7z payment_card)" = "['attachment:archive.7z!secrets.txt']" ]
+attach enc-zipcrypto.zip
+check "encrypted zip: encrypted_attachment" [ "$(json_get "$T/enc-zipcrypto.zip.out" "[m['category'] for m in j['matches']]")" = "['encrypted_attachment']" ]
+check "encrypted zip: the member is marked encrypted" [ "$(json_get "$T/enc-zipcrypto.zip.out" "[p['encrypted'] for p in j['parts'] if '!' in p['where']]")" = "[True]" ]
+attach enc.docx
+check "password-protected docx: encrypted_attachment" [ "$(json_get "$T/enc.docx.out" "sorted(set(m['category'] for m in j['matches']))")" = "['encrypted_attachment']" ]
+
 # a bad configuration: exit 2 with file:line
 printf 'rules_dir = %s\nno_such_key = 1\n' "$top_srcdir/rules" >"$T/bad.conf"
 "$EXFIL_SCAN" -c "$T/bad.conf" --json "$T/clean.eml" >/dev/null 2>"$T/err"
