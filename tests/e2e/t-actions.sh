@@ -248,29 +248,7 @@ phase() {
 
 # --------------------------------------------------------------- helpers
 
-# mkmsg FILE TO TOKEN BODY [EXTRA-HEADER...]: a complete message
-mkmsg() {
-	local out=$1 to=$2 tok=$3 body=$4 h
-	shift 4
-	{
-		printf 'From: Alice Sender <%s>\n' "$FROM"
-		printf 'To: <%s>\n' "$to"
-		printf 'Subject: e2e %s\n' "$tok"
-		printf 'Date: %s\n' "$(LC_ALL=C date -R)"
-		printf 'Message-ID: <%s@client.harness.test>\n' "$tok"
-		printf 'MIME-Version: 1.0\n'
-		printf 'Content-Type: text/plain; charset=us-ascii\n'
-		for h in "$@"; do
-			printf '%s\n' "$h"
-		done
-		printf '\n%s\n' "$body"
-	} >"$out"
-}
 
-# newtok NAME: a token unique to this run and message
-newtok() {
-	printf 't%s-%s-%s' "$$" "$1" "$(h_random_digits 8)"
-}
 
 # send TOKEN FILE [SWAKS-OPTION...] -- RCPT...: swaks the file; sets
 #	SW_* (h_send) and counts what the client was told

@@ -54,16 +54,7 @@ check() { # check 'COND' description
 
 mkdir -p "$H/rules" "$H/rules-policy"
 cp "$top_srcdir"/rules/*.rules "$H/rules/"
-cat >"$H/rules/zz-test.rules" <<'RULES'
-rule test_reject_marker
-  category   classification_marking
-  pattern    /EXFIL-TEST-REJECT-[0-9]{6}/
-  example    "EXFIL-TEST-REJECT-123456"
-end
-policy
-  when rule test_reject_marker then reject
-end
-RULES
+cp "$top_srcdir/tests/milter/test-reject.rules" "$H/rules/zz-test.rules"
 cp "$H"/rules/*.rules "$H/rules-policy/"
 # markers of their own category: the default policy ignores them
 cat >"$H/rules-policy/zz-policy.rules" <<'RULES'

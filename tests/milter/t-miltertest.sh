@@ -27,16 +27,7 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$H/rules" "$H/q" "$H/spool"
 cp "$top_srcdir"/rules/*.rules "$H/rules/"
-cat > "$H/rules/zz-test.rules" <<'RULES'
-rule test_reject_marker
-  category   classification_marking
-  pattern    /EXFIL-TEST-REJECT-[0-9]{6}/
-  example    "EXFIL-TEST-REJECT-123456"
-end
-policy
-  when rule test_reject_marker then reject
-end
-RULES
+cp "$top_srcdir/tests/milter/test-reject.rules" "$H/rules/zz-test.rules"
 cat > "$H/exfil-milter.conf" <<CONF
 rules_dir = $H/rules
 internal_domains = example.com, .example.com
