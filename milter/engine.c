@@ -332,87 +332,31 @@ extract_part(struct walkctx *w, const char *type, const char *where,
 	return rc;
 }
 
-/* one member or text of an archive or document */
-static int
-on_item(const struct extract_item *it, void *arg)
+/* out of time: flag it, and stop the walk */
+static bool
+out_of_time(struct walkctx *w)
 {
-	struct walkctx *w = arg;
-	struct arena *a = w->m->arena;
-	struct mime_part leaf;
-	struct part_info *pi;
-	const char *type, *text;
-	size_t tlen;
-	int rc;
-
 	if (w->deadline > 0 && now_ms() > w->deadline) {
 		w->m->flags |= MSG_F_TIMEOUT;
-		return EXFIL_ELIMIT;
+		return true;
 	}
-	if (it->is_text) {
-		w->type = "text/plain";
-		return scan_text(w, it->data ? it->data : "", it->len,
-		    it->where, SCOPE_ATTACHMENT);
-	}
-	if ((pi = add_part(w->m, w->r)) == NULL)
-		return EXFIL_ENOMEM;
-	pi->where = it->where;
-	pi->size = it->len;
-	if (it->data)
-		sha256_hex(it->data, it->len, pi->sha256);
-	if (it->name &&
-	    (rc = scan_text(
-		 w, it->name, strlen(it->name), it->where, SCOPE_NAME)) < 0)
-		return rc;
-	if (it->encrypted) {
-		pi->encrypted = true;
-		pi->type = ENCRYPTED_TYPE;
-		return scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
-		    it->where, SCOPE_TYPE);
-	}
-	if (it->data == NULL)
-		return 0;
-	if ((type = filetype_detect(a, it->data, it->len)) == NULL)
-		return EXFIL_ENOMEM;
-	pi->type = type;
-	if ((rc = scan_text(w, type, strlen(type), it->where, SCOPE_TYPE)) < 0)
-		return rc;
-	if (extract_handles(type) &&
-	    (rc = extract_part(w, type, it->where, it->data, it->len,
-		 it->depth)) != EXTRACT_NONE)
-		return rc;
-	memset(&leaf, 0, sizeof(leaf));
-	leaf.kind = MIME_LEAF;
-	leaf.where = it->where;
-	leaf.filename = it->name;
-	leaf.attachment = true;
-	leaf.data = it->data;
-	leaf.len = it->len;
-	if ((text = leaf_text(a, &leaf, type, &tlen)) == NULL)
-		return EXFIL_ENOMEM;
-	w->type = type;
-	return scan_text(w, text, tlen, it->where, SCOPE_ATTACHMENT);
+	return false;
 }
 
+/*
+ * One leaf, a MIME part or a member of an archive or document (at the
+ * given nesting depth): its true type, SHA-256, name and type for the
+ * rules, its members when it is an archive or document, else its text.
+ */
 static int
-on_part(const struct mime_part *p, void *arg)
+scan_leaf(struct walkctx *w, const struct mime_part *p, unsigned depth)
 {
-	struct walkctx *w = arg;
 	struct arena *a = w->m->arena;
 	struct part_info *pi;
 	const char *type, *text;
 	size_t tlen;
 	int rc;
 
-	/* the time budget is checked between parts: a part is bounded by
-	 * the size limits, so a message cannot overrun by much */
-	if (w->deadline > 0 && now_ms() > w->deadline) {
-		w->m->flags |= MSG_F_TIMEOUT;
-		return EXFIL_ELIMIT;
-	}
-	if (p->kind == MIME_HEADER)
-		return scan_text(w, p->data, p->len, p->where,
-		    strcasecmp(p->header_name, "Subject") == 0 ? SCOPE_SUBJECT
-							       : SCOPE_HEADERS);
 	if ((type = filetype_detect(a, p->data, p->len)) == NULL)
 		return EXFIL_ENOMEM;
 	if ((pi = add_part(w->m, w->r)) == NULL)
@@ -432,7 +376,7 @@ on_part(const struct mime_part *p, void *arg)
 		return rc;
 	/* archives and documents: their members and texts */
 	if (p->attachment && extract_handles(type) &&
-	    (rc = extract_part(w, type, p->where, p->data, p->len, 0)) !=
+	    (rc = extract_part(w, type, p->where, p->data, p->len, depth)) !=
 		EXTRACT_NONE)
 		return rc;
 	if ((text = leaf_text(a, p, type, &tlen)) == NULL)
@@ -440,6 +384,65 @@ on_part(const struct mime_part *p, void *arg)
 	w->type = type;
 	return scan_text(w, text, tlen, p->where,
 	    p->attachment ? SCOPE_ATTACHMENT : SCOPE_BODY);
+}
+
+/* one member or text of an archive or document */
+static int
+on_item(const struct extract_item *it, void *arg)
+{
+	struct walkctx *w = arg;
+	struct mime_part leaf;
+	struct part_info *pi;
+	int rc;
+
+	if (out_of_time(w))
+		return EXFIL_ELIMIT;
+	if (it->is_text) {
+		w->type = "text/plain";
+		return scan_text(w, it->data ? it->data : "", it->len,
+		    it->where, SCOPE_ATTACHMENT);
+	}
+	if (it->encrypted || it->data == NULL) {
+		/* nothing to read: listed, and an encrypted one flagged */
+		if ((pi = add_part(w->m, w->r)) == NULL)
+			return EXFIL_ENOMEM;
+		pi->where = it->where;
+		pi->size = it->len;
+		pi->encrypted = it->encrypted;
+		pi->type = it->encrypted ? ENCRYPTED_TYPE : NULL;
+		if (it->name &&
+		    (rc = scan_text(w, it->name, strlen(it->name), it->where,
+			 SCOPE_NAME)) < 0)
+			return rc;
+		return it->encrypted
+		    ? scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
+			  it->where, SCOPE_TYPE)
+		    : 0;
+	}
+	memset(&leaf, 0, sizeof(leaf));
+	leaf.kind = MIME_LEAF;
+	leaf.where = it->where;
+	leaf.filename = it->name;
+	leaf.attachment = true;
+	leaf.data = it->data;
+	leaf.len = it->len;
+	return scan_leaf(w, &leaf, it->depth);
+}
+
+static int
+on_part(const struct mime_part *p, void *arg)
+{
+	struct walkctx *w = arg;
+
+	/* the time budget is checked between parts: a part is bounded by
+	 * the size limits, so a message cannot overrun by much */
+	if (out_of_time(w))
+		return EXFIL_ELIMIT;
+	if (p->kind == MIME_HEADER)
+		return scan_text(w, p->data, p->len, p->where,
+		    strcasecmp(p->header_name, "Subject") == 0 ? SCOPE_SUBJECT
+							       : SCOPE_HEADERS);
+	return scan_leaf(w, p, 0);
 }
 
 static double

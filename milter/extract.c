@@ -514,3 +514,35 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 		return extract_office(&x, kind);
 	return extract_archive(&x, kind);
 }
+
+/*
+ * extract_max_headers - headers read from one container at most:
+ * directories, links and retries count too, so no loop is endless
+ */
+unsigned long
+extract_max_headers(const struct extract_ctx *x)
+{
+	return x->lim.max_members * 4UL + 64;
+}
+
+/* extract_next_header - the next header, within the header budget */
+enum extract_next
+extract_next_header(struct extract_ctx *x, struct archive *ar,
+    struct archive_entry **e, unsigned long *n)
+{
+	int r;
+
+	for (;;) {
+		if ((*n)++ >= extract_max_headers(x)) {
+			x->st->flags |= EXTRACT_F_LIMIT;
+			return XN_END;
+		}
+		if ((r = archive_read_next_header(ar, e)) == ARCHIVE_EOF)
+			return XN_END;
+		if (r == ARCHIVE_RETRY)
+			continue;
+		if (r == ARCHIVE_FATAL)
+			return XN_FATAL;
+		return r < ARCHIVE_WARN ? XN_BAD : XN_ENTRY;
+	}
+}

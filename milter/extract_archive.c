@@ -149,25 +149,16 @@ one_member(struct extract_ctx *x, struct archive *ar, struct archive_entry *e,
 static int
 read_members(struct extract_ctx *x, enum extract_kind kind, struct pass *ps)
 {
-	const unsigned long max_headers = x->lim.max_members * 4UL + 64;
 	struct archive_entry *e;
 	struct archive *ar;
-	unsigned long n;
-	int r, rc = 0;
+	enum extract_next next;
+	unsigned long n = 0;
+	int rc = 0;
 
 	if ((ar = extract_open(x, kind)) == NULL)
 		return EXFIL_ENOMEM;
-	for (n = 0;; n++) {
-		/* directories, links and retries count too: no endless loop */
-		if (n >= max_headers) {
-			x->st->flags |= EXTRACT_F_LIMIT;
-			break;
-		}
-		if ((r = archive_read_next_header(ar, &e)) == ARCHIVE_EOF)
-			break;
-		if (r == ARCHIVE_RETRY)
-			continue;
-		if (r < ARCHIVE_WARN) {
+	while ((next = extract_next_header(x, ar, &e, &n)) != XN_END) {
+		if (next != XN_ENTRY) {
 			/* 7z with encrypted headers says so here */
 			if (says_encrypted(ar)) {
 				if ((rc = whole_encrypted(x, ps)) < 0)
@@ -175,7 +166,7 @@ read_members(struct extract_ctx *x, enum extract_kind kind, struct pass *ps)
 			} else {
 				ps->bad = true;
 			}
-			if (r == ARCHIVE_FATAL)
+			if (next == XN_FATAL)
 				break;
 			continue;
 		}
@@ -197,7 +188,7 @@ read_members(struct extract_ctx *x, enum extract_kind kind, struct pass *ps)
 static enum extract_kind
 office_kind(struct extract_ctx *x)
 {
-	const unsigned long max_headers = x->lim.max_members * 4UL + 64;
+	const unsigned long max_headers = extract_max_headers(x);
 	bool types = false, main = false, mimetype = false, content = false;
 	struct archive_entry *e;
 	struct archive *ar;

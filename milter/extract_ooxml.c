@@ -731,7 +731,7 @@ out:
 static int
 odf_encrypted(struct extract_ctx *x, bool *encrypted)
 {
-	const unsigned long max_headers = x->lim.max_members * 4UL + 64;
+	const unsigned long max_headers = extract_max_headers(x);
 	struct archive_entry *e;
 	struct xml_text t;
 	enum extract_read how;
@@ -787,15 +787,15 @@ whole_encrypted(struct extract_ctx *x)
 int
 extract_office(struct extract_ctx *x, enum extract_kind kind)
 {
-	const unsigned long max_headers = x->lim.max_members * 4UL + 64;
 	const struct part_rule *pr;
 	struct archive_entry *e;
+	enum extract_next next;
 	struct doc d = {0};
 	struct archive *ar;
 	const char *path;
 	unsigned long n;
 	bool encrypted;
-	int r, rc = 0;
+	int rc = 0;
 
 	if (kind == XK_ODF) {
 		if ((rc = odf_encrypted(x, &encrypted)) < 0)
@@ -806,18 +806,11 @@ extract_office(struct extract_ctx *x, enum extract_kind kind)
 	}
 	if ((ar = extract_open(x, kind)) == NULL)
 		return EXFIL_ENOMEM;
-	for (n = 0;; n++) {
-		if (n >= max_headers) {
-			x->st->flags |= EXTRACT_F_LIMIT;
-			break;
-		}
-		if ((r = archive_read_next_header(ar, &e)) == ARCHIVE_EOF)
-			break;
-		if (r == ARCHIVE_RETRY)
-			continue;
-		if (r < ARCHIVE_WARN) {
+	n = 0;
+	while ((next = extract_next_header(x, ar, &e, &n)) != XN_END) {
+		if (next != XN_ENTRY) {
 			d.bad = true;
-			if (r == ARCHIVE_FATAL)
+			if (next == XN_FATAL)
 				break;
 			continue;
 		}

@@ -120,25 +120,6 @@ message_add_header(struct message *m, const char *name, const char *value)
 	return 0;
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return EXFIL_EIO;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* open a private, nameless file in the spool folder */
 static int
 spool_open(const char *dir)
@@ -179,12 +160,13 @@ message_append_body(struct message *m, const void *p, size_t n)
 	if (m->spool_fd < 0 && m->mem.len + n > m->mem_limit) {
 		if ((m->spool_fd = spool_open(m->spool_dir)) < 0)
 			return EXFIL_EIO;
-		if ((rc = write_all(m->spool_fd, m->mem.p, m->mem.len)) < 0)
+		if ((rc = exfil_write_all(m->spool_fd, m->mem.p, m->mem.len)) <
+		    0)
 			return rc;
 		buf_free(&m->mem);
 	}
 	if (m->spool_fd >= 0)
-		rc = write_all(m->spool_fd, p, n);
+		rc = exfil_write_all(m->spool_fd, p, n);
 	else
 		rc = buf_append(&m->mem, p, n);
 	if (rc == 0)
@@ -324,11 +306,11 @@ message_write(struct message *m, int fd)
 	}
 	if ((rc = buf_append(&hb, "\r\n", 2)) < 0)
 		goto out;
-	if ((rc = write_all(fd, hb.p, hb.len)) < 0)
+	if ((rc = exfil_write_all(fd, hb.p, hb.len)) < 0)
 		goto out;
 	if ((rc = message_body(m, &body, &blen)) < 0)
 		goto out;
-	rc = write_all(fd, body, blen);
+	rc = exfil_write_all(fd, body, blen);
 out:
 	buf_free(&hb);
 	return rc;

@@ -202,23 +202,6 @@ notify_build(const struct engine *e, struct message *m, const struct result *r,
 	return rc ? EXFIL_ENOMEM : 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* submit through the local sendmail command */
 static int
 via_sendmail(const char *path, const char *from, const char *to,
@@ -244,7 +227,7 @@ via_sendmail(const char *path, const char *from, const char *to,
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[0]);
-	if (write_all(fds[1], msg->p, msg->len) == 0)
+	if (exfil_write_all(fds[1], msg->p, msg->len) == 0)
 		rc = 0;
 	close(fds[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -289,7 +272,7 @@ smtp_reply(int fd)
 static int
 smtp_cmd(int fd, const char *cmd, int want)
 {
-	if (cmd && write_all(fd, cmd, strlen(cmd)) < 0)
+	if (cmd && exfil_write_all(fd, cmd, strlen(cmd)) < 0)
 		return -1;
 	return smtp_reply(fd) / 100 == want ? 0 : -1;
 }

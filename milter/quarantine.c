@@ -21,23 +21,6 @@
 #include <exfil/quarantine.h>
 #include <exfil/report.h>
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return EXFIL_EIO;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* metadata record of a held message */
 static int
 metadata(struct buf *b, struct message *m, const struct result *r)
@@ -85,7 +68,7 @@ store_file(int dirfd, const char *name, struct message *m, const struct buf *b)
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return EXFIL_EIO;
-	rc = b ? write_all(fd, b->p, b->len) : message_write(m, fd);
+	rc = b ? exfil_write_all(fd, b->p, b->len) : message_write(m, fd);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = EXFIL_EIO;
 	e = errno;

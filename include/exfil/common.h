@@ -31,4 +31,8 @@
 /* exfil_strerror - text of an EXFIL_E* code */
 const char *exfil_strerror(int rc);
 
+/* exfil_write_all - write all n bytes, across short writes and EINTR:
+ * 0, or EXFIL_EIO with errno saying why */
+int exfil_write_all(int fd, const void *p, size_t n);
+
 #endif

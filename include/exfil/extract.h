@@ -159,6 +159,7 @@ int extract(struct arena *a, const char *type, const char *where,
  * only; not for other modules.
  */
 struct archive;
+struct archive_entry;
 
 enum extract_kind {
 	XK_ZIP = 1, /* zip, jar, epub ...: may hold an office document */
@@ -198,6 +199,17 @@ enum extract_read {
 	XR_ERROR, /* libarchive failed on this member: the caller flags it */
 };
 
+/* what extract_next_header() found */
+enum extract_next {
+	XN_ENTRY, /* a header, in *e */
+	XN_BAD, /* an unreadable header: the caller flags it, goes on */
+	XN_FATAL, /* the archive cannot be read further */
+	XN_END, /* the end, or the header budget spent (EXTRACT_F_LIMIT) */
+};
+
+unsigned long extract_max_headers(const struct extract_ctx *x);
+enum extract_next extract_next_header(struct extract_ctx *x, struct archive *ar,
+    struct archive_entry **e, unsigned long *n);
 int extract_archive(struct extract_ctx *x, enum extract_kind kind);
 int extract_office(struct extract_ctx *x, enum extract_kind kind);
 struct archive *extract_open(struct extract_ctx *x, enum extract_kind kind);
