@@ -87,17 +87,12 @@ one_line(struct arena *a, const char *s)
 	return t;
 }
 
-/*
- * The Subject as the notice may show it: masked as evidence is when any
- * rule fires on the Subject itself, wherever it fired first.
- */
+/* the Subject as the notice may show it (engine_masked) */
 static const char *
 shown_subject(const struct engine *e, struct message *m)
 {
-	const char *subj = NULL, *norm;
-	struct scan s;
-	size_t i, n;
-	bool hit = false;
+	const char *subj = NULL;
+	size_t i;
 
 	for (i = 0; i < m->nheaders; i++)
 		if (strcasecmp(m->headers[i].name, "Subject") == 0) {
@@ -106,15 +101,9 @@ shown_subject(const struct engine *e, struct message *m)
 		}
 	if (subj == NULL)
 		return "(none)";
-	if ((norm = text_normalize(m->arena, subj, strlen(subj), &n)) == NULL ||
-	    scan_begin(&s, m->arena, e->rs) < 0 ||
-	    scan_segment(&s, norm, n, "header:Subject", SCOPE_SUBJECT) < 0)
-		hit = true; /* when in doubt, mask */
-	for (i = 0; !hit && i < e->rs->nrules; i++)
-		hit = scan_finding(&s, i) != NULL;
-	scan_end(&s);
-	subj = one_line(m->arena, subj);
-	return hit ? scan_mask(m->arena, subj, strlen(subj)) : subj;
+	subj =
+	    engine_masked(e, m->arena, subj, "header:Subject", SCOPE_SUBJECT);
+	return subj ? subj : "(unavailable)";
 }
 
 /* notify_build - the notice: headers and body */
