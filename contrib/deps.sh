@@ -8,7 +8,7 @@ set -eu
 PACKAGES="autoconf automake libtool make pkg-config gcc clang
 libmilter-dev libmagic-dev libmagic-mgc libpcre2-dev libssl-dev
 libcmocka-dev openssl postfix miltertest swaks python3 groff-base sharutils
-sasl2-bin libsasl2-modules libarchive-dev libxml2-dev zlib1g-dev
+sasl2-bin libsasl2-modules libarchive-dev libxml2-dev zlib1g-dev libjson-c-dev
 ca-certificates"
 
 missing=

@@ -18,6 +18,7 @@
 #include <exfil/engine.h>
 #include <exfil/log.h>
 #include <exfil/message.h>
+#include <exfil/release.h>
 #include <exfil/rules.h>
 
 struct conn {
@@ -211,7 +212,8 @@ mlfi_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	if (qid && c->m->qid == NULL)
 		message_set_envelope(c->m, qid, NULL, NULL, NULL);
-	engine_scan(c->engine, c->m, &r);
+	if (c->failed || !release_honoured(c->engine, c->m, &r))
+		engine_scan(c->engine, c->m, &r);
 	if (c->failed) {
 		r.error = 1;
 		r.verdict.action = c->engine->cfg->on_error;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -23,6 +24,7 @@
 #include <exfil/engine.h>
 #include <exfil/extract.h>
 #include <exfil/filetype.h>
+#include <exfil/keyfile.h>
 #include <exfil/message.h>
 #include <exfil/mime.h>
 #include <exfil/qcrypt.h>
@@ -52,6 +54,17 @@ engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 		ruleset_unref(e->rs);
 		free(e);
 		return EXFIL_EINVAL;
+	}
+	if (cfg->release_secret_file[0]) {
+		if ((rc = keyfile_load(cfg->release_secret_file, e->release_key,
+			 err, errlen)) < 0) {
+			if (e->override_re)
+				pcre2_code_free(e->override_re);
+			ruleset_unref(e->rs);
+			free(e);
+			return rc;
+		}
+		e->has_release_key = true;
 	}
 	if (cfg->quarantine_public_key[0] &&
 	    (rc = qcrypt_load_key(cfg->quarantine_public_key, false, &e->qkey,
@@ -87,6 +100,7 @@ engine_unref(struct engine *e)
 	if (e->override_re)
 		pcre2_code_free(e->override_re);
 	EVP_PKEY_free(e->qkey);
+	OPENSSL_cleanse(e->release_key, sizeof(e->release_key));
 	free(e);
 }
 

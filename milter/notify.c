@@ -32,10 +32,9 @@
 #include <exfil/notify.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
+#include <exfil/submit.h>
 
 extern char **environ;
-
-#define NOTIFY_TIMEOUT_MS 20000
 
 static const char default_template[] =
     "Subject: Your message was %ACTION% (ref %REF%)\n"
@@ -191,141 +190,6 @@ notify_build(const struct engine *e, struct message *m, const struct result *r,
 	return rc ? EXFIL_ENOMEM : 0;
 }
 
-/* submit through the local sendmail command */
-static int
-via_sendmail(const char *path, const char *from, const char *to,
-    const struct buf *msg, const char *qid)
-{
-	char *argv[] = {
-	    "sendmail", "-i", "-f", (char *)from, "--", (char *)to, NULL};
-	posix_spawn_file_actions_t fa;
-	int fds[2], status = 0, rc = -1;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-	if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) {
-		log_msg(qid, LOG_ERR, "notify: cannot start %s: %s", path,
-		    strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[0]);
-	if (exfil_write_all(fds[1], msg->p, msg->len) == 0)
-		rc = 0;
-	close(fds[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	log_msg(qid, LOG_ERR, "notify: %s failed (status %d)", path, status);
-	return -1;
-}
-
-/* read one SMTP reply (all its lines); its code, or -1 */
-static int
-smtp_reply(int fd)
-{
-	char buf[1024];
-	size_t n = 0;
-	struct pollfd p = {fd, POLLIN, 0};
-	ssize_t r;
-	char *line;
-
-	for (;;) {
-		if (poll(&p, 1, NOTIFY_TIMEOUT_MS) <= 0)
-			return -1;
-		if ((r = read(fd, buf + n, sizeof(buf) - 1 - n)) <= 0)
-			return -1;
-		n += (size_t)r;
-		buf[n] = '\0';
-		/* the last line of a reply has a blank after the code */
-		for (line = buf; line && *line;) {
-			char *nl = strchr(line, '\n');
-			if (nl == NULL)
-				break;
-			if (nl - line >= 4 && line[3] == ' ')
-				return atoi(line);
-			line = nl + 1;
-		}
-		if (n >= sizeof(buf) - 1)
-			n = 0; /* a very long multi-line reply: keep reading */
-	}
-}
-
-static int
-smtp_cmd(int fd, const char *cmd, int want)
-{
-	if (cmd && exfil_write_all(fd, cmd, strlen(cmd)) < 0)
-		return -1;
-	return smtp_reply(fd) / 100 == want ? 0 : -1;
-}
-
-/* submit by SMTP to HOST:PORT */
-static int
-via_smtp(const char *hostport, const char *from, const char *to,
-    const struct buf *msg, const char *qid)
-{
-	struct addrinfo hints, *ai = NULL;
-	char host[256], cmd[1024], *port;
-	const char *p, *q;
-	struct timeval tv = {NOTIFY_TIMEOUT_MS / 1000, 0};
-	struct buf dot = {0};
-	int fd = -1, rc = -1;
-
-	snprintf(host, sizeof(host), "%s", hostport);
-	if ((port = strrchr(host, ':')) == NULL)
-		return -1;
-	*port++ = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
-		goto out;
-	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		goto out;
-	/* bounded: connect and every read and write give up in time */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-		goto out;
-	/* dot-stuffing: a line that starts with '.' gets another */
-	for (p = msg->p; p && *p; p = q) {
-		q = strchr(p, '\n');
-		q = q ? q + 1 : p + strlen(p);
-		if (*p == '.')
-			buf_putc(&dot, '.');
-		buf_append(&dot, p, (size_t)(q - p));
-	}
-	buf_puts(&dot, ".\r\n");
-	if (smtp_cmd(fd, NULL, 2) < 0 ||
-	    smtp_cmd(fd, "HELO exfil-milter\r\n", 2) < 0)
-		goto out;
-	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>\r\n", from);
-	if (smtp_cmd(fd, cmd, 2) < 0)
-		goto out;
-	snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", to);
-	if (smtp_cmd(fd, cmd, 2) < 0 || smtp_cmd(fd, "DATA\r\n", 3) < 0 ||
-	    smtp_cmd(fd, dot.p, 2) < 0)
-		goto out;
-	(void)smtp_cmd(fd, "QUIT\r\n", 2);
-	rc = 0;
-out:
-	if (rc < 0)
-		log_msg(qid, LOG_ERR, "notify: SMTP submission to %s failed",
-		    hostport);
-	if (fd >= 0)
-		close(fd);
-	if (ai)
-		freeaddrinfo(ai);
-	buf_free(&dot);
-	return rc;
-}
-
 /* notify_sender - build the notice and submit it */
 int
 notify_sender(const struct engine *e, struct message *m, const struct result *r,
@@ -340,12 +204,11 @@ notify_sender(const struct engine *e, struct message *m, const struct result *r,
 		return 0;
 	from = message_addr_strip(m->arena, cfg->notify_from);
 	if ((rc = notify_build(e, m, r, split, &msg)) == 0) {
-		if (strncmp(cfg->notify_via, "smtp:", 5) == 0)
-			rc = via_smtp(cfg->notify_via + 5, from ? from : "",
-			    m->sender, &msg, m->qid);
-		else
-			rc = via_sendmail(cfg->notify_via + 9, from ? from : "",
-			    m->sender, &msg, m->qid);
+		char *to = (char *)m->sender, err[1024];
+		rc = submit_message(cfg->notify_via, from ? from : "", &to, 1,
+		    msg.p, msg.len, err, sizeof(err));
+		if (rc < 0)
+			log_msg(m->qid, LOG_ERR, "notify: %s", err);
 	}
 	if (rc == 0)
 		log_msg(

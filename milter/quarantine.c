@@ -22,6 +22,7 @@
 #include <exfil/decode.h>
 #include <exfil/engine.h>
 #include <exfil/json.h>
+#include <exfil/keyfile.h>
 #include <exfil/message.h>
 #include <exfil/qcrypt.h>
 #include <exfil/quarantine.h>
@@ -103,17 +104,47 @@ json_header(struct buf *b, const struct engine *e, struct message *m,
 	return json_cstr(b, v);
 }
 
+/* SHA-256 of the message as stored (before any encryption) */
+static int
+message_sha256(struct message *m, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = sizeof(md);
+	struct buf hb = {0};
+	const char *body;
+	size_t blen;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int rc = EXFIL_EINTERNAL;
+
+	if (c && message_header_text(m, &hb) == 0 &&
+	    message_body(m, &body, &blen) == 0 &&
+	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, hb.p, hb.len) == 1 &&
+	    EVP_DigestUpdate(c, body, blen) == 1 &&
+	    EVP_DigestFinal_ex(c, md, &mdlen) == 1) {
+		keyfile_hex(md, sizeof(md), hex);
+		rc = 0;
+	}
+	EVP_MD_CTX_free(c);
+	buf_free(&hb);
+	return rc;
+}
+
 /* metadata record of a held message */
 static int
 metadata(struct buf *b, const struct engine *e, struct message *m,
     const struct result *r, const char *file, const char *keyid)
 {
+	char sha[65];
+
 	char when[32];
 	struct tm tm;
 	time_t now = time(NULL);
 	size_t i;
 	int rc = 0;
 
+	if (message_sha256(m, sha) < 0)
+		return EXFIL_EINTERNAL;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	rc |= buf_puts(b, "{\"id\":");
@@ -141,7 +172,8 @@ metadata(struct buf *b, const struct engine *e, struct message *m,
 	rc |= json_header(b, e, m, "Subject", SCOPE_SUBJECT);
 	rc |= buf_puts(b, ",\"message_id\":");
 	rc |= json_header(b, e, m, "Message-ID", SCOPE_HEADERS);
-	rc |= buf_printf(b, ",\"size\":%zu,\"file\":", m->body_len);
+	rc |= buf_printf(
+	    b, ",\"size\":%zu,\"sha256\":\"%s\",\"file\":", m->body_len, sha);
 	rc |= json_cstr(b, file);
 	rc |= buf_printf(
 	    b, ",\"encrypted\":%s,\"key_id\":", keyid[0] ? "true" : "false");

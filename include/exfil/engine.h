@@ -52,6 +52,8 @@ struct engine {
 	bool naive; /* scan_set_naive(): tests and benchmarks only */
 	void *override_re; /* override_marker, compiled (pcre2_code) */
 	struct evp_pkey_st *qkey; /* quarantine_public_key, or NULL */
+	unsigned char release_key[32]; /* release_secret_file */
+	bool has_release_key;
 };
 
 struct part_info {
