@@ -12,12 +12,14 @@
 #include <sys/socket.h>
 
 #include <exfil/actions.h>
+#include <exfil/audit.h>
 #include <exfil/buf.h>
 #include <exfil/callbacks.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
 #include <exfil/log.h>
 #include <exfil/message.h>
+#include <exfil/metrics.h>
 #include <exfil/rules.h>
 
 struct conn {
@@ -31,6 +33,14 @@ struct conn {
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct engine *current;
 static struct callbacks_stats stats;
+static struct audit *audit_log;
+
+/* callbacks_set_audit - the audit log of every message */
+void
+callbacks_set_audit(struct audit *a)
+{
+	audit_log = a;
+}
 
 /* callbacks_set_engine - swap in e (takes over the caller's reference) */
 void
@@ -219,6 +229,8 @@ mlfi_eom(SMFICTX *ctx)
 	}
 	log_verdict(c->m, &r);
 	st = actions_apply(ctx, c->engine, c->m, &r);
+	st = actions_audit(ctx, c->engine, audit_log, c->m, &r, st);
+	metrics_message(c->m, &r);
 	pthread_mutex_lock(&engine_lock);
 	stats.messages++;
 	stats.by_action[r.verdict.action]++;

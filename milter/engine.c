@@ -23,6 +23,7 @@
 #include <exfil/engine.h>
 #include <exfil/extract.h>
 #include <exfil/filetype.h>
+#include <exfil/keyfile.h>
 #include <exfil/message.h>
 #include <exfil/mime.h>
 #include <exfil/rules.h>
@@ -51,6 +52,16 @@ engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 		ruleset_unref(e->rs);
 		free(e);
 		return EXFIL_EINVAL;
+	}
+	if (cfg->evidence_key_file[0]) {
+		if ((rc = keyfile_load(cfg->evidence_key_file, e->evidence_key,
+			 err, errlen)) < 0) {
+			pcre2_code_free(e->override_re);
+			ruleset_unref(e->rs);
+			free(e);
+			return rc;
+		}
+		e->evidence_keyed = true;
 	}
 	e->cfg = config_ref(cfg);
 	e->refs = 1;
@@ -569,6 +580,8 @@ engine_scan_dump(
 			    arena_used(m->arena) + cfg->max_message_memory);
 		if ((rc = scan_begin(&r->scan, m->arena, e->rs)) == 0) {
 			scan_set_naive(&r->scan, e->naive);
+			if (e->evidence_keyed)
+				r->scan.evidence_key = e->evidence_key;
 			w.e = e;
 			w.m = m;
 			w.r = r;
