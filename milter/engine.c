@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -87,6 +88,7 @@ engine_unref(struct engine *e)
 	config_unref(e->cfg);
 	if (e->override_re)
 		pcre2_code_free(e->override_re);
+	OPENSSL_cleanse(e->evidence_key, sizeof(e->evidence_key));
 	free(e);
 }
 

@@ -55,7 +55,8 @@ usage(FILE *fp)
 	    "  -h         this text\n"
 	    "  -V         the version\n"
 	    "Signals: SIGUSR1 reloads configuration and rules, SIGUSR2 logs\n"
-	    "statistics; SIGTERM, SIGINT and SIGHUP stop the daemon.\n");
+	    "statistics and reopens the audit log; SIGTERM, SIGINT and SIGHUP\n"
+	    "stop the daemon.\n");
 }
 
 /* configuration and rules, or a one-line error on stderr */
