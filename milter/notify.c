@@ -87,6 +87,27 @@ one_line(struct arena *a, const char *s)
 	return t;
 }
 
+/* notify_masked - text on one line, masked when any rule fires on it */
+const char *
+notify_masked(const struct engine *e, struct message *m, const char *text,
+    const char *where, unsigned scope)
+{
+	const char *norm;
+	struct scan s;
+	size_t i, n;
+	bool hit = false;
+
+	if ((norm = text_normalize(m->arena, text, strlen(text), &n)) == NULL ||
+	    scan_begin(&s, m->arena, e->rs) < 0 ||
+	    scan_segment(&s, norm, n, where, scope) < 0)
+		hit = true; /* when in doubt, mask */
+	for (i = 0; !hit && i < e->rs->nrules; i++)
+		hit = scan_finding(&s, i) != NULL;
+	scan_end(&s);
+	text = one_line(m->arena, text);
+	return hit ? scan_mask(m->arena, text, strlen(text)) : text;
+}
+
 /*
  * The Subject as the notice may show it: masked as evidence is when any
  * rule fires on the Subject itself, wherever it fired first.
@@ -94,10 +115,8 @@ one_line(struct arena *a, const char *s)
 static const char *
 shown_subject(const struct engine *e, struct message *m)
 {
-	const char *subj = NULL, *norm;
-	struct scan s;
-	size_t i, n;
-	bool hit = false;
+	const char *subj = NULL;
+	size_t i;
 
 	for (i = 0; i < m->nheaders; i++)
 		if (strcasecmp(m->headers[i].name, "Subject") == 0) {
@@ -106,15 +125,7 @@ shown_subject(const struct engine *e, struct message *m)
 		}
 	if (subj == NULL)
 		return "(none)";
-	if ((norm = text_normalize(m->arena, subj, strlen(subj), &n)) == NULL ||
-	    scan_begin(&s, m->arena, e->rs) < 0 ||
-	    scan_segment(&s, norm, n, "header:Subject", SCOPE_SUBJECT) < 0)
-		hit = true; /* when in doubt, mask */
-	for (i = 0; !hit && i < e->rs->nrules; i++)
-		hit = scan_finding(&s, i) != NULL;
-	scan_end(&s);
-	subj = one_line(m->arena, subj);
-	return hit ? scan_mask(m->arena, subj, strlen(subj)) : subj;
+	return notify_masked(e, m, subj, "header:Subject", SCOPE_SUBJECT);
 }
 
 /* notify_build - the notice: headers and body */

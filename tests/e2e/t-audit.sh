@@ -95,6 +95,8 @@ evidence_key_file = $H/keys/evidence.key
 audit_fsync = periodic
 on_audit_error = tempfail
 metrics_listen = 127.0.0.1:$METRICS_PORT
+override_marker = \\[override:\\s*([^\\]]{3,200})\\]
+override_categories = private_key
 EOF
 mkdir -p "$H/rules"
 cp -R -- "$top_srcdir/rules/." "$H/rules/"
@@ -347,5 +349,20 @@ check '[[ $rc == 0 ]]' "exfil-audit verify LOG.1 LOG: the chain runs across the 
 "$AUDIT_BIN" -k "$H/keys/audit.key" verify "$LOG" "$LOG.1" >"$H/run/verify.out" 2>&1
 rc=$?
 check '[[ $rc == 1 ]]' "exfil-audit verify in the wrong order fails (rc $rc)"
+
+# --------------------------------------- the override justification
+
+# the sender's own words are logged, but never a value a rule finds there
+tok=$(newtok override)
+{
+	printf 'From: <%s>\nTo: <%s>\n' "$FROM" "$EXT"
+	printf 'Subject: key for ops [override: card %s is the test card]\n' "$card_sp"
+	printf 'Message-ID: <%s@client.harness.test>\n\n' "$tok"
+	cat "$pem"
+} >"$H/run/override.eml"
+send_file override "$H/run/override.eml"
+check 'grep -q "override asked by $FROM" "$H/run/milter.log"' "override: the justification is logged"
+leaks "the milter's log after an override naming the card" "$H/run/milter.log"
+leaks "the audit log after an override naming the card" "$LOG"
 
 done_testing
