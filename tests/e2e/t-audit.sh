@@ -27,6 +27,11 @@
 #	               SIGUSR2, then mail is deferred (on_audit_error =
 #	               tempfail); the directory removed, SIGUSR2: mail flows
 #	               and both files verify in order
+#	  override     a card number in the sender's override justification
+#	               is masked in the log
+#	  crash        SIGKILL and a torn last record: verify names it; after
+#	               a restart an audit-recover record follows it and the
+#	               chain verifies
 #
 #	Output is TAP; exit status 0 when every check passed, 1 when one
 #	failed, 2 on a setup error (Bail out!). Without root, Postfix, swaks
@@ -364,5 +369,26 @@ send_file override "$H/run/override.eml"
 check 'grep -q "override asked by $FROM" "$H/run/milter.log"' "override: the justification is logged"
 leaks "the milter's log after an override naming the card" "$H/run/milter.log"
 leaks "the audit log after an override naming the card" "$LOG"
+
+# -------------------------------------------------- crash and restart
+
+h_milter_stop KILL
+printf '{"@timestamp":"2026-11-28T00:00:00.000Z","event.action":"acc' >>"$LOG"
+"$AUDIT_BIN" -k "$H/keys/audit.key" verify "$LOG" >"$H/run/verify.out" 2>&1
+rc=$?
+check '[[ $rc == 1 ]] && grep -q "torn record" "$H/run/verify.out"' \
+    "crash: a torn last record is found (rc $rc)"
+h_milter_start "$MILTER_BIN" "$CONF" "unix:$MSOCK" 660 || bail_out "exfil-milter did not start again"
+tok=$(newtok restart)
+mkmsg "$H/run/restart.eml" "$EXT" "$tok" "Back again, nothing secret."
+send_file restart "$H/run/restart.eml"
+check '[[ $SW_RC == 0 ]]' "restart: clean mail is accepted (swaks rc $SW_RC)"
+check 'tail -n 2 "$LOG" | head -n 1 | grep -q "\"event.action\":\"audit-recover\""' \
+    "restart: an audit-recover record follows the torn line"
+"$AUDIT_BIN" -k "$H/keys/audit.key" verify "$LOG.1" "$LOG" >"$H/run/verify.out" 2>&1
+rc=$?
+check '[[ $rc == 0 ]] && grep -q "recovered by line" "$H/run/verify.out"' \
+    "restart: the chain verifies across the crash, naming the torn line (rc $rc)" ||
+    diag_file "$H/run/verify.out" 3
 
 done_testing
