@@ -1,0 +1,184 @@
+/*
+ * metrics_test.c - unit tests of metrics(3): counters of judged messages
+ * in the Prometheus text format, the quarantine's size, the log summary.
+ * The card number is computed here (testutil_visa): no real data.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <exfil/buf.h>
+#include <exfil/config.h>
+#include <exfil/engine.h>
+#include <exfil/filetype.h>
+#include <exfil/message.h>
+#include <exfil/metrics.h>
+
+#include "testutil.h"
+
+static const char rules_text[] =
+    "rule payment_card\n"
+    "  category payment_card\n"
+    "  pattern /(?<!\\d)((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
+    "  validate payment_card\n"
+    "  score 5\n"
+    "  example \"Card 4111 1111 1111 1111 exp 12/29\"\n"
+    "end\n"
+    "policy\n"
+    "  when category payment_card then reject\n"
+    "end\n";
+
+/* one message through the engine, counted */
+static void
+count_message(struct engine *e, const char *dir, const char *body)
+{
+	struct message *m;
+	struct result r;
+	struct buf raw = {0};
+
+	buf_printf(
+	    &raw, "From: <a@corp.example>\r\nSubject: x\r\n\r\n%s\r\n", body);
+	m = testutil_parse_message(1 << 20, dir, raw.p, raw.len);
+	assert_non_null(m);
+	assert_int_equal(message_add_rcpt(m, "b@example.net", false), 0);
+	assert_int_equal(engine_scan(e, m, &r), 0);
+	metrics_message(m, &r);
+	result_free(&r);
+	message_free(m);
+	buf_free(&raw);
+}
+
+/* the value of one sample line of the page, or -1 */
+static long
+sample(const struct buf *page, const char *name)
+{
+	const char *p = page->p;
+	size_t n = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == page->p || p[-1] == '\n') && p[n] == ' ')
+			return strtol(p + n + 1, NULL, 10);
+		p += n;
+	}
+	return -1;
+}
+
+static void
+test_counters(void **state)
+{
+	struct config *cfg = config_defaults();
+	struct engine *e = NULL;
+	struct buf page = {0}, line = {0};
+	char dir[256], card[17], body[128], err[512];
+
+	(void)state;
+	testutil_temp_dir(dir, sizeof(dir), "metrics_test");
+	testutil_write_file(dir, "test.rules", rules_text);
+	testutil_write_file(dir, "q1.eml", "0123456789");
+	testutil_write_file(dir, "q2.eml", "01234");
+	assert_non_null(cfg);
+	assert_int_equal(
+	    config_set(cfg, "rules_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(
+	    config_set(cfg, "spool_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(engine_new(cfg, &e, err, sizeof(err)), 0);
+
+	/* nothing yet */
+	assert_int_equal(metrics_render(&page, dir), 0);
+	assert_int_equal(
+	    sample(&page, "exfil_messages_total{action=\"reject\"}"), 0);
+	assert_int_equal(sample(&page, "exfil_scan_seconds_count"), 0);
+
+	testutil_visa(card, 77ULL);
+	snprintf(body, sizeof(body), "card %s exp 12/29", card);
+	count_message(e, dir, body);
+	count_message(e, dir, body);
+	count_message(e, dir, "nothing to see");
+	metrics_audit_error();
+
+	buf_reset(&page);
+	assert_int_equal(metrics_render(&page, dir), 0);
+	assert_int_equal(
+	    sample(&page, "exfil_messages_total{action=\"reject\"}"), 2);
+	assert_int_equal(
+	    sample(&page, "exfil_messages_total{action=\"accept\"}"), 1);
+	assert_int_equal(sample(&page,
+			     "exfil_findings_total{rule=\"payment_card\","
+			     "category=\"payment_card\"}"),
+	    2);
+	assert_int_equal(
+	    sample(&page,
+		"exfil_findings_by_category_total{category=\"payment_card\"}"),
+	    2);
+	assert_int_equal(sample(&page, "exfil_scan_seconds_count"), 3);
+	assert_int_equal(
+	    sample(&page, "exfil_scan_seconds_bucket{le=\"+Inf\"}"), 3);
+	assert_int_equal(sample(&page, "exfil_audit_errors_total"), 1);
+	assert_true(sample(&page, "exfil_scanned_bytes_total") > 0);
+	assert_int_equal(
+	    sample(&page, "exfil_limits_total{limit=\"size_limit\"}"), 0);
+	/* the two .eml files and test.rules: every regular file counts */
+	assert_int_equal(sample(&page, "exfil_quarantine_messages"), 3);
+	assert_non_null(
+	    strstr(page.p, "# TYPE exfil_scan_seconds histogram\n"));
+	/* the page never holds the value */
+	assert_null(strstr(page.p, card));
+
+	assert_int_equal(metrics_summary(&line), 0);
+	assert_non_null(strstr(line.p, "accept=1 tag=0 quarantine=0 reject=2"));
+	assert_non_null(strstr(line.p, "audit_errors=1"));
+	assert_non_null(strstr(line.p, "rule:payment_card=2"));
+	assert_null(strchr(line.p, '\n'));
+
+	buf_free(&page);
+	buf_free(&line);
+	engine_unref(e);
+	config_unref(cfg);
+	testutil_remove_tree(dir);
+}
+
+static void
+test_serve_refuses(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+	    metrics_serve("localhost:80", "/nonexistent", err, sizeof(err)),
+	    EXFIL_EINVAL);
+	assert_non_null(strstr(err, "bad address"));
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return filetype_init(1) == 0 ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	filetype_fini();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_serve_refuses),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
