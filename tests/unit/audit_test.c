@@ -29,20 +29,10 @@
 #include <exfil/common.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
-#include <exfil/filetype.h>
 #include <exfil/keyfile.h>
 #include <exfil/message.h>
 
 #include "testutil.h"
-
-static const char rules_text[] =
-    "rule payment_card\n"
-    "  category payment_card\n"
-    "  pattern /(?<!\\d)((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
-    "  validate payment_card\n"
-    "  score 5\n"
-    "  example \"Card 4111 1111 1111 1111 exp 12/29\"\n"
-    "end\n";
 
 struct fixture {
 	char dir[256];
@@ -71,21 +61,6 @@ make_key(const char *dir, const char *name, unsigned char key[KEYFILE_LEN],
 }
 
 static int
-group_setup(void **state)
-{
-	(void)state;
-	return filetype_init(1) == 0 ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	filetype_fini();
-	return 0;
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -94,7 +69,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	testutil_temp_dir(fx->dir, sizeof(fx->dir), "audit_test");
-	testutil_write_file(fx->dir, "test.rules", rules_text);
+	testutil_write_file(fx->dir, "test.rules", testutil_card_rule);
 	make_key(
 	    fx->dir, "audit.key", fx->key, fx->keyfile, sizeof(fx->keyfile));
 	make_key(
@@ -660,5 +635,6 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(
+	    tests, testutil_filetype_setup, testutil_filetype_teardown);
 }

@@ -24,7 +24,6 @@
 #include <exfil/common.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
-#include <exfil/filetype.h>
 #include <exfil/message.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
@@ -55,21 +54,6 @@ struct fixture {
 	struct result r;
 	bool have_result;
 };
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return filetype_init(1) == 0 ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	filetype_fini();
-	return 0;
-}
 
 static int
 setup(void **state)
@@ -718,5 +702,6 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_refs_and_ids, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(
+	    tests, testutil_filetype_setup, testutil_filetype_teardown);
 }

@@ -18,23 +18,14 @@
 #include <exfil/buf.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
-#include <exfil/filetype.h>
 #include <exfil/message.h>
 #include <exfil/metrics.h>
 
 #include "testutil.h"
 
-static const char rules_text[] =
-    "rule payment_card\n"
-    "  category payment_card\n"
-    "  pattern /(?<!\\d)((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
-    "  validate payment_card\n"
-    "  score 5\n"
-    "  example \"Card 4111 1111 1111 1111 exp 12/29\"\n"
-    "end\n"
-    "policy\n"
-    "  when category payment_card then reject\n"
-    "end\n";
+static const char policy_text[] = "policy\n"
+				  "  when category payment_card then reject\n"
+				  "end\n";
 
 /* one message through the engine, counted */
 static void
@@ -81,7 +72,8 @@ test_counters(void **state)
 
 	(void)state;
 	testutil_temp_dir(dir, sizeof(dir), "metrics_test");
-	testutil_write_file(dir, "test.rules", rules_text);
+	testutil_write_file(dir, "test.rules", testutil_card_rule);
+	testutil_write_file(dir, "policy.rules", policy_text);
 	testutil_write_file(dir, "q1.eml", "0123456789");
 	testutil_write_file(dir, "q2.eml", "01234");
 	assert_non_null(cfg);
@@ -125,8 +117,8 @@ test_counters(void **state)
 	assert_true(sample(&page, "exfil_scanned_bytes_total") > 0);
 	assert_int_equal(
 	    sample(&page, "exfil_limits_total{limit=\"size_limit\"}"), 0);
-	/* the two .eml files and test.rules: every regular file counts */
-	assert_int_equal(sample(&page, "exfil_quarantine_messages"), 3);
+	/* the two .eml files and the two rule files: every regular file */
+	assert_int_equal(sample(&page, "exfil_quarantine_messages"), 4);
 	assert_non_null(
 	    strstr(page.p, "# TYPE exfil_scan_seconds histogram\n"));
 	/* the page never holds the value */
@@ -157,21 +149,6 @@ test_serve_refuses(void **state)
 	assert_non_null(strstr(err, "bad address"));
 }
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return filetype_init(1) == 0 ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	filetype_fini();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -180,5 +157,6 @@ main(void)
 	    cmocka_unit_test(test_serve_refuses),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(
+	    tests, testutil_filetype_setup, testutil_filetype_teardown);
 }
