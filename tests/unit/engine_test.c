@@ -30,15 +30,8 @@
 
 #include "testutil.h"
 
+/* with testutil_card_rule */
 static const char rules_text[] =
-    "rule payment_card\n"
-    "  category payment_card\n"
-    "  pattern /(?<!\\d)((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
-    "  validate payment_card\n"
-    "  score 5\n"
-    "  example \"Card 4111 1111 1111 1111 exp 12/29\"\n"
-    "end\n"
-    "\n"
     "rule private_key_pem\n"
     "  category private_key\n"
     "  pattern /-----BEGIN ((?:RSA |EC |OPENSSH )?PRIVATE KEY)-----/\n"
@@ -64,6 +57,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	testutil_temp_dir(fx->dir, sizeof(fx->dir), "engine_test");
+	testutil_write_file(fx->dir, "card.rules", testutil_card_rule);
 	testutil_write_file(fx->dir, "test.rules", rules_text);
 	if ((fx->cfg = config_defaults()) == NULL ||
 	    config_set(fx->cfg, "rules_dir", fx->dir, err, sizeof(err)) ||
