@@ -406,12 +406,36 @@ out:
 	return rc;
 }
 
+/*
+ * Open the log for appending. A file that root creates takes the owner of
+ * its folder (the daemon's user), so that the daemon can append to it.
+ */
 static int
 open_log(struct audit *a)
 {
-	a->fd = open(
-	    a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY;
+	char *dir = NULL, *slash;
+	struct stat st;
+
 	a->last_size = -1;
+	if ((a->fd = open(a->path, flags)) >= 0 || errno != ENOENT)
+		goto out;
+	if ((a->fd = open(a->path, flags | O_CREAT | O_EXCL, 0600)) < 0) {
+		if (errno == EEXIST)
+			a->fd = open(a->path, flags); /* another was first */
+		goto out;
+	}
+	if (geteuid() != 0 || (dir = strdup(a->path)) == NULL)
+		goto out;
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (stat(slash ? dir : ".", &st) == 0 && st.st_uid != 0 &&
+	    fchown(a->fd, st.st_uid, st.st_gid) < 0) {
+		close(a->fd);
+		a->fd = -1;
+	}
+out:
+	free(dir);
 	return a->fd < 0 ? EXFIL_EIO : 0;
 }
 

@@ -555,6 +555,27 @@ test_fsync_always(void **state)
 	assert_int_equal(verify(fx, fx->log, err, sizeof(err)), 0);
 }
 
+/* a log that root creates takes the owner of its folder */
+static void
+test_owner(void **state)
+{
+	struct fixture *fx = *state;
+	char err[512];
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip();
+	audit_close(fx->a);
+	fx->a = NULL;
+	assert_int_equal(unlink(fx->log), 0);
+	assert_int_equal(chown(fx->dir, 65534, 65534), 0);
+	assert_int_equal(audit_open(fx->cfg, &fx->a, err, sizeof(err)), 0);
+	assert_int_equal(stat(fx->log, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
 #define NTHREADS 8
 #define PER_THREAD 40
 
@@ -632,6 +653,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_noop_and_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fsync_always, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	};
 
