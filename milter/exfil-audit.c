@@ -44,7 +44,7 @@ main(int argc, char **argv)
 	unsigned char key[KEYFILE_LEN];
 	char err[1024], last[AUDIT_MAC_HEX] = "";
 	struct config *cfg = NULL;
-	int c, i, quiet = 0, conf_given = 0, rc = 2;
+	int c, i, quiet = 0, conf_given = 0, rc = 2, vrc;
 
 	while ((c = getopt(argc, argv, "c:k:qh")) != -1) {
 		switch (c) {
@@ -105,11 +105,11 @@ main(int argc, char **argv)
 		const char *path = i < argc ? argv[i] : cfg->audit_log;
 		if (i == argc && optind < argc)
 			break; /* files were given */
-		if (audit_verify_from(path, key,
-			i > optind && last[0] ? last : NULL, last,
-			quiet ? NULL : stdout, err, sizeof(err)) < 0) {
+		if ((vrc = audit_verify_from(path, key,
+			 i > optind && last[0] ? last : NULL, last,
+			 quiet ? NULL : stdout, err, sizeof(err))) < 0) {
 			fprintf(stderr, "exfil-audit: %s\n", err);
-			rc = 1;
+			rc = vrc == EXFIL_EINVAL ? 1 : 2;
 		}
 	}
 out:
