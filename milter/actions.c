@@ -204,7 +204,7 @@ quarantine(
     SMFICTX *ctx, const struct engine *e, struct message *m, struct result *r)
 {
 	const struct config *cfg = e->cfg;
-	char path[4096], reason[128];
+	char path[4096], reason[512];
 	size_t i;
 
 	if (strcmp(cfg->quarantine_mode, "hold") == 0 && !splittable(cfg, m)) {
@@ -235,8 +235,17 @@ quarantine(
 		(void)notify_sender(e, m, r, false);
 		return SMFIS_CONTINUE;
 	}
-	/* store: durable before we answer (split keeps a copy too) */
-	if (quarantine_store(cfg, m, r, path, sizeof(path)) < 0)
+	/* store: durable before we answer (split keeps a copy too), and
+	 * nothing accepted that cannot be stored */
+	if (!quarantine_has_room(cfg, reason, sizeof(reason))) {
+		log_msg(m->qid, LOG_CRIT,
+		    "quarantine nearly full, tempfailing: %s", reason);
+		r->verdict.action = ACTION_TEMPFAIL;
+		r->verdict.reason = "quarantine full";
+		set_reply(ctx, m, "451", "4.7.1", cfg->tempfail_reply, r->ref);
+		return SMFIS_TEMPFAIL;
+	}
+	if (quarantine_store(e, m, r, path, sizeof(path)) < 0)
 		return -1;
 	log_msg(m->qid, LOG_INFO, "quarantined as %s", path);
 	if (split(ctx, e, m, r))

@@ -20,7 +20,6 @@
 #include <exfil/log.h>
 #include <exfil/message.h>
 #include <exfil/metrics.h>
-#include <exfil/notify.h>
 #include <exfil/rules.h>
 
 struct conn {
@@ -188,8 +187,8 @@ log_verdict(const struct engine *e, struct message *m, const struct result *r)
 		/* the sender's words in quotes, masked when a rule fires on
 		 * them: their own quotes and controls become blanks, so that
 		 * the line parses */
-		const char *shown = notify_masked(
-		    e, m, r->override, "header:Subject", SCOPE_ALL);
+		const char *shown = engine_masked(
+		    e, m->arena, r->override, "header:Subject", SCOPE_ALL);
 		char *just = strdup(shown ? shown : "(masked)"), *p;
 		for (p = just; p && *p; p++)
 			if (*p == '"' || (unsigned char)*p < 0x20)

@@ -101,6 +101,24 @@ static const struct config_key keys[] = {
     {"quarantine_dir", CFG_STRING, OFF(quarantine_dir),
 	EXFIL_LOCALSTATEDIR "/lib/exfil-milter/quarantine",
 	"folder of quarantined messages (writable by user)"},
+    {"quarantine_public_key", CFG_STRING, OFF(quarantine_public_key), "",
+	"PEM X25519 or RSA public key: held messages are encrypted to it "
+	"(empty: stored in clear)"},
+    {"quarantine_private_key", CFG_STRING, OFF(quarantine_private_key), "",
+	"its private half, read by exfil-quarantine only (never readable "
+	"by user)"},
+    {"quarantine_retention_days", CFG_UINT, OFF(quarantine_retention_days),
+	"90", "days exfil-quarantine purge keeps an entry; 0: for ever"},
+    {"quarantine_min_free", CFG_UINT, OFF(quarantine_min_free), "5",
+	"percent of the quarantine file system kept free: below it mail "
+	"to be quarantined is tempfailed"},
+    {"release_via", CFG_STRING, OFF(release_via), "sendmail:/usr/sbin/sendmail",
+	"how released mail is reinjected: sendmail:PATH or smtp:HOST:PORT"},
+    {"release_secret_file", CFG_STRING, OFF(release_secret_file), "",
+	"key file (64 hex digits) of the release tokens that let released "
+	"mail pass the milter once (empty: no tokens)"},
+    {"release_token_lifetime", CFG_UINT, OFF(release_token_lifetime), "3600",
+	"seconds a release token is valid"},
     {"tag_rules_header", CFG_BOOL, OFF(tag_rules_header), "no",
 	"add X-Exfil-Rules naming the rules that fired"},
     {"header_prefix", CFG_STRING, OFF(header_prefix), "X-Exfil",
@@ -413,11 +431,20 @@ config_set(struct config *c, const char *name, const char *value, char *err,
 	if (k->offset == OFF(internal_networks) &&
 	    !networks_valid(value, err, errlen))
 		return EXFIL_EINVAL;
-	if (k->offset == OFF(notify_via) && strncmp(value, "sendmail:/", 10) &&
+	if ((k->offset == OFF(notify_via) || k->offset == OFF(release_via)) &&
+	    strncmp(value, "sendmail:/", 10) &&
 	    (strncmp(value, "smtp:", 5) || strchr(value + 5, ':') == NULL)) {
 		seterr(err, errlen,
-		    "bad value '%s' for notify_via (sendmail:PATH or "
+		    "bad value '%s' for %s (sendmail:PATH or "
 		    "smtp:HOST:PORT)",
+		    value, k->name);
+		return EXFIL_EINVAL;
+	}
+	if (k->offset == OFF(quarantine_min_free) &&
+	    strtoul(value, NULL, 10) > 99) {
+		seterr(err, errlen,
+		    "bad value '%s' for quarantine_min_free (a percentage, "
+		    "0 to 99)",
 		    value);
 		return EXFIL_EINVAL;
 	}

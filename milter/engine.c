@@ -27,6 +27,7 @@
 #include <exfil/keyfile.h>
 #include <exfil/message.h>
 #include <exfil/mime.h>
+#include <exfil/qcrypt.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 
@@ -54,10 +55,21 @@ engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 		free(e);
 		return EXFIL_EINVAL;
 	}
+	if (cfg->quarantine_public_key[0] &&
+	    (rc = qcrypt_load_key(cfg->quarantine_public_key, false, &e->qkey,
+		 err, errlen)) < 0) {
+		if (e->override_re)
+			pcre2_code_free(e->override_re);
+		ruleset_unref(e->rs);
+		free(e);
+		return rc;
+	}
 	if (cfg->evidence_key_file[0]) {
 		if ((rc = keyfile_load(cfg->evidence_key_file, e->evidence_key,
 			 err, errlen)) < 0) {
-			pcre2_code_free(e->override_re);
+			EVP_PKEY_free(e->qkey);
+			if (e->override_re)
+				pcre2_code_free(e->override_re);
 			ruleset_unref(e->rs);
 			free(e);
 			return rc;
@@ -88,24 +100,57 @@ engine_unref(struct engine *e)
 	config_unref(e->cfg);
 	if (e->override_re)
 		pcre2_code_free(e->override_re);
+	EVP_PKEY_free(e->qkey);
 	OPENSSL_cleanse(e->evidence_key, sizeof(e->evidence_key));
 	free(e);
 }
 
-/* engine_ref_id - 8 hex digits of time, 8 of randomness */
+/* engine_ref_id - 8 hex digits of time, 12 of randomness */
 void
 engine_ref_id(char *out, size_t outlen)
 {
-	unsigned char rnd[4] = {0};
+	unsigned char rnd[6] = {0};
+	unsigned long long v = 0;
+	size_t i;
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		unsigned long v =
-		    (unsigned long)clock() ^ (unsigned long)getpid();
+		v = (unsigned long long)clock() ^ (unsigned long long)getpid();
 		memcpy(rnd, &v, sizeof(rnd));
 	}
-	snprintf(out, outlen, "%08lX%02X%02X%02X%02X",
-	    (unsigned long)time(NULL) & 0xffffffffUL, rnd[0], rnd[1], rnd[2],
-	    rnd[3]);
+	for (v = 0, i = 0; i < sizeof(rnd); i++)
+		v = v << 8 | rnd[i];
+	snprintf(out, outlen, "%08lX%012llX",
+	    (unsigned long)time(NULL) & 0xffffffffUL, v);
+}
+
+/* engine_masked - text as logs and metadata may show it */
+const char *
+engine_masked(const struct engine *e, struct arena *a, const char *text,
+    const char *where, unsigned scope)
+{
+	const char *norm, *shown;
+	struct scan s;
+	size_t i, n;
+	bool hit = false;
+	char *t, *p;
+
+	if (text == NULL)
+		return NULL;
+	if ((norm = text_normalize(a, text, strlen(text), &n)) == NULL ||
+	    scan_begin(&s, a, e->rs) < 0)
+		return NULL;
+	if (scan_segment(&s, norm, n, where, scope) < 0)
+		hit = true; /* when in doubt, mask */
+	for (i = 0; !hit && i < e->rs->nrules; i++)
+		hit = scan_finding(&s, i) != NULL;
+	scan_end(&s);
+	if ((t = arena_strdup(a, text)) == NULL)
+		return NULL;
+	for (p = t; *p; p++) /* one line: nothing can break a header */
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	shown = hit ? scan_mask(a, t, strlen(t)) : t;
+	return shown;
 }
 
 struct walkctx {

@@ -279,32 +279,42 @@ message_parse(struct message *m, const char *raw, size_t len)
 	return 0;
 }
 
+/* message_header_text - the header block as received, CRLF, empty line */
+int
+message_header_text(const struct message *m, struct buf *hb)
+{
+	const char *v;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < m->nheaders && rc == 0; i++) {
+		rc = buf_printf(hb, "%s: ", m->headers[i].name);
+		/* folded values come with bare LF from some MTAs: CRLF */
+		for (v = m->headers[i].value; *v && rc == 0; v++) {
+			if (*v == '\n' &&
+			    (v == m->headers[i].value || v[-1] != '\r'))
+				rc = buf_append(hb, "\r\n", 2);
+			else
+				rc = buf_putc(hb, *v);
+		}
+		if (rc == 0)
+			rc = buf_append(hb, "\r\n", 2);
+	}
+	if (rc == 0)
+		rc = buf_append(hb, "\r\n", 2);
+	return rc;
+}
+
 /* message_write - the whole message (headers, empty line, body) to fd */
 int
 message_write(struct message *m, int fd)
 {
 	struct buf hb = {0};
-	const char *body, *v;
-	size_t i, blen;
+	const char *body;
+	size_t blen;
 	int rc;
 
-	for (i = 0; i < m->nheaders; i++) {
-		if ((rc = buf_printf(&hb, "%s: ", m->headers[i].name)) < 0)
-			goto out;
-		/* folded values come with bare LF from some MTAs: CRLF */
-		for (v = m->headers[i].value; *v; v++) {
-			if (*v == '\n' &&
-			    (v == m->headers[i].value || v[-1] != '\r'))
-				rc = buf_append(&hb, "\r\n", 2);
-			else
-				rc = buf_putc(&hb, *v);
-			if (rc < 0)
-				goto out;
-		}
-		if ((rc = buf_append(&hb, "\r\n", 2)) < 0)
-			goto out;
-	}
-	if ((rc = buf_append(&hb, "\r\n", 2)) < 0)
+	if ((rc = message_header_text(m, &hb)) < 0)
 		goto out;
 	if ((rc = exfil_write_all(fd, hb.p, hb.len)) < 0)
 		goto out;

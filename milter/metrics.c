@@ -123,28 +123,57 @@ metrics_audit_error(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* files and bytes in the quarantine folder */
+/*
+ * Messages (ID.eml, ID.eml.sealed) and bytes (every file) below a folder of
+ * the quarantine (sharded YYYY/MM/DD), at most depth folders deep; dfd is
+ * closed.
+ */
+static void
+quarantine_walk(
+    int dfd, int depth, unsigned long long *files, unsigned long long *bytes)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t n;
+	DIR *d;
+	int fd;
+
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth > 0) {
+			fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd >= 0)
+				quarantine_walk(fd, depth - 1, files, bytes);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		*bytes += (unsigned long long)st.st_size;
+		n = strlen(de->d_name);
+		if ((n > 4 && strcmp(de->d_name + n - 4, ".eml") == 0) ||
+		    (n > 11 && strcmp(de->d_name + n - 11, ".eml.sealed") == 0))
+			(*files)++;
+	}
+	closedir(d);
+}
+
+/* messages and bytes in the quarantine folder */
 static void
 quarantine_size(
     const char *dir, unsigned long long *files, unsigned long long *bytes)
 {
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
+	int fd;
 
 	*files = *bytes = 0;
-	if (dir == NULL || (d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-			0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		(*files)++;
-		*bytes += (unsigned long long)st.st_size;
-	}
-	closedir(d);
+	if (dir && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		quarantine_walk(fd, 4, files, bytes);
 }
 
 /* a Prometheus label value: backslash, quote and newline escaped */

@@ -87,31 +87,7 @@ one_line(struct arena *a, const char *s)
 	return t;
 }
 
-/* notify_masked - text on one line, masked when any rule fires on it */
-const char *
-notify_masked(const struct engine *e, struct message *m, const char *text,
-    const char *where, unsigned scope)
-{
-	const char *norm;
-	struct scan s;
-	size_t i, n;
-	bool hit = false;
-
-	if ((norm = text_normalize(m->arena, text, strlen(text), &n)) == NULL ||
-	    scan_begin(&s, m->arena, e->rs) < 0 ||
-	    scan_segment(&s, norm, n, where, scope) < 0)
-		hit = true; /* when in doubt, mask */
-	for (i = 0; !hit && i < e->rs->nrules; i++)
-		hit = scan_finding(&s, i) != NULL;
-	scan_end(&s);
-	text = one_line(m->arena, text);
-	return hit ? scan_mask(m->arena, text, strlen(text)) : text;
-}
-
-/*
- * The Subject as the notice may show it: masked as evidence is when any
- * rule fires on the Subject itself, wherever it fired first.
- */
+/* the Subject as the notice may show it (engine_masked) */
 static const char *
 shown_subject(const struct engine *e, struct message *m)
 {
@@ -125,7 +101,9 @@ shown_subject(const struct engine *e, struct message *m)
 		}
 	if (subj == NULL)
 		return "(none)";
-	return notify_masked(e, m, subj, "header:Subject", SCOPE_SUBJECT);
+	subj =
+	    engine_masked(e, m->arena, subj, "header:Subject", SCOPE_SUBJECT);
+	return subj ? subj : "(unavailable)";
 }
 
 /* notify_build - the notice: headers and body */

@@ -49,10 +49,32 @@ report_flags(struct buf *b, unsigned flags, const char *sep)
 	return rc;
 }
 
+/* a part's place, masked when mask is given and a name rule fires on it */
+static int
+json_where(struct buf *b, const struct engine *mask, const struct message *m,
+    const char *where)
+{
+	const char *shown = where;
+
+	if (mask && where &&
+	    (shown = engine_masked(mask, m->arena, where, where, SCOPE_NAME)) ==
+		NULL)
+		return EXFIL_ENOMEM;
+	return json_cstr(b, shown);
+}
+
 /* report_json - one line: the exfil-scan JSON contract */
 int
 report_json(struct buf *b, const char *file, const struct message *m,
     const struct result *r)
+{
+	return report_json_masked(b, file, m, r, NULL);
+}
+
+/* report_json_masked - the same, file names masked by mask's rules */
+int
+report_json_masked(struct buf *b, const char *file, const struct message *m,
+    const struct result *r, const struct engine *mask)
 {
 	const struct ruleset *rs = r->scan.rs;
 	const struct finding *f;
@@ -89,7 +111,7 @@ report_json(struct buf *b, const char *file, const struct message *m,
 		rc |= buf_printf(b,
 		    ",\"count\":%u,\"confidence\":\"%s\",\"where\":", f->count,
 		    confidence_name(f->confidence));
-		rc |= json_cstr(b, f->where);
+		rc |= json_where(b, mask, m, f->where);
 		rc |= buf_puts(b, ",\"evidence\":[");
 		for (j = 0; j < f->nevidence; j++) {
 			if (j)
@@ -102,7 +124,7 @@ report_json(struct buf *b, const char *file, const struct message *m,
 	for (i = 0; i < r->nparts; i++) {
 		const struct part_info *p = &r->parts[i];
 		rc |= buf_puts(b, i ? ",{\"where\":" : "{\"where\":");
-		rc |= json_cstr(b, p->where);
+		rc |= json_where(b, mask, m, p->where);
 		rc |= buf_puts(b, ",\"type\":");
 		rc |= json_cstr(b, p->type);
 		rc |= buf_printf(b,

@@ -79,6 +79,13 @@ struct config {
 
 	/* actions */
 	char *quarantine_dir;
+	char *quarantine_public_key;
+	char *quarantine_private_key;
+	unsigned quarantine_retention_days;
+	unsigned quarantine_min_free;
+	char *release_via;
+	char *release_secret_file;
+	unsigned release_token_lifetime;
 	bool tag_rules_header;
 	char *header_prefix;
 	char *reject_reply;

@@ -52,6 +52,7 @@ struct engine {
 	struct ruleset *rs;
 	bool naive; /* scan_set_naive(): tests and benchmarks only */
 	void *override_re; /* override_marker, compiled (pcre2_code) */
+	struct evp_pkey_st *qkey; /* quarantine_public_key, or NULL */
 	bool evidence_keyed; /* evidence_key_file was loaded */
 	unsigned char evidence_key[32];
 };
@@ -92,5 +93,15 @@ void result_free(struct result *r);
 
 /* engine_ref_id - a new reference id: sortable by time, unguessable */
 void engine_ref_id(char *out, size_t outlen);
+
+/*
+ * engine_masked - text (a Subject, a file name) as a log, a notice or the
+ * quarantine's metadata may show it: on one line, and masked as evidence
+ * is (scan_mask) when any rule fires on it in that scope; NULL when out
+ * of memory (or text is NULL).
+ */
+struct arena;
+const char *engine_masked(const struct engine *e, struct arena *a,
+    const char *text, const char *where, unsigned scope);
 
 #endif

@@ -97,6 +97,7 @@ int message_body(struct message *m, const char **p, size_t *n);
 int message_parse(struct message *m, const char *raw, size_t len);
 int message_split_headers(struct arena *a, const char *raw, size_t len,
     struct header **out, size_t *n, size_t *body_off);
+int message_header_text(const struct message *m, struct buf *hb);
 int message_write(struct message *m, int fd);
 bool message_is_spooled(const struct message *m);
 void message_free(struct message *m);

@@ -19,7 +19,8 @@
  *	(MSG_F_*). metrics_audit_error() counts an audit record that could
  *	not be written.
  *	metrics_render() writes the Prometheus text exposition format
- *	(version 0.0.4), with the quarantine's files and bytes counted when
+ *	(version 0.0.4), with the quarantine's messages (ID.eml and
+ *	ID.eml.sealed files, in the day folders too) and bytes counted when
  *	the page is asked for. metrics_summary() writes one log line of the
  *	main figures (SIGUSR2).
  *	metrics_serve() binds listen ("ADDRESS:PORT", config(3)) and starts

@@ -23,9 +23,6 @@
  *	plain SMTP dialogue on a bounded timeout), from notify_from.
  *	notify_build() writes the notice (headers and body) into out;
  *	notify_sender() builds and submits it.
- *	notify_masked() returns text on one line, masked (scan_mask) when
- *	any rule fires on it as a segment of the given scope: for the
- *	Subject here, for the sender's override justification in the log.
  * RETURN VALUE
  *	0 (sent, or nothing to send), or EXFIL_EIO with the reason logged.
  *	A failed notice never changes the verdict.
@@ -40,9 +37,6 @@
 struct engine;
 struct message;
 struct result;
-
-const char *notify_masked(const struct engine *e, struct message *m,
-    const char *text, const char *where, unsigned scope);
 
 bool notify_wanted(const struct engine *e, const struct message *m,
     const struct result *r, bool split);

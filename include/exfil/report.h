@@ -29,6 +29,11 @@ struct message;
 
 int report_json(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
+/* report_json_masked - the same, with every place (file names) shown as
+ * engine_masked() shows it under mask's rules */
+struct engine;
+int report_json_masked(struct buf *b, const char *file, const struct message *m,
+    const struct result *r, const struct engine *mask);
 int report_text(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
 int report_explain(struct buf *b, const char *file, const struct message *m,

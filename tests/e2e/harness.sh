@@ -513,13 +513,10 @@ _h_sink_count_ge() {
 	(($(h_sink_count) >= $1))
 }
 
-# h_count_files - h_count_files DIR GLOB: number of matching files
+# h_count_files - h_count_files DIR GLOB: number of matching files in DIR
+# and its subfolders (the quarantine is sharded by day)
 h_count_files() {
-	local f n=0
-	for f in "$1"/$2; do
-		[[ -f $f ]] && n=$((n + 1))
-	done
-	printf '%d' "$n"
+	find "$1" -type f -name "$2" 2>/dev/null | wc -l | tr -d ' '
 }
 
 # -------------------------------------------------------------- milter

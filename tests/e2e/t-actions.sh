@@ -315,7 +315,7 @@ sorted() {
 
 # qfiles TOKEN: the quarantined .eml files holding TOKEN
 qfiles() {
-	grep -lF -- "$1" "$QUARANTINE_DIR"/*.eml 2>/dev/null
+	grep -rlF --include='*.eml' -- "$1" "$QUARANTINE_DIR" 2>/dev/null
 }
 
 # nq: number of .eml files in quarantine_dir

@@ -238,7 +238,7 @@ mkmsg "$H/run/pkey.eml" "$EXT" "$tok" "Here is the key for the new server:
 $(cat "$key")
 
 Alice"
-q_before=("$QUARANTINE_DIR"/*.eml)
+mapfile -t q_before < <(find "$QUARANTINE_DIR" -name "*.eml" 2>/dev/null)
 send_file pkey "$H/run/pkey.eml" "$EXT"
 accepted "private key/external"
 delivered "$tok"
@@ -246,7 +246,7 @@ check '[[ ${#DFILES[@]} == 0 ]]' "private key/external: not delivered to the sin
 check 'h_log_has "${SW_QID:-none}: milter-discard"' \
     "private key/external: Postfix logged milter-discard for ${SW_QID:-?}"
 q_new=()
-for f in "$QUARANTINE_DIR"/*.eml; do
+for f in $(find "$QUARANTINE_DIR" -name "*.eml" 2>/dev/null); do
 	[[ -f $f ]] || continue
 	case " ${q_before[*]} " in *" $f "*) continue ;; esac
 	q_new+=("$f")

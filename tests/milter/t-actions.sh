@@ -233,7 +233,7 @@ check 'log_has redirect "redirected to dlp-quarantine@example.com"' "redirect: t
 run_case split
 check '[ "$(neml split)" -eq 2 ]' \
 	"split: two messages stored (the split one's copy, the external-only one) ($(neml split))"
-f=$(grep -l 'BEGIN OPENSSH PRIVATE KEY' "$H"/split/q/*.eml 2>/dev/null | head -n 1)
+f=$(grep -rl --include='*.eml' 'BEGIN OPENSSH PRIVATE KEY' "$H/split/q" 2>/dev/null | head -n 1)
 check '[ -n "$f" ]' "split: the stored copy holds the message"
 check 'log_has split "split: quarantine for 2 external recipient\(s\), delivered to 2 internal" &&
 	log_has split "split: reject for 1 external recipient\(s\), delivered to 1 internal"' \

@@ -190,18 +190,18 @@ if [ "$(id -u)" -eq 0 ]; then
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
 		sed 's/$/\r/' >"$H/key.txt"
 	check "as nobody: key message quarantined (discard)" grep -q 'reply=d' <<<"$(send "$H/u.sock" "$H/key.txt")"
-	f=$(ls "$H/q"/*.eml 2>/dev/null | head -1)
+	f=$(find "$H/q" -name '*.eml' 2>/dev/null | head -1)
 	check "quarantined file owned by nobody, mode 0600" \
 		[ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "nobody 600" ]
 	# the quarantine becomes unwritable: tempfail, never a loss
-	chmod 0500 "$H/q"
+	find "$H/q" -type d -exec chmod 0500 {} +
 	out=$(send "$H/u.sock" "$H/key.txt")
 	echo "$out" | sed "s/^/# /"
 	# a tempfail carries a reply text, so miltertest sees a reply code
 	check "unwritable quarantine: answered with a reply code" grep -q "reply=y" <<<"$out"
 	check "unwritable quarantine: logged, then tempfail" \
 		grep -q "cannot quarantine in $H/q: Permission denied" "$H/milter.log"
-	chmod 0700 "$H/q"
+	find "$H/q" -type d -exec chmod 0700 {} +
 else
 	skip "privilege drop" "not root"
 fi

@@ -87,7 +87,7 @@ if [ "$bad" -eq 0 ] && [ "$after" -gt 0 ]; then
 else
 	tap not_ok "quarantine: files are mode 0600 ($bad are not)"
 fi
-f=$(grep -l 'BEGIN OPENSSH PRIVATE KEY' "$H"/q/*.eml 2>/dev/null | head -1)
+f=$(grep -rl --include='*.eml' 'BEGIN OPENSSH PRIVATE KEY' "$H/q" 2>/dev/null | head -1)
 if [ -n "$f" ] && grep -q '^Subject: the key' "$f" &&
 	grep -q '^b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW' "$f"; then
 	tap ok "quarantine: stored message has its headers and body"

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -208,9 +209,9 @@ test_clean(void **state)
 	    "Shall we meet at 12:30? Room 1234.\r\n", r->parts[0].size, want);
 	assert_string_equal(r->parts[0].sha256, want);
 	assert_non_null(r->parts[0].type);
-	/* a reference id: 16 upper-case hex digits */
-	assert_int_equal(strlen(r->ref), 16);
-	assert_int_equal(strspn(r->ref, "0123456789ABCDEF"), 16);
+	/* a reference id: 20 upper-case hex digits */
+	assert_int_equal(strlen(r->ref), 20);
+	assert_int_equal(strspn(r->ref, "0123456789ABCDEF"), 20);
 }
 
 static void
@@ -654,7 +655,7 @@ static void
 test_refs_and_ids(void **state)
 {
 	struct fixture *fx = *state;
-	char a[24], b[24];
+	char a[24], b[24], t[9];
 
 	assert_int_equal(fx->cfg->refs, 2); /* ours and the engine's */
 	assert_ptr_equal(engine_ref(fx->e), fx->e);
@@ -663,8 +664,13 @@ test_refs_and_ids(void **state)
 	assert_int_equal(fx->e->refs, 1);
 	engine_ref_id(a, sizeof(a));
 	engine_ref_id(b, sizeof(b));
-	assert_int_equal(strlen(a), 16);
+	assert_int_equal(strlen(a), 20);
 	assert_string_not_equal(a, b);
+	/* sortable: the first eight digits are the time, in hex */
+	snprintf(t, sizeof(t), "%.8s", a);
+	assert_true(labs((long)strtoul(t, NULL, 16) - (long)time(NULL)) <= 2);
+	/* unguessable: the twelve others differ even within a second */
+	assert_string_not_equal(a + 8, b + 8);
 	engine_unref(NULL);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -68,14 +69,17 @@ test_counters(void **state)
 	struct config *cfg = config_defaults();
 	struct engine *e = NULL;
 	struct buf page = {0}, line = {0};
-	char dir[256], card[17], body[128], err[512];
+	char dir[256], day[300], card[17], body[128], err[512];
 
 	(void)state;
 	testutil_temp_dir(dir, sizeof(dir), "metrics_test");
 	testutil_write_file(dir, "test.rules", testutil_card_rule);
 	testutil_write_file(dir, "policy.rules", policy_text);
-	testutil_write_file(dir, "q1.eml", "0123456789");
-	testutil_write_file(dir, "q2.eml", "01234");
+	snprintf(day, sizeof(day), "%s/2026", dir);
+	assert_int_equal(mkdir(day, 0700), 0);
+	testutil_write_file(day, "q1.eml", "0123456789");
+	testutil_write_file(day, "q1.json", "{}");
+	testutil_write_file(day, "q2.eml.sealed", "01234");
 	assert_non_null(cfg);
 	assert_int_equal(
 	    config_set(cfg, "rules_dir", dir, err, sizeof(err)), 0);
@@ -117,8 +121,9 @@ test_counters(void **state)
 	assert_true(sample(&page, "exfil_scanned_bytes_total") > 0);
 	assert_int_equal(
 	    sample(&page, "exfil_limits_total{limit=\"size_limit\"}"), 0);
-	/* the two .eml files and the two rule files: every regular file */
-	assert_int_equal(sample(&page, "exfil_quarantine_messages"), 4);
+	/* two messages in a day folder, plain and sealed; every byte */
+	assert_int_equal(sample(&page, "exfil_quarantine_messages"), 2);
+	assert_true(sample(&page, "exfil_quarantine_bytes") >= 17);
 	assert_non_null(
 	    strstr(page.p, "# TYPE exfil_scan_seconds histogram\n"));
 	/* the page never holds the value */
@@ -134,6 +139,7 @@ test_counters(void **state)
 	buf_free(&line);
 	engine_unref(e);
 	config_unref(cfg);
+	testutil_remove_tree(day);
 	testutil_remove_tree(dir);
 }
 
