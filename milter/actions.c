@@ -370,7 +370,7 @@ actions_audit(SMFICTX *ctx, const struct engine *e, struct audit *a,
 	const struct config *cfg = e->cfg;
 	int rc;
 
-	if ((rc = audit_message(a, m, r)) == 0)
+	if ((rc = audit_message(a, e, m, r)) == 0)
 		return st;
 	metrics_audit_error();
 	log_msg(m->qid, LOG_ERR, "cannot write the audit record to %s: %s%s%s",

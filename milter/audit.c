@@ -622,7 +622,8 @@ message_id(const struct message *m, size_t *n)
 
 /* "rule.id":[...],"rule.category":[...],"exfil.findings":[...] */
 static int
-findings(struct buf *b, const struct result *r)
+findings(struct buf *b, const struct engine *e, const struct message *m,
+    const struct result *r)
 {
 	const struct ruleset *rs = r->scan.rs;
 	const struct finding *f;
@@ -663,7 +664,7 @@ findings(struct buf *b, const struct result *r)
 			rc |= buf_printf(b,
 			    ",\"count\":%u,\"confidence\":\"%s\",\"where\":",
 			    f->count, confidence_name(f->confidence));
-			rc |= json_cstr(b, f->where);
+			rc |= report_place(b, e, m, f->where);
 			rc |= buf_puts(b, ",\"evidence\":[");
 			for (j = 0; j < f->nevidence; j++) {
 				rc |= j ? buf_putc(b, ',') : 0;
@@ -683,7 +684,8 @@ findings(struct buf *b, const struct result *r)
 
 /* the fields of one message, after record_begin() */
 static int
-message_fields(struct buf *b, const struct message *m, const struct result *r)
+message_fields(struct buf *b, const struct engine *e, const struct message *m,
+    const struct result *r)
 {
 	const char *mid;
 	size_t i, n = 0;
@@ -731,12 +733,12 @@ message_fields(struct buf *b, const struct message *m, const struct result *r)
 	rc |= report_flags(b, m->flags, ",");
 	rc |= buf_printf(b, "],\"exfil.bytes\":%zu,\"exfil.scan_ms\":%.3f",
 	    m->body_len, r->elapsed_ms);
-	rc |= findings(b, r);
+	rc |= findings(b, e, m, r);
 	rc |= buf_puts(b, ",\"email.attachments\":[");
 	for (i = 0; i < r->nparts; i++) {
 		const struct part_info *p = &r->parts[i];
 		rc |= buf_puts(b, i ? ",{\"file.name\":" : "{\"file.name\":");
-		rc |= json_cstr(b, p->where);
+		rc |= report_place(b, e, m, p->where);
 		rc |= buf_puts(b, ",\"file.mime_type\":");
 		rc |= json_cstr(b, p->type ? p->type : "");
 		rc |= buf_printf(b,
@@ -755,7 +757,8 @@ message_fields(struct buf *b, const struct message *m, const struct result *r)
 
 /* audit_message - the record of one judged message */
 int
-audit_message(struct audit *a, const struct message *m, const struct result *r)
+audit_message(struct audit *a, const struct engine *e, const struct message *m,
+    const struct result *r)
 {
 	struct buf b = {0};
 	int rc;
@@ -763,7 +766,7 @@ audit_message(struct audit *a, const struct message *m, const struct result *r)
 	if (!audit_enabled(a))
 		return 0;
 	if ((rc = record_begin(&b, a, action_name(r->verdict.action))) == 0 &&
-	    (rc = message_fields(&b, m, r)) == 0)
+	    (rc = message_fields(&b, e, m, r)) == 0)
 		rc = append(a, &b);
 	buf_free(&b);
 	return rc;

@@ -6,8 +6,8 @@
  *
  *	int audit_open(const struct config *cfg, struct audit **out,
  *	    char *err, size_t errlen);
- *	int audit_message(struct audit *a, const struct message *m,
- *	    const struct result *r);
+ *	int audit_message(struct audit *a, const struct engine *e,
+ *	    const struct message *m, const struct result *r);
  *	int audit_action(struct audit *a, const char *entry_id,
  *	    const char *action, const char *reviewer, const char *reason,
  *	    const char *detail_json);
@@ -26,7 +26,9 @@
  *	nothing. audit_open() writes nothing itself.
  *	audit_message() appends the record of one judged message (verdict,
  *	envelope, findings with masked evidence and the keyed hashes the
- *	scan made, parts, scan time); audit_action() the record of one
+ *	scan made, parts, scan time; with e, the places of findings and
+ *	parts, file names included, masked by e's rules as
+ *	report_json_masked() masks them); audit_action() the record of one
  *	review action of exfil-quarantine ("release", "delete", "purge",
  *	"show", ...: lowercase letters, digits, '-' and '_', not starting
  *	with "audit-"); detail_json, when not NULL, is one JSON object on
@@ -83,8 +85,9 @@ struct result;
 
 int audit_open(
     const struct config *cfg, struct audit **out, char *err, size_t errlen);
-int audit_message(
-    struct audit *a, const struct message *m, const struct result *r);
+struct engine;
+int audit_message(struct audit *a, const struct engine *e,
+    const struct message *m, const struct result *r);
 int audit_action(struct audit *a, const char *entry_id, const char *action,
     const char *reviewer, const char *reason, const char *detail_json);
 int audit_reopen(struct audit *a);

@@ -441,14 +441,35 @@ test_message_record(void **state)
 
 	testutil_visa(card, 424242ULL);
 	assert_int_equal(engine_new(fx->cfg, &e, err, sizeof(err)), 0);
+	/* the number in a file name too: a rule of scope name fires there */
+	testutil_write_file(fx->dir, "name.rules",
+	    "rule card_in_name\n"
+	    "  category payment_card\n"
+	    "  pattern /(?<!\\d)(\\d{16})(?!\\d)/\n"
+	    "  validate payment_card\n"
+	    "  scope name\n"
+	    "  score 5\n"
+	    "end\n");
 	buf_printf(&raw,
 	    "From: Alice <alice@corp.example>\r\n"
 	    "To: Bob <bob@example.net>\r\n"
 	    "Subject: order\r\n"
 	    "Message-ID: <audit-test-1@corp.example>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
 	    "\r\n"
-	    "Please charge card %.4s %.4s %.4s %.4s, expiry 12/29.\r\n",
-	    card, card + 4, card + 8, card + 12);
+	    "--b1\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "\r\n"
+	    "Please charge card %.4s %.4s %.4s %.4s, expiry 12/29.\r\n"
+	    "--b1\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Content-Disposition: attachment; filename=\"card-%s.txt\"\r\n"
+	    "\r\n"
+	    "hello\r\n"
+	    "--b1--\r\n",
+	    card, card + 4, card + 8, card + 12, card);
+	assert_int_equal(engine_new(fx->cfg, &e, err, sizeof(err)), 0);
 	m = testutil_parse_message(1 << 20, fx->dir, raw.p, raw.len);
 	assert_non_null(m);
 	assert_int_equal(message_set_envelope(m, "4ABCDE", "192.0.2.7",
@@ -458,7 +479,7 @@ test_message_record(void **state)
 	assert_int_equal(message_add_rcpt(m, "bob@example.net", false), 0);
 	assert_int_equal(message_add_rcpt(m, "carol@corp.example", true), 0);
 	assert_int_equal(engine_scan(e, m, &r), 0);
-	assert_int_equal(audit_message(fx->a, m, &r), 0);
+	assert_int_equal(audit_message(fx->a, e, m, &r), 0);
 	result_free(&r);
 	message_free(m);
 	engine_unref(e);
@@ -486,7 +507,11 @@ test_message_record(void **state)
 	    v[1], "\"exfil.external_recipients\":[\"bob@example.net\"]"));
 	assert_non_null(strstr(v[1], "\"source.ip\":\"192.0.2.7\""));
 	assert_non_null(strstr(v[1], "\"user.name\":\"alice\""));
-	assert_non_null(strstr(v[1], "\"rule.id\":[\"payment_card\"]"));
+	assert_non_null(
+	    strstr(v[1], "\"rule.id\":[\"card_in_name\",\"payment_card\"]"));
+	/* the place with the number in it is masked, the other one not */
+	assert_non_null(strstr(v[1], "\"file.name\":\"atta***"));
+	assert_non_null(strstr(v[1], "\"where\":\"body:text/plain\""));
 	assert_non_null(strstr(v[1], "\"rule.category\":[\"payment_card\"]"));
 	assert_non_null(strstr(v[1], "\"file.hash.sha256\":\""));
 	assert_non_null(strstr(v[1], "\"exfil.scan_ms\":"));
