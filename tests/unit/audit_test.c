@@ -440,7 +440,6 @@ test_message_record(void **state)
 	size_t n;
 
 	testutil_visa(card, 424242ULL);
-	assert_int_equal(engine_new(fx->cfg, &e, err, sizeof(err)), 0);
 	/* the number in a file name too: a rule of scope name fires there */
 	testutil_write_file(fx->dir, "name.rules",
 	    "rule card_in_name\n"
