@@ -569,6 +569,18 @@ audit_flush(struct audit *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* audit_sync - sync what is pending, now */
+void
+audit_sync(struct audit *a)
+{
+	if (!audit_enabled(a))
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (a->fd >= 0 && a->dirty)
+		sync_now(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* audit_close - sync, close, forget the keys */
 void
 audit_close(struct audit *a)

@@ -496,7 +496,8 @@ main(int argc, char **argv)
 	log_msg(NULL, LOG_INFO, "stopping");
 	callbacks_set_engine(NULL);
 	callbacks_set_audit(NULL);
-	audit_close(audit);
+	/* the signal thread still flushes it: sync, and let exit close it */
+	audit_sync(audit);
 	filetype_fini();
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -13,6 +13,8 @@
  *	    const char *detail_json);
  *	int audit_reopen(struct audit *a);
  *	void audit_flush(struct audit *a);
+void audit_sync(struct audit *a);
+ *	void audit_sync(struct audit *a);
  *	void audit_close(struct audit *a);
  *	int audit_verify(const char *path, const unsigned char key[32],
  *	    FILE *out, char *err, size_t errlen);
@@ -49,7 +51,8 @@
  *	SHA-256, and the chain continues from the last good record.
  *	audit_fsync = always syncs each record before returning; periodic
  *	at most once a second (audit_flush(), called about once a second,
- *	syncs what is pending; audit_close() too).
+ *	syncs what is pending when a second has passed; audit_sync() syncs
+ *	it now; audit_close() too).
  *	audit_reopen() opens the path again (after a rotation: SIGUSR2).
  *	audit_verify() reads a log and checks every record's MAC and its
  *	link to the record before; err says "PATH:LINE: reason" for the
@@ -92,6 +95,7 @@ int audit_action(struct audit *a, const char *entry_id, const char *action,
     const char *reviewer, const char *reason, const char *detail_json);
 int audit_reopen(struct audit *a);
 void audit_flush(struct audit *a);
+void audit_sync(struct audit *a);
 void audit_close(struct audit *a);
 /* audit_enabled - does a write records (audit_log set)? */
 int audit_enabled(const struct audit *a);

@@ -576,6 +576,7 @@ test_fsync_always(void **state)
 	assert_int_equal(audit_open(fx->cfg, &fx->a, err, sizeof(err)), 0);
 	write_actions(fx->a, 3, "sync");
 	audit_flush(fx->a);
+	audit_sync(fx->a);
 	assert_int_equal(verify(fx, fx->log, err, sizeof(err)), 0);
 }
 
