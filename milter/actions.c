@@ -12,6 +12,7 @@
 
 #include <exfil/actions.h>
 #include <exfil/arena.h>
+#include <exfil/audit.h>
 #include <exfil/decode.h>
 #include <exfil/engine.h>
 #include <exfil/buf.h>
@@ -19,6 +20,7 @@
 #include <exfil/engine.h>
 #include <exfil/log.h>
 #include <exfil/message.h>
+#include <exfil/metrics.h>
 #include <exfil/notify.h>
 #include <exfil/quarantine.h>
 #include <exfil/rules.h>
@@ -354,6 +356,35 @@ actions_apply(
 		(void)notify_sender(e, m, r, false);
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:
+	default:
+		set_reply(ctx, m, "451", "4.7.1", cfg->tempfail_reply, r->ref);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+/* actions_audit - the audit record, before the answer; on_audit_error */
+sfsistat
+actions_audit(SMFICTX *ctx, const struct engine *e, struct audit *a,
+    struct message *m, struct result *r, sfsistat st)
+{
+	const struct config *cfg = e->cfg;
+	int rc;
+
+	if ((rc = audit_message(a, e, m, r)) == 0)
+		return st;
+	metrics_audit_error();
+	log_msg(m->qid, LOG_ERR, "cannot write the audit record to %s: %s%s%s",
+	    cfg->audit_log, exfil_strerror(rc),
+	    st == SMFIS_CONTINUE ? ", on_audit_error=" : "",
+	    st == SMFIS_CONTINUE ? action_name(cfg->on_audit_error) : "");
+	if (st != SMFIS_CONTINUE)
+		return st; /* it does not leave */
+	switch (cfg->on_audit_error) {
+	case ACTION_ACCEPT:
+		return st;
+	case ACTION_REJECT:
+		set_reply(ctx, m, "550", "5.7.1", cfg->reject_reply, r->ref);
+		return SMFIS_REJECT;
 	default:
 		set_reply(ctx, m, "451", "4.7.1", cfg->tempfail_reply, r->ref);
 		return SMFIS_TEMPFAIL;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <exfil/actions.h>
+#include <exfil/audit.h>
 #include <exfil/buf.h>
 #include <exfil/callbacks.h>
 #include <exfil/config.h>
@@ -19,6 +20,7 @@
 #include <exfil/log.h>
 #include <exfil/message.h>
 #include <exfil/release.h>
+#include <exfil/metrics.h>
 #include <exfil/rules.h>
 
 struct conn {
@@ -32,6 +34,14 @@ struct conn {
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct engine *current;
 static struct callbacks_stats stats;
+static struct audit *audit_log;
+
+/* callbacks_set_audit - the audit log of every message */
+void
+callbacks_set_audit(struct audit *a)
+{
+	audit_log = a;
+}
 
 /* callbacks_set_engine - swap in e (takes over the caller's reference) */
 void
@@ -161,7 +171,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 /* one syslog line per message: queue id, action, score, categories */
 static void
-log_verdict(struct message *m, const struct result *r)
+log_verdict(const struct engine *e, struct message *m, const struct result *r)
 {
 	const struct ruleset *rs = r->scan.rs;
 	struct buf cats = {0};
@@ -175,9 +185,12 @@ log_verdict(struct message *m, const struct result *r)
 			    rs->rules[i].category);
 	}
 	if (r->override) {
-		/* the sender's words in quotes: their own quotes and controls
-		 * become blanks, so that the line parses */
-		char *just = strdup(r->override), *p;
+		/* the sender's words in quotes, masked when a rule fires on
+		 * them: their own quotes and controls become blanks, so that
+		 * the line parses */
+		const char *shown = engine_masked(
+		    e, m->arena, r->override, "header:Subject", SCOPE_ALL);
+		char *just = strdup(shown ? shown : "(masked)"), *p;
 		for (p = just; p && *p; p++)
 			if (*p == '"' || (unsigned char)*p < 0x20)
 				*p = ' ';
@@ -219,8 +232,10 @@ mlfi_eom(SMFICTX *ctx)
 		r.verdict.action = c->engine->cfg->on_error;
 		r.verdict.reason = "message could not be held";
 	}
-	log_verdict(c->m, &r);
+	log_verdict(c->engine, c->m, &r);
 	st = actions_apply(ctx, c->engine, c->m, &r);
+	st = actions_audit(ctx, c->engine, audit_log, c->m, &r, st);
+	metrics_message(c->m, &r);
 	pthread_mutex_lock(&engine_lock);
 	stats.messages++;
 	stats.by_action[r.verdict.action]++;

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -161,6 +163,24 @@ static const struct config_key keys[] = {
     {"split_recipients", CFG_BOOL, OFF(split_recipients), "no",
 	"when blocking mail to internal and external recipients, deliver "
 	"it to the internal ones"},
+    /* audit and metrics */
+    {"audit_log", CFG_STRING, OFF(audit_log), "",
+	"file of JSON audit records, one a line, chained by HMAC (empty: "
+	"none)"},
+    {"audit_key_file", CFG_STRING, OFF(audit_key_file), "",
+	"key file (64 hex digits) of the audit chain's HMAC-SHA256"},
+    {"evidence_key_file", CFG_STRING, OFF(evidence_key_file), "",
+	"key file (64 hex digits) of the keyed hash of each matched value "
+	"(empty: no hashes)"},
+    {"audit_fsync", CFG_STRING, OFF(audit_fsync), "periodic",
+	"always (sync each audit record) or periodic (at most once a "
+	"second)"},
+    {"on_audit_error", CFG_ACTION, OFF(on_audit_error), "tempfail",
+	"action when the audit record cannot be written: tempfail, reject "
+	"or accept"},
+    {"metrics_listen", CFG_STRING, OFF(metrics_listen), "",
+	"ADDRESS:PORT of the Prometheus metrics page, e.g. 127.0.0.1:9787 "
+	"(empty: none)"},
 };
 
 /* config_keys - the keyword table */
@@ -438,6 +458,33 @@ config_set(struct config *c, const char *name, const char *value, char *err,
 		    "redirect)",
 		    value);
 		return EXFIL_EINVAL;
+	}
+	if (k->offset == OFF(audit_fsync) && strcmp(value, "always") &&
+	    strcmp(value, "periodic")) {
+		seterr(err, errlen,
+		    "bad value '%s' for audit_fsync (always or periodic)",
+		    value);
+		return EXFIL_EINVAL;
+	}
+	if (k->offset == OFF(on_audit_error) && strcasecmp(value, "tempfail") &&
+	    strcasecmp(value, "reject") && strcasecmp(value, "accept")) {
+		seterr(err, errlen,
+		    "bad value '%s' for on_audit_error (tempfail, reject or "
+		    "accept)",
+		    value);
+		return EXFIL_EINVAL;
+	}
+	if (k->offset == OFF(metrics_listen) && value[0]) {
+		struct sockaddr_storage ss;
+		unsigned salen;
+		if (config_parse_listen(value, &ss, &salen) < 0) {
+			seterr(err, errlen,
+			    "bad value '%s' for metrics_listen (ADDRESS:PORT "
+			    "or "
+			    "[IPV6]:PORT)",
+			    value);
+			return EXFIL_EINVAL;
+		}
 	}
 	switch (k->type) {
 	case CFG_STRING:
@@ -761,6 +808,51 @@ addr_domain_in(const char *addr, char *const *v, size_t n)
 		}
 	}
 	return false;
+}
+
+/* config_parse_listen - ADDRESS:PORT or [IPV6]:PORT, numeric only */
+int
+config_parse_listen(
+    const char *spec, struct sockaddr_storage *ss, unsigned *salen)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2], *end;
+	const char *colon = strrchr(spec, ':');
+	unsigned long port;
+	size_t hlen;
+
+	if (colon == NULL || colon == spec)
+		return EXFIL_EINVAL;
+	hlen = (size_t)(colon - spec);
+	if (spec[0] == '[') {
+		if (hlen < 3 || spec[hlen - 1] != ']')
+			return EXFIL_EINVAL;
+		spec++, hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return EXFIL_EINVAL;
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (!isdigit((unsigned char)colon[1]) || *end || errno || port == 0 ||
+	    port > 65535)
+		return EXFIL_EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((unsigned short)port);
+		*salen = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((unsigned short)port);
+		*salen = sizeof(*s6);
+		return 0;
+	}
+	return EXFIL_EINVAL;
 }
 
 /* config_is_internal_address - is addr's domain one of internal_domains? */

@@ -75,6 +75,18 @@ engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 		free(e);
 		return rc;
 	}
+	if (cfg->evidence_key_file[0]) {
+		if ((rc = keyfile_load(cfg->evidence_key_file, e->evidence_key,
+			 err, errlen)) < 0) {
+			EVP_PKEY_free(e->qkey);
+			if (e->override_re)
+				pcre2_code_free(e->override_re);
+			ruleset_unref(e->rs);
+			free(e);
+			return rc;
+		}
+		e->evidence_keyed = true;
+	}
 	e->cfg = config_ref(cfg);
 	e->refs = 1;
 	*out = e;
@@ -101,6 +113,7 @@ engine_unref(struct engine *e)
 		pcre2_code_free(e->override_re);
 	EVP_PKEY_free(e->qkey);
 	OPENSSL_cleanse(e->release_key, sizeof(e->release_key));
+	OPENSSL_cleanse(e->evidence_key, sizeof(e->evidence_key));
 	free(e);
 }
 
@@ -626,6 +639,8 @@ engine_scan_dump(
 			    arena_used(m->arena) + cfg->max_message_memory);
 		if ((rc = scan_begin(&r->scan, m->arena, e->rs)) == 0) {
 			scan_set_naive(&r->scan, e->naive);
+			if (e->evidence_keyed)
+				r->scan.evidence_key = e->evidence_key;
 			w.e = e;
 			w.m = m;
 			w.r = r;

@@ -22,12 +22,15 @@
 
 #include <libmilter/mfapi.h>
 
+#include <exfil/audit.h>
+#include <exfil/buf.h>
 #include <exfil/callbacks.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
 #include <exfil/extract.h>
 #include <exfil/filetype.h>
 #include <exfil/log.h>
+#include <exfil/metrics.h>
 #include <exfil/rules.h>
 
 #ifndef EXFIL_SYSCONFDIR
@@ -37,6 +40,7 @@
 
 static const char *conf_path = DEFAULT_CONF;
 static const char *socket_override;
+static struct audit *audit; /* audit_log, opened once as user */
 
 static void
 usage(FILE *fp)
@@ -51,7 +55,8 @@ usage(FILE *fp)
 	    "  -h         this text\n"
 	    "  -V         the version\n"
 	    "Signals: SIGUSR1 reloads configuration and rules, SIGUSR2 logs\n"
-	    "statistics; SIGTERM, SIGINT and SIGHUP stop the daemon.\n");
+	    "statistics and reopens the audit log; SIGTERM, SIGINT and SIGHUP\n"
+	    "stop the daemon.\n");
 }
 
 /* configuration and rules, or a one-line error on stderr */
@@ -280,6 +285,7 @@ static void
 log_stats(void)
 {
 	struct callbacks_stats s;
+	struct buf b = {0};
 
 	callbacks_stats(&s);
 	log_msg(NULL, LOG_INFO,
@@ -288,18 +294,27 @@ log_stats(void)
 	    s.messages, s.by_action[ACTION_ACCEPT], s.by_action[ACTION_TAG],
 	    s.by_action[ACTION_QUARANTINE], s.by_action[ACTION_REJECT],
 	    s.by_action[ACTION_TEMPFAIL], s.errors);
+	if (metrics_summary(&b) == 0)
+		log_msg(NULL, LOG_INFO, "%s", b.p);
+	buf_free(&b);
 }
 
-/* SIGUSR1: reload; SIGUSR2: statistics. libmilter owns the others. */
+/*
+ * SIGUSR1: reload; SIGUSR2: statistics and reopen the audit log. libmilter
+ * owns the others. Once a second: sync the audit log (audit_fsync =
+ * periodic).
+ */
 static void *
 signal_thread(void *arg)
 {
+	const struct timespec second = {1, 0};
 	sigset_t *set = arg;
 	struct engine *e;
 	int sig;
 
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
+		audit_flush(audit);
+		if ((sig = sigtimedwait(set, NULL, &second)) < 0)
 			continue;
 		if (sig == SIGUSR1) {
 			if (load(&e, 0) == 0) {
@@ -313,6 +328,12 @@ signal_thread(void *arg)
 			}
 		} else if (sig == SIGUSR2) {
 			log_stats();
+			if (audit_reopen(audit) < 0)
+				log_msg(NULL, LOG_ERR, "cannot reopen %s: %s",
+				    audit_path(audit), strerror(errno));
+			else if (audit_enabled(audit))
+				log_msg(NULL, LOG_NOTICE, "reopened %s",
+				    audit_path(audit));
 		}
 	}
 	return NULL;
@@ -355,6 +376,7 @@ main(int argc, char **argv)
 	struct engine *e = NULL;
 	const struct config *cfg;
 	pthread_t tid;
+	char err[1024];
 	int c, foreground = 0, check = 0, rc;
 
 	while ((c = getopt(argc, argv, "c:p:fnhV")) != -1) {
@@ -392,6 +414,11 @@ main(int argc, char **argv)
 		return 1;
 	cfg = e->cfg;
 	if (check) {
+		if (audit_check(cfg, err, sizeof(err)) < 0) {
+			log_msg(NULL, LOG_ERR, "%s", err);
+			engine_unref(e);
+			return 1;
+		}
 		config_dump(cfg, stdout);
 		printf("# %s: %zu rules, %zu policy statements\n",
 		    cfg->rules_dir, e->rs->nrules, e->rs->npolicy);
@@ -425,6 +452,12 @@ main(int argc, char **argv)
 	write_pid(cfg); /* as root, where root may write */
 	if (drop_privileges(cfg) < 0 || check_access(cfg) < 0)
 		return 1;
+	/* as user, so that a rotated log is reopened as the same owner */
+	if (audit_open(cfg, &audit, err, sizeof(err)) < 0) {
+		log_msg(NULL, LOG_ERR, "%s", err);
+		return 1;
+	}
+	callbacks_set_audit(audit);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/*
 	 * Our thread waits for SIGUSR1 and SIGUSR2. Every thread, ours too,
@@ -447,12 +480,24 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pthread_detach(tid);
+	if (cfg->metrics_listen[0]) {
+		if (metrics_serve(cfg->metrics_listen, cfg->quarantine_dir, err,
+			sizeof(err)) < 0) {
+			log_msg(NULL, LOG_ERR, "%s", err);
+			return 1;
+		}
+		log_msg(NULL, LOG_INFO, "metrics on http://%s/metrics",
+		    cfg->metrics_listen);
+	}
 	log_msg(NULL, LOG_INFO, "exfil-milter %s listening on %s: %zu rules",
 	    PACKAGE_VERSION, cfg->socket, e->rs->nrules);
 	callbacks_set_engine(e); /* the callbacks own it now */
 	rc = smfi_main();
 	log_msg(NULL, LOG_INFO, "stopping");
 	callbacks_set_engine(NULL);
+	callbacks_set_audit(NULL);
+	/* the signal thread still flushes it: sync, and let exit close it */
+	audit_sync(audit);
 	filetype_fini();
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include <exfil/audit.h>
 #include <exfil/buf.h>
 #include <exfil/common.h>
 #include <exfil/config.h>
@@ -37,6 +38,8 @@
 
 struct opts {
 	struct config *cfg;
+	const char *conf_path;
+	struct audit *audit;
 	const char *qdir;
 	EVP_PKEY *priv;
 	bool json, message, force, dry_run;
@@ -62,6 +65,7 @@ usage(FILE *fp)
 	    "  delete ID [--reason TEXT]\n"
 	    "  purge [--older-than DAYS] [--dry-run]\n"
 	    "  stats [--json]\n"
+	    "  audit-verify [LOGFILE]...   (-k: the audit key)\n"
 	    "Options: -c configuration (default " EXFIL_SYSCONFDIR
 	    "/exfil-milter/exfil-milter.conf),\n"
 	    "  -d quarantine folder, -k private key, --reviewer NAME.\n");
@@ -147,6 +151,25 @@ become_owner(const char *qdir)
 		return fail(
 		    "cannot become the owner of %s: %s", qdir, strerror(errno));
 	return 0;
+}
+
+/* one audit record of a review action (none without audit_log) */
+static void
+audit_step(
+    struct opts *o, const char *id, const char *action, json_object *detail)
+{
+	const char *d = detail
+	    ? json_object_to_json_string_ext(detail,
+		  JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+	    : NULL;
+
+	if (o->audit &&
+	    audit_action(o->audit, id, action, reviewer_name, o->reason, d) < 0)
+		fprintf(stderr,
+		    PROG ": warning: %s: the audit log %s could "
+			 "not be written: %s\n",
+		    id, audit_path(o->audit), strerror(errno));
+	json_object_put(detail);
 }
 
 /* --- list ------------------------------------------------------------- */
@@ -413,6 +436,8 @@ cmd_show(struct opts *o, const char *id)
 			fail("%s", err);
 			goto out;
 		}
+		audit_step(
+		    o, q.id, o->message ? "show-message" : "show-part", NULL);
 		if (o->message) {
 			fwrite(msg.p, 1, msg.len, stdout);
 		} else {
@@ -597,6 +622,19 @@ cmd_release(struct opts *o, const char *id)
 		    q.id, strerror(errno));
 		goto out;
 	}
+	{
+		json_object *d = json_object_new_object(), *to;
+		to = json_object_new_array();
+		for (i = 0; i < n; i++)
+			json_object_array_add(
+			    to, json_object_new_string(rcpts[i]));
+		json_object_object_add(d, "to", to);
+		json_object_object_add(
+		    d, "via", json_object_new_string(o->cfg->release_via));
+		json_object_object_add(d, "token",
+		    json_object_new_boolean(o->cfg->release_secret_file[0]));
+		audit_step(o, q.id, "release", d);
+	}
 	printf("%s: released %s\n", q.id, detail.p);
 	rc = 0;
 out:
@@ -633,6 +671,7 @@ cmd_delete(struct opts *o, const char *id)
 		fail("%s: %s", q.id, strerror(errno));
 		goto out;
 	}
+	audit_step(o, q.id, "delete", NULL);
 	printf("%s: deleted\n", q.id);
 	rc = 0;
 out:
@@ -649,6 +688,8 @@ purge_one(struct qentry *q, void *arg)
 		fprintf(stderr, PROG ": %s: %s\n", q->id, strerror(errno));
 		return 0;
 	}
+	if (!o->dry_run)
+		audit_step(o, q->id, "purge", NULL);
 	printf("%s: %s\n", q->id, o->dry_run ? "would be purged" : "purged");
 	o->count++;
 	return 0;
@@ -905,6 +946,13 @@ main(int argc, char **argv)
 	if (config_load(conf, &o.cfg, err, sizeof(err)) < 0)
 		return fail("%s", err) + 1;
 	o.qdir = dir ? dir : o.cfg->quarantine_dir;
+	o.conf_path = conf;
+	if (strcmp(cmd, "audit-verify") == 0) {
+		rc = audit_verify_main(o.cfg, conf, keypath, argv + optind + 1,
+		    argc - optind - 1, 0, PROG);
+		config_unref(o.cfg);
+		return rc;
+	}
 	find_reviewer(&o);
 	/* keys are read with our own rights, before becoming the owner */
 	if (!keypath && o.cfg->quarantine_private_key[0])
@@ -917,6 +965,12 @@ main(int argc, char **argv)
 	}
 	if (become_owner(o.qdir) != 0)
 		return 2;
+	if ((strcmp(cmd, "release") == 0 || strcmp(cmd, "delete") == 0 ||
+		strcmp(cmd, "purge") == 0 || strcmp(cmd, "show") == 0) &&
+	    audit_open(o.cfg, &o.audit, err, sizeof(err)) < 0) {
+		fail("%s", err);
+		return 2;
+	}
 	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "release") == 0 ||
 		strcmp(cmd, "delete") == 0) &&
 	    id == NULL) {
@@ -940,6 +994,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		rc = 2;
 	}
+	audit_close(o.audit);
 	EVP_PKEY_free(o.priv);
 	free(o.to);
 	config_unref(o.cfg);

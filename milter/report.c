@@ -49,9 +49,10 @@ report_flags(struct buf *b, unsigned flags, const char *sep)
 	return rc;
 }
 
-/* a part's place, masked when mask is given and a name rule fires on it */
-static int
-json_where(struct buf *b, const struct engine *mask, const struct message *m,
+/* report_place - a part's place, masked when mask is given and a rule
+ * fires on it */
+int
+report_place(struct buf *b, const struct engine *mask, const struct message *m,
     const char *where)
 {
 	const char *shown = where;
@@ -111,7 +112,7 @@ report_json_masked(struct buf *b, const char *file, const struct message *m,
 		rc |= buf_printf(b,
 		    ",\"count\":%u,\"confidence\":\"%s\",\"where\":", f->count,
 		    confidence_name(f->confidence));
-		rc |= json_where(b, mask, m, f->where);
+		rc |= report_place(b, mask, m, f->where);
 		rc |= buf_puts(b, ",\"evidence\":[");
 		for (j = 0; j < f->nevidence; j++) {
 			if (j)
@@ -124,7 +125,7 @@ report_json_masked(struct buf *b, const char *file, const struct message *m,
 	for (i = 0; i < r->nparts; i++) {
 		const struct part_info *p = &r->parts[i];
 		rc |= buf_puts(b, i ? ",{\"where\":" : "{\"where\":");
-		rc |= json_where(b, mask, m, p->where);
+		rc |= report_place(b, mask, m, p->where);
 		rc |= buf_puts(b, ",\"type\":");
 		rc |= json_cstr(b, p->type);
 		rc |= buf_printf(b,

@@ -10,6 +10,7 @@
 #include <exfil/arena.h>
 #include <exfil/charset.h>
 #include <exfil/common.h>
+#include <exfil/keyfile.h>
 #include <exfil/prefilter.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
@@ -269,6 +270,15 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 		char *m = scan_mask(s->arena, val, vlen > 200 ? 200 : vlen);
 		if (m == NULL)
 			return EXFIL_ENOMEM;
+		if (s->evidence_key) {
+			unsigned char mac[KEYFILE_LEN];
+			char *hex = arena_alloc(s->arena, 2 * KEYFILE_LEN + 1);
+			if (hex == NULL ||
+			    keyfile_hmac(s->evidence_key, val, vlen, mac) < 0)
+				return EXFIL_ENOMEM;
+			keyfile_hex(mac, sizeof(mac), hex);
+			f->digest[f->nevidence] = hex;
+		}
 		f->evidence[f->nevidence++] = m;
 	}
 	return 0;

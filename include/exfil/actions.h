@@ -6,6 +6,9 @@
  *
  *	sfsistat actions_apply(SMFICTX *ctx, const struct engine *e,
  *	    struct message *m, struct result *r);
+ *	sfsistat actions_audit(SMFICTX *ctx, const struct engine *e,
+ *	    struct audit *a, struct message *m, struct result *r,
+ *	    sfsistat st);
  * DESCRIPTION
  *	The only place that edits the message. Always removes every header
  *	that starts with header_prefix ("X-Exfil-") that the client sent, so
@@ -21,6 +24,12 @@
  *	A Subject with the override marker (override_marker) loses it before
  *	delivery, whatever the verdict.
  *	Reply texts never carry matched data.
+ *	actions_audit() writes the message's audit record (audit(3)) with
+ *	the verdict as carried out, before the daemon answers. When it
+ *	cannot be written, a message that would leave (st is continue)
+ *	gets on_audit_error instead: tempfail (451 tempfail_reply, the
+ *	default), reject (550 reject_reply) or accept; a message already
+ *	rejected, deferred or quarantined keeps its answer.
  * RETURN VALUE
  *	The sfsistat to return from the end-of-message callback.
  */
@@ -36,5 +45,8 @@ struct result;
 
 sfsistat actions_apply(
     SMFICTX *ctx, const struct engine *e, struct message *m, struct result *r);
+struct audit;
+sfsistat actions_audit(SMFICTX *ctx, const struct engine *e, struct audit *a,
+    struct message *m, struct result *r, sfsistat st);
 
 #endif

@@ -15,6 +15,9 @@
  *	callbacks_set_engine() swaps in a new engine (reload); each message
  *	keeps a reference to the engine it started with.
  *	callbacks_stats() returns counters of verdicts since start.
+ *	callbacks_set_audit() gives the audit log (audit(3)) that end of
+ *	message writes each record to, before it answers; the caller keeps
+ *	it open until smfi_main() returns.
  */
 #ifndef EXFIL_CALLBACKS_H
 #define EXFIL_CALLBACKS_H
@@ -34,5 +37,7 @@ extern struct smfiDesc callbacks_desc;
 void callbacks_set_engine(struct engine *e);
 struct engine *callbacks_engine(void);
 void callbacks_stats(struct callbacks_stats *out);
+struct audit;
+void callbacks_set_audit(struct audit *a);
 
 #endif

@@ -104,6 +104,14 @@ struct config {
 	char *notify_template;
 	char *override_marker;
 	struct strlist override_categories;
+
+	/* audit and metrics */
+	char *audit_log;
+	char *audit_key_file;
+	char *evidence_key_file;
+	char *audit_fsync;
+	enum action on_audit_error;
+	char *metrics_listen;
 };
 
 enum config_type {
@@ -145,5 +153,12 @@ bool config_addr_in_networks(const struct config *c, const char *ip);
  * ".example.com" for it and its subdomains), ignoring case?
  */
 bool addr_domain_in(const char *addr, char *const *v, size_t n);
+/*
+ * config_parse_listen - "ADDRESS:PORT" or "[IPV6]:PORT" into a socket
+ * address: 0, or EXFIL_EINVAL
+ */
+struct sockaddr_storage;
+int config_parse_listen(
+    const char *spec, struct sockaddr_storage *ss, unsigned *salen);
 
 #endif

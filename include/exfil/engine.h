@@ -18,7 +18,8 @@
  *	outside internal_domains, or when there are no recipients, as for a
  *	saved file), walks the MIME tree, types each part with libmagic,
  *	turns it into UTF-8 text (charset, HTML, printable runs of
- *	binaries), scans it, hashes it (SHA-256) and asks the policy for a
+ *	binaries), scans it (with the key of evidence_key_file, loaded by
+ *	engine_new(), for the keyed hashes of evidence), hashes it (SHA-256) and asks the policy for a
  *	verdict. It always fills r->verdict: an internal error becomes
  *	on_error, a limit becomes a flag and on_limit.
  *	engine_scan_dump() does the same and also appends to dump every text
@@ -54,6 +55,8 @@ struct engine {
 	struct evp_pkey_st *qkey; /* quarantine_public_key, or NULL */
 	unsigned char release_key[32]; /* release_secret_file */
 	bool has_release_key;
+	bool evidence_keyed; /* evidence_key_file was loaded */
+	unsigned char evidence_key[32];
 };
 
 struct part_info {

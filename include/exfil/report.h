@@ -34,6 +34,10 @@ int report_json(struct buf *b, const char *file, const struct message *m,
 struct engine;
 int report_json_masked(struct buf *b, const char *file, const struct message *m,
     const struct result *r, const struct engine *mask);
+/* report_place - a part's place (a JSON string), masked as
+ * report_json_masked() masks it; mask may be NULL */
+int report_place(struct buf *b, const struct engine *mask,
+    const struct message *m, const char *where);
 int report_text(struct buf *b, const char *file, const struct message *m,
     const struct result *r);
 int report_explain(struct buf *b, const char *file, const struct message *m,

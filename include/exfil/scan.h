@@ -26,6 +26,10 @@
  *	pass max_count, when set);
  *	scan_finding() then returns its finding, with the first place it
  *	was seen and up to SCAN_MAX_EVIDENCE masked values.
+ *	With s->evidence_key set (32 bytes, evidence_key_file), each
+ *	evidence value also gets its keyed hash, HMAC-SHA256 in hex, of the
+ *	whole normalised value, in f->digest[]: the raw value itself is
+ *	never kept.
  *	scan_mask() masks a value for logs and reports: at most a quarter
  *	of it, and never more than four characters at each end, stays
  *	readable ("4111********1111").
@@ -68,6 +72,9 @@ struct finding {
 	const char *where; /* first place seen */
 	size_t offset; /* byte offset in that segment */
 	const char *evidence[SCAN_MAX_EVIDENCE];
+	/* HMAC-SHA256 (hex) of each evidence value, when the scan has an
+	 * evidence key; else NULL */
+	const char *digest[SCAN_MAX_EVIDENCE];
 	unsigned nevidence;
 	/* distinct values: open addressing over 64-bit hashes */
 	unsigned long long *set;
@@ -82,6 +89,7 @@ struct scan {
 	void *match_ctx; /* PCRE2 match context: the offset limit */
 	bool naive; /* every pattern over all the text */
 	unsigned long long bytes;
+	const unsigned char *evidence_key; /* 32 bytes, or NULL: no digests */
 };
 
 int scan_begin(struct scan *s, struct arena *a, const struct ruleset *rs);

@@ -25,22 +25,14 @@
 #include <exfil/common.h>
 #include <exfil/config.h>
 #include <exfil/engine.h>
-#include <exfil/filetype.h>
 #include <exfil/message.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 
 #include "testutil.h"
 
+/* with testutil_card_rule */
 static const char rules_text[] =
-    "rule payment_card\n"
-    "  category payment_card\n"
-    "  pattern /(?<!\\d)((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
-    "  validate payment_card\n"
-    "  score 5\n"
-    "  example \"Card 4111 1111 1111 1111 exp 12/29\"\n"
-    "end\n"
-    "\n"
     "rule private_key_pem\n"
     "  category private_key\n"
     "  pattern /-----BEGIN ((?:RSA |EC |OPENSSH )?PRIVATE KEY)-----/\n"
@@ -58,21 +50,6 @@ struct fixture {
 };
 
 static int
-group_setup(void **state)
-{
-	(void)state;
-	return filetype_init(1) == 0 ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	filetype_fini();
-	return 0;
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -81,6 +58,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	testutil_temp_dir(fx->dir, sizeof(fx->dir), "engine_test");
+	testutil_write_file(fx->dir, "card.rules", testutil_card_rule);
 	testutil_write_file(fx->dir, "test.rules", rules_text);
 	if ((fx->cfg = config_defaults()) == NULL ||
 	    config_set(fx->cfg, "rules_dir", fx->dir, err, sizeof(err)) ||
@@ -724,5 +702,6 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_refs_and_ids, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(
+	    tests, testutil_filetype_setup, testutil_filetype_teardown);
 }

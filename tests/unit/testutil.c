@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include <exfil/buf.h>
+#include <exfil/filetype.h>
 #include <exfil/message.h>
 
 #include "testutil.h"
@@ -157,4 +158,30 @@ testutil_parse_message(
 	assert_non_null(m);
 	assert_int_equal(message_parse(m, raw, len), 0);
 	return m;
+}
+
+/* --- engines ------------------------------------------------------------- */
+
+const char testutil_card_rule[] =
+    "rule payment_card\n"
+    "  category payment_card\n"
+    "  pattern /(?<!\\d)((?:\\d[ -]?){12,18}\\d)(?!\\d)/\n"
+    "  validate payment_card\n"
+    "  score 5\n"
+    "  example \"Card 4111 1111 1111 1111 exp 12/29\"\n"
+    "end\n";
+
+int
+testutil_filetype_setup(void **state)
+{
+	(void)state;
+	return filetype_init(1) == 0 ? 0 : -1;
+}
+
+int
+testutil_filetype_teardown(void **state)
+{
+	(void)state;
+	filetype_fini();
+	return 0;
 }

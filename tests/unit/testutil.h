@@ -18,6 +18,10 @@
  *	void testutil_put_base64(struct buf *b, const void *p, size_t n);
  *	struct message *testutil_parse_message(size_t mem_limit,
  *	    const char *spool_dir, const char *raw, size_t len);
+ *
+ *	extern const char testutil_card_rule[];
+ *	int testutil_filetype_setup(void **state);
+ *	int testutil_filetype_teardown(void **state);
  * DESCRIPTION
  *	Test values. Card numbers are computed here, never real ones.
  *	testutil_luhn_ok() is an independent Luhn check (ISO/IEC 7812-1
@@ -41,6 +45,13 @@
  *	ended by CRLF, as a MIME body part wants it before its delimiter.
  *	testutil_parse_message() is a new message (message_new() with
  *	mem_limit and spool_dir) with raw parsed into it (message_parse()).
+ *
+ *	Engines. testutil_card_rule is the text of one rule, payment_card
+ *	(category payment_card, Luhn-validated card numbers, score 5), for
+ *	a rules folder of a test. testutil_filetype_setup() and
+ *	testutil_filetype_teardown() are cmocka group setup and teardown
+ *	functions that load libmagic (one handle) for engine_scan() and
+ *	free it.
  * RETURN VALUE
  *	testutil_luhn_ok() returns whether the digits pass the Luhn check;
  *	testutil_tmpdir() a string that lives as long as the environment.
@@ -78,5 +89,9 @@ void testutil_remove_tree(const char *dir);
 void testutil_put_base64(struct buf *b, const void *p, size_t n);
 struct message *testutil_parse_message(
     size_t mem_limit, const char *spool_dir, const char *raw, size_t len);
+
+extern const char testutil_card_rule[];
+int testutil_filetype_setup(void **state);
+int testutil_filetype_teardown(void **state);
 
 #endif
