@@ -429,14 +429,20 @@ unwrap(const unsigned char *p, size_t n, EVP_PKEY *priv, EVP_CIPHER_CTX *c,
 			rc = 0;
 	} else if (kind == KIND_RSA &&
 	    EVP_PKEY_get_base_id(priv) == EVP_PKEY_RSA) {
+		/* OpenSSL wants room for a whole modulus */
+		unsigned char plain[1024];
+		klen = sizeof(plain);
 		if ((pc = oaep_ctx(priv, 0)) == NULL ||
-		    EVP_PKEY_decrypt(pc, key, &klen, p + off, wlen) != 1 ||
+		    EVP_PKEY_decrypt(pc, plain, &klen, p + off, wlen) != 1 ||
 		    klen != 32)
 			snprintf(err, errlen,
 			    "the message key does not unwrap "
 			    "(altered header)");
-		else
+		else {
+			memcpy(key, plain, 32);
 			rc = 0;
+		}
+		OPENSSL_cleanse(plain, sizeof(plain));
 	} else
 		snprintf(err, errlen, "unknown key kind %d", kind);
 	OPENSSL_cleanse(kek, sizeof(kek));
