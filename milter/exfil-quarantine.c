@@ -41,7 +41,8 @@ struct opts {
 	const char *conf_path;
 	struct audit *audit;
 	const char *qdir;
-	EVP_PKEY *priv;
+	EVP_PKEY *keys[8]; /* quarantine_private_key: newest first */
+	size_t nkeys;
 	bool json, message, force, dry_run;
 	int part; /* show --part N (1-based), 0: none */
 	const char *reviewer, *reason;
@@ -431,8 +432,8 @@ cmd_show(struct opts *o, const char *id)
 	if (qreview_load(o->qdir, id, &q, err, sizeof(err)) < 0)
 		return fail("%s", err);
 	if (o->message || o->part) {
-		if (qreview_message(
-			o->qdir, &q, o->priv, &msg, err, sizeof(err)) < 0) {
+		if (qreview_message(o->qdir, &q, o->keys, o->nkeys, &msg, err,
+			sizeof(err)) < 0) {
 			fail("%s", err);
 			goto out;
 		}
@@ -559,7 +560,8 @@ cmd_release(struct opts *o, const char *id)
 		    q.id, qreview_str(&q, "status"));
 		goto out;
 	}
-	if (qreview_message(o->qdir, &q, o->priv, &msg, err, sizeof(err)) < 0) {
+	if (qreview_message(
+		o->qdir, &q, o->keys, o->nkeys, &msg, err, sizeof(err)) < 0) {
 		fail("%s", err);
 		goto out;
 	}
@@ -800,6 +802,28 @@ cmd_stats(struct opts *o)
 	return 0;
 }
 
+/*
+ * The private keys: a list (commas or blanks), the current key and the
+ * ones rotated out. One that cannot be read matters only for the
+ * entries encrypted to it: a warning.
+ */
+static void
+load_keys(struct opts *o, const char *list)
+{
+	char *copy = strdup(list), *k, *save = NULL, err[1024];
+
+	for (k = copy ? strtok_r(copy, ", \t", &save) : NULL;
+	     k && o->nkeys < sizeof(o->keys) / sizeof(o->keys[0]);
+	     k = strtok_r(NULL, ", \t", &save)) {
+		if (qcrypt_load_key(
+			k, true, &o->keys[o->nkeys], err, sizeof(err)) < 0)
+			fprintf(stderr, PROG ": warning: %s\n", err);
+		else
+			o->nkeys++;
+	}
+	free(copy);
+}
+
 /* --- main ------------------------------------------------------------- */
 
 enum {
@@ -958,11 +982,8 @@ main(int argc, char **argv)
 	if (!keypath && o.cfg->quarantine_private_key[0])
 		keypath = o.cfg->quarantine_private_key;
 	if (keypath &&
-	    (strcmp(cmd, "show") == 0 || strcmp(cmd, "release") == 0) &&
-	    qcrypt_load_key(keypath, true, &o.priv, err, sizeof(err)) < 0) {
-		/* an unreadable key matters only for encrypted entries */
-		fprintf(stderr, PROG ": warning: %s\n", err);
-	}
+	    (strcmp(cmd, "show") == 0 || strcmp(cmd, "release") == 0))
+		load_keys(&o, keypath);
 	if (become_owner(o.qdir) != 0)
 		return 2;
 	if ((strcmp(cmd, "release") == 0 || strcmp(cmd, "delete") == 0 ||
@@ -995,7 +1016,8 @@ main(int argc, char **argv)
 		rc = 2;
 	}
 	audit_close(o.audit);
-	EVP_PKEY_free(o.priv);
+	while (o.nkeys)
+		EVP_PKEY_free(o.keys[--o.nkeys]);
 	free(o.to);
 	config_unref(o.cfg);
 	return rc;

@@ -252,10 +252,25 @@ message_path(const char *qdir, const struct qentry *q, char *out, size_t n)
 		snprintf(out, n, "%s/%s/%s.eml", qdir, q->day, q->id);
 }
 
+/* the private key whose id the entry names (the first one, if none) */
+static EVP_PKEY *
+pick_key(const struct qentry *q, EVP_PKEY *const *keys, size_t nkeys)
+{
+	char id[2 * QCRYPT_KEYID_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (qcrypt_key_id(keys[i], id) == 0 &&
+		    strcmp(id, qreview_str(q, "key_id")) == 0)
+			return keys[i];
+	/* qcrypt_open() then says which key the file wants */
+	return nkeys ? keys[0] : NULL;
+}
+
 /* qreview_message - the stored message, only when intact */
 int
-qreview_message(const char *qdir, const struct qentry *q, EVP_PKEY *priv,
-    struct buf *out, char *err, size_t errlen)
+qreview_message(const char *qdir, const struct qentry *q, EVP_PKEY *const *keys,
+    size_t nkeys, struct buf *out, char *err, size_t errlen)
 {
 	char path[4096], why[512], hex[65];
 	unsigned char md[32];
@@ -272,6 +287,7 @@ qreview_message(const char *qdir, const struct qentry *q, EVP_PKEY *priv,
 		return EXFIL_EIO;
 	}
 	if (sealed) {
+		EVP_PKEY *priv = pick_key(q, keys, nkeys);
 		if (priv == NULL) {
 			snprintf(err, errlen,
 			    "%s: the message is encrypted: set "

@@ -9,7 +9,8 @@
  *	int qreview_walk(const char *qdir, time_t since, time_t until,
  *	    qreview_fn *fn, void *arg);
  *	int qreview_message(const char *qdir, const struct qentry *q,
- *	    EVP_PKEY *priv, struct buf *out, char *err, size_t errlen);
+ *	    EVP_PKEY *const *keys, size_t nkeys, struct buf *out,
+ *	    char *err, size_t errlen);
  *	int qreview_record(const char *qdir, struct qentry *q,
  *	    const char *status, const char *action, const char *by,
  *	    const char *reason, const char *detail);
@@ -23,7 +24,8 @@
  *	bound) in time order, reading only the folders in range, and skips
  *	incomplete ones (no metadata) and temporary files.
  *	qreview_message() returns the stored message only when it is
- *	intact: a sealed file is authenticated by qcrypt_open() (a wrong or
+ *	intact, decrypted with the one of keys[] whose key id the entry
+ *	names (so that old entries open after a key rotation): a sealed file is authenticated by qcrypt_open() (a wrong or
  *	missing key, a truncated or altered file are errors), and the
  *	SHA-256 of the plaintext must match the metadata's; err says why
  *	not, and out stays empty.
@@ -59,8 +61,9 @@ int qreview_load(const char *qdir, const char *id, struct qentry *q, char *err,
     size_t errlen);
 int qreview_walk(
     const char *qdir, time_t since, time_t until, qreview_fn *fn, void *arg);
-int qreview_message(const char *qdir, const struct qentry *q, EVP_PKEY *priv,
-    struct buf *out, char *err, size_t errlen);
+int qreview_message(const char *qdir, const struct qentry *q,
+    EVP_PKEY *const *keys, size_t nkeys, struct buf *out, char *err,
+    size_t errlen);
 int qreview_record(const char *qdir, struct qentry *q, const char *status,
     const char *action, const char *by, const char *reason, const char *detail);
 int qreview_remove_message(const char *qdir, const struct qentry *q);

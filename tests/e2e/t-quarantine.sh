@@ -71,6 +71,7 @@ openssl rand -hex 32 >"$KEYS/audit.key"
 chown root:postfix "$KEYS/audit.key" && chmod 0640 "$KEYS/audit.key"
 install -d -m 0700 -o postfix "$H/audit"
 
+PUB=$KEYS/q.pub PRIVS=$KEYS/q.key
 write_conf() {
 	{
 		echo "socket = unix:$MSOCK"
@@ -82,8 +83,8 @@ write_conf() {
 		echo "quarantine_dir = $QUARANTINE_DIR"
 		echo "spool_dir = $SPOOL_DIR"
 		echo "pid_file = $MILTER_DIR/exfil-milter.pid"
-		echo "quarantine_public_key = $KEYS/q.pub"
-		echo "quarantine_private_key = $KEYS/q.key"
+		echo "quarantine_public_key = $PUB"
+		echo "quarantine_private_key = $PRIVS"
 		echo "release_secret_file = $KEYS/release.key"
 		echo "release_via = smtp:127.0.0.1:$SMTP_PORT"
 		echo "audit_log = $H/audit/audit.json"
@@ -208,6 +209,29 @@ sed "s/mac=[0-9a-f]*/mac=$(printf '0%.0s' {1..64})/" "$H/run/tokened.eml" >"$H/r
 h_send forged --from "$FROM" --to "$EXT" --data "@$H/run/forged.eml"
 h_wait_qid_gone "$SW_QID" 60
 check '[[ $(h_count_files "$QUARANTINE_DIR" "*.json") == $((nq0 + 3)) ]]' "a forged token is ignored: quarantined"
+
+# ------------------------------------------------------- key rotation
+openssl genpkey -algorithm X25519 -out "$KEYS/q2.key" 2>/dev/null
+openssl pkey -in "$KEYS/q2.key" -pubout -out "$KEYS/q2.pub" 2>/dev/null
+chmod 0600 "$KEYS/q2.key"
+PUB=$KEYS/q2.pub PRIVS="$KEYS/q2.key, $KEYS/q.key"
+write_conf
+kill -USR1 "$MILTER_PID"
+h_wait_for 15 grep -q "reloaded" "$MLOG"
+sleep 1
+rtok=t$$-rotated-$RANDOM
+mkmsg "$H/run/rot.eml" "$rtok" "$EXT" "after the rotation"
+h_send rotated --from "$FROM" --to "$EXT" --data "@$H/run/rot.eml"
+h_wait_qid_gone "$SW_QID" 60
+RID=$(grep -rlF --include='*.json' -- "$rtok@" "$QUARANTINE_DIR" | head -n 1)
+RID=$(basename "${RID:-none}" .json)
+k1=$(Q show "$ID" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
+k2=$(Q show "$RID" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
+check '[[ -n $k1 && -n $k2 && $k1 != "$k2" ]]' "after a key rotation new entries name the new key id"
+check 'Q show "$RID" --message | grep -qF "Token $rtok." && Q show "$ID" --message | grep -qF "Token $tok."' \
+    "with both private keys listed, old and new entries open"
+out=$("$QBIN" -c "$CONF" -k "$KEYS/q2.key" show "$ID" --message 2>&1)
+check '[[ $out == *"encrypted to key id ${k1:0:16}"* ]]' "with only the new key, an old entry names the key it needs"
 
 # ------------------------------------------------ tamper, delete, purge
 mapfile -t ids < <(Q list --json --status held | python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin]')
