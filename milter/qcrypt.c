@@ -364,7 +364,13 @@ static int
 read_file(int fd, struct buf *b)
 {
 	char tmp[65536];
+	struct stat st;
 	ssize_t n;
+
+	/* one allocation for the usual case: the file's size */
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    buf_reserve(b, (size_t)st.st_size) < 0)
+		return EXFIL_ENOMEM;
 
 	for (;;) {
 		n = read(fd, tmp, sizeof(tmp));
@@ -483,6 +489,11 @@ qcrypt_open(int fd, EVP_PKEY *priv, struct buf *out, char *err, size_t errlen)
 	}
 	if ((rc = unwrap(p, in.len, priv, c, key, &off, err, errlen)) < 0)
 		goto out;
+	/* the plaintext is shorter than the file: one allocation */
+	if (buf_reserve(out, in.len) < 0) {
+		rc = EXFIL_ENOMEM;
+		goto out;
+	}
 	rc = EXFIL_EINVAL;
 	while (!final) {
 		if (in.len - off < 4 + TAG_LEN) {
