@@ -303,6 +303,8 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 
 /* the type rules see for an encrypted member: files.rules flags it */
 #define ENCRYPTED_TYPE "application/x-exfil-encrypted"
+/* the type rules see for a disguised part: files.rules flags it too */
+#define MISMATCH_TYPE "application/x-exfil-type-mismatch"
 
 static int on_item(const struct extract_item *it, void *arg);
 
@@ -354,6 +356,7 @@ scan_leaf(struct walkctx *w, const struct mime_part *p, unsigned depth)
 	struct arena *a = w->m->arena;
 	struct part_info *pi;
 	const char *type, *text;
+	char why[256];
 	size_t tlen;
 	int rc;
 
@@ -374,6 +377,16 @@ scan_leaf(struct walkctx *w, const struct mime_part *p, unsigned depth)
 	if (p->attachment &&
 	    (rc = scan_text(w, type, strlen(type), p->where, SCOPE_TYPE)) < 0)
 		return rc;
+	/* a name or declared type that disguises the true type */
+	if (p->attachment &&
+	    filetype_mismatch(
+		type, p->filename, p->content_type, why, sizeof(why))) {
+		if ((pi->mismatch = arena_strdup(a, why)) == NULL)
+			return EXFIL_ENOMEM;
+		if ((rc = scan_text(w, MISMATCH_TYPE, strlen(MISMATCH_TYPE),
+			 p->where, SCOPE_TYPE)) < 0)
+			return rc;
+	}
 	/* archives and documents: their members and texts */
 	if (p->attachment && extract_handles(type) &&
 	    (rc = extract_part(w, type, p->where, p->data, p->len, depth)) !=

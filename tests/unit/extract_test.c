@@ -1391,6 +1391,68 @@ test_garbage(void **state)
 	}
 }
 
+/* --- file type mismatches ------------------------------------------------ */
+
+static void
+test_mismatch(void **state)
+{
+	static const char docx[] = "application/vnd.openxmlformats-"
+				   "officedocument.wordprocessingml.document";
+	static const struct {
+		const char *type, *name, *declared;
+		bool mismatch;
+	} t[] = {
+	    {docx, "holiday.jpg", "image/jpeg", true},
+	    {docx, "holiday.JPG", NULL, true},
+	    {docx, NULL, "image/jpeg", true},
+	    {docx, "a.docx", "application/octet-stream", false},
+	    {docx, "a.doc", "application/msword", false},
+	    {docx, "a.zip", "application/zip", false},
+	    {"application/zip", "report.pdf", NULL, true},
+	    {"application/zip", "notes.txt", "text/plain", true},
+	    {"application/zip", "a.docx", NULL, false},
+	    {"application/zip", "noext", "text/plain", false},
+	    {"application/zip", "x.dat", "application/octet-stream", false},
+	    {"application/zip", "dir/x.tar.gz/", NULL, false},
+	    {"application/x-7z-compressed", "a", "image/png", true},
+	    {"application/pdf", "a.pdf", "application/pdf", false},
+	    {"application/pdf", "a.png", NULL, true},
+	    {"application/pdf", "a", "application/vnd.ms-excel", true},
+	    {"application/x-dosexec", "invoice.txt", NULL, true},
+	    {"application/x-dosexec", "setup.exe", NULL, false},
+	    {"application/x-dosexec", "setup", "video/mp4", true},
+	    {"application/encrypted", "enc.docx", NULL, false},
+	    {"application/x-ole-storage", "a.xls", NULL, false},
+	    {"application/x-ole-storage", "a.html", NULL, true},
+	    /* text, images and media are never disguised */
+	    {"text/plain", "list.csv", "application/vnd.ms-excel", false},
+	    {"text/csv", "list.csv", "text/csv", false},
+	    {"text/plain", "a.pdf", "application/pdf", false},
+	    {"image/jpeg", "a.pdf", "application/pdf", false},
+	    {"text/html", "a.txt", "text/plain", false},
+	    {"application/octet-stream", "a.pdf", NULL, false},
+	    {NULL, "a.pdf", NULL, false},
+	};
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < EXFIL_ARRAY_LEN(t); i++) {
+		why[0] = '\0';
+		if (filetype_mismatch(t[i].type, t[i].name, t[i].declared, why,
+			sizeof(why)) != t[i].mismatch)
+			fail_msg("%zu: %s %s %s", i,
+			    t[i].type ? t[i].type : "(null)",
+			    t[i].name ? t[i].name : "(null)",
+			    t[i].declared ? t[i].declared : "(null)");
+		if (t[i].mismatch)
+			assert_non_null(strstr(why, t[i].type));
+	}
+	/* the description is cut to its buffer */
+	assert_true(filetype_mismatch(docx, "a.jpg", NULL, why, 8));
+	assert_int_equal(strlen(why), 7);
+}
+
 static void
 test_callback_error(void **state)
 {
@@ -1467,6 +1529,7 @@ main(void)
 	    cmocka_unit_test(test_not_handled),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_callback_error),
+	    cmocka_unit_test(test_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

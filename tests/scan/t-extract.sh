@@ -1,0 +1,73 @@
+#!/bin/bash
+# t-extract.sh - exfil-scan end to end on attachments: a disguised file type
+# is a file_type finding; the carriers read by extract_pdf.c and the other
+# readers give their text to the rules with its provenance. The attached
+# files are those of tests/data/extract/ (made by make.sh there with
+# LibreOffice, qpdf, openssl and the like), or made here.
+. "$(dirname "$0")/../tap.sh"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+D=$top_srcdir/tests/data/extract
+scan() { "$EXFIL_SCAN" -r "$top_srcdir/rules" --json "$@"; }
+
+# mail FILE NAME TYPE OUT: a message carrying FILE as NAME, declared TYPE
+mail() {
+	/usr/bin/python3 - "$@" <<'PY'
+import sys
+from email.message import EmailMessage
+from email.policy import SMTP
+src, name, ctype, out = sys.argv[1:5]
+m = EmailMessage(policy=SMTP)
+m["From"] = "a@example.com"; m["To"] = "b@partner.example"; m["Subject"] = "files"
+m.set_content("attached")
+mt, st = ctype.split("/", 1)
+m.add_attachment(open(src, "rb").read(), maintype=mt, subtype=st, filename=name)
+open(out, "wb").write(m.as_bytes())
+PY
+}
+# rules OUT: the rules that fired, sorted, one string
+rules() { json_get "$1" "' '.join(sorted(set(m['rule'] for m in j['matches'])))"; }
+has_rule() { case " $(rules "$1") " in *" $2 "*) return 0 ;; *) return 1 ;; esac; }
+where_of() { json_get "$1" "[m['where'] for m in j['matches'] if m['rule']=='$2']"; }
+
+# --- file type mismatches -------------------------------------------------
+mm() { # mm NAME FILE ATTACHED-AS CONTENT-TYPE yes|no
+	mail "$D/$2" "$3" "$4" "$T/$1.eml"
+	scan "$T/$1.eml" >"$T/$1.out"
+	if [ "$5" = yes ]; then
+		check "$1: file_type_mismatch" has_rule "$T/$1.out" file_type_mismatch
+		check "$1: at the part" [ "$(where_of "$T/$1.out" file_type_mismatch)" = "['attachment:$3']" ]
+		check "$1: the part says how" [ -n "$(json_get "$T/$1.out" "[p['mismatch'] for p in j['parts'] if 'mismatch' in p]")" ]
+	else
+		check "$1: no file_type_mismatch" bash -c "! grep -q file_type_mismatch '$T/$1.out'"
+	fi
+}
+mm docx-as-jpg doc.docx holiday.jpg image/jpeg yes
+mm zip-as-pdf plain.zip report.pdf application/pdf yes
+mm zip-as-txt plain.zip notes.txt text/plain yes
+mm zip-declared-png plain.zip scan application/octet-stream no
+mm 7z-declared-image archive.7z photo image/png yes
+mm docx-as-docx doc.docx doc.docx application/vnd.openxmlformats-officedocument.wordprocessingml.document no
+mm docx-octet doc.docx doc.docx application/octet-stream no
+mm docx-as-zip doc.docx doc.zip application/zip no
+mm xlsx-declared-excel sheet.xlsx sheet.xlsx application/vnd.ms-excel no
+mm enc-docx enc.docx enc.docx application/octet-stream no
+printf 'name,card\nbob,1\n' >"$T/list.csv"
+mail "$T/list.csv" list.csv application/vnd.ms-excel "$T/csv.eml"
+scan "$T/csv.eml" >"$T/csv.out"
+check "csv declared application/vnd.ms-excel: no mismatch" bash -c "! grep -q file_type_mismatch '$T/csv.out'"
+mail "$T/list.csv" list.csv text/csv "$T/csv2.eml"
+scan "$T/csv2.eml" >"$T/csv2.out"
+check "csv declared text/csv: no mismatch" bash -c "! grep -q file_type_mismatch '$T/csv2.out'"
+cp /bin/true "$T/true.bin"
+mail "$T/true.bin" invoice.txt text/plain "$T/exe.eml"
+scan "$T/exe.eml" >"$T/exe.out"
+check "program named .txt: file_type_mismatch" has_rule "$T/exe.out" file_type_mismatch
+check "program named .txt: file_executable too" has_rule "$T/exe.out" file_executable
+# a member of an archive is judged by its own name
+mkdir "$T/z" && cp "$D/doc.docx" "$T/z/cat.jpg" && (cd "$T/z" && zip -q -X ../pics.zip cat.jpg)
+mail "$T/pics.zip" pics.zip application/zip "$T/pics.eml"
+scan "$T/pics.eml" >"$T/pics.out"
+check "docx named .jpg inside a zip: mismatch at the member" [ "$(where_of "$T/pics.out" file_type_mismatch)" = "['attachment:pics.zip!cat.jpg']" ]
+
+done_testing
