@@ -305,6 +305,8 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 #define ENCRYPTED_TYPE "application/x-exfil-encrypted"
 /* the type rules see for a disguised part: files.rules flags it too */
 #define MISMATCH_TYPE "application/x-exfil-type-mismatch"
+/* the type rules see for a document its reader could not open */
+#define UNREADABLE_TYPE "application/x-exfil-unreadable"
 
 static int on_item(const struct extract_item *it, void *arg);
 
@@ -329,6 +331,8 @@ extract_part(struct walkctx *w, const char *type, const char *where,
 			w->m->flags |= MSG_F_DECODE_LIMIT;
 		if (st.flags & EXTRACT_F_UNREADABLE)
 			w->m->flags |= MSG_F_UNREADABLE;
+		if (st.flags & EXTRACT_F_TIMEOUT)
+			w->m->flags |= MSG_F_TIMEOUT;
 		w->xst = NULL;
 	}
 	return rc;
@@ -415,22 +419,24 @@ on_item(const struct extract_item *it, void *arg)
 		return scan_text(w, it->data ? it->data : "", it->len,
 		    it->where, SCOPE_ATTACHMENT);
 	}
-	if (it->encrypted || it->data == NULL) {
-		/* nothing to read: listed, and an encrypted one flagged */
+	if (it->encrypted || it->unreadable || it->data == NULL) {
+		/* nothing to read: listed, and an encrypted or unreadable
+		 * one flagged */
 		if ((pi = add_part(w->m, w->r)) == NULL)
 			return EXFIL_ENOMEM;
 		pi->where = it->where;
 		pi->size = it->len;
 		pi->encrypted = it->encrypted;
-		pi->type = it->encrypted ? ENCRYPTED_TYPE : NULL;
+		pi->type = it->encrypted ? ENCRYPTED_TYPE
+		    : it->unreadable	 ? UNREADABLE_TYPE
+					 : NULL;
 		if (it->name &&
 		    (rc = scan_text(w, it->name, strlen(it->name), it->where,
 			 SCOPE_NAME)) < 0)
 			return rc;
-		return it->encrypted
-		    ? scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
-			  it->where, SCOPE_TYPE)
-		    : 0;
+		return pi->type ? scan_text(w, pi->type, strlen(pi->type),
+				      it->where, SCOPE_TYPE)
+				: 0;
 	}
 	memset(&leaf, 0, sizeof(leaf));
 	leaf.kind = MIME_LEAF;
@@ -596,6 +602,7 @@ engine_scan_dump(
 			w.deadline = cfg->scan_timeout
 			    ? t0 + 1000.0 * cfg->scan_timeout
 			    : 0;
+			w.xlim.deadline = w.deadline;
 			rc = mime_walk(m, &lim, on_part, &w);
 		}
 		arena_set_budget(m->arena, 0);

@@ -55,6 +55,9 @@ static const struct {
     {"application/x-zstd", XK_STREAM},
     {"application/x-lz4", XK_STREAM},
     {"application/encrypted", XK_ENCRYPTED},
+#ifdef HAVE_POPPLER
+    {"application/pdf", XK_PDF},
+#endif
 };
 
 /* compression filters built into libarchive (never an external program) */
@@ -492,6 +495,7 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 	    lim && lim->max_ratio ? lim->max_ratio : EXTRACT_DEFAULT_MAX_RATIO;
 	x.lim.max_text =
 	    lim && lim->max_text ? lim->max_text : EXTRACT_DEFAULT_MAX_TEXT;
+	x.lim.deadline = lim ? lim->deadline : 0;
 	if (st->expanded > x.lim.max_expanded)
 		st->expanded = x.lim.max_expanded;
 
@@ -512,6 +516,10 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 		return 0;
 	if (kind == XK_OOXML || kind == XK_ODF)
 		return extract_office(&x, kind);
+#ifdef HAVE_POPPLER
+	if (kind == XK_PDF)
+		return extract_pdf(&x);
+#endif
 	return extract_archive(&x, kind);
 }
 

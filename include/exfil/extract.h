@@ -1,6 +1,7 @@
 /*
  * NAME
- *	extract - turn archives and office documents into members and text
+ *	extract - turn archives, office documents and PDFs into members and
+ *	text
  * SYNOPSIS
  *	#include <exfil/extract.h>
  *
@@ -42,6 +43,23 @@
  *	well-formed XML gives the text read before the error, if any, and
  *	its bytes as a member. A zip that libmagic calls application/zip but
  *	that holds an Office document is read as one.
+ *	PDF (extract_pdf.c, poppler-glib; only when built with poppler, see
+ *	configure --without-poppler): one text item a page that has text
+ *	("!page/1"), the page's text in reading order followed by the text of
+ *	its annotations (comments, notes), characters read through each
+ *	font's ToUnicode map (subset fonts as LibreOffice and Word write
+ *	them); one text item for the document information ("!info": title,
+ *	subject, keywords, author, creator, producer as "name: value") and
+ *	one for the XMP metadata ("!xmp": the values between its tags); the
+ *	files attached to the document as members ("!attachments/NAME"). A
+ *	PDF that needs a user password gives one item with encrypted set and
+ *	the part's own where (one that opens without a password, whatever its
+ *	owner password forbids, is read). A PDF that poppler cannot open, or
+ *	that has no page, gives one item with unreadable set and the part's
+ *	own where, sets EXTRACT_F_UNREADABLE, and extract() returns
+ *	EXTRACT_NONE: the caller reads its bytes as it reads an unknown
+ *	binary. Poppler calls run under one process-wide lock, released while
+ *	fn runs.
  *	Each item's where is the part's where, "!", and the member or part
  *	path ("attachment:a.zip!dir/b.docx!word/document.xml"); its name is
  *	that path, cleaned: no leading "./" or "/", control characters
@@ -70,7 +88,11 @@
  *	max_ratio: a member stops once it has expanded past
  *	EXTRACT_RATIO_FLOOR bytes and max_ratio times the bytes it was read
  *	from (a solid 7z or rar: the whole part); UINT_MAX: no ratio limit.
- *	max_text: bytes of text from one document part.
+ *	max_text: bytes of text from one document part (from one PDF: all
+ *	its pages, information and metadata together).
+ *	deadline: CLOCK_MONOTONIC milliseconds (0: none); the PDF reader
+ *	stops between pages once past it and sets EXTRACT_F_TIMEOUT (fn can
+ *	stop any reader by returning an error, as the engine does).
  *	A limit reached sets EXTRACT_F_LIMIT and cuts the member or text
  *	short (the item says truncated; what was read is still given). The
  *	rest of a cut member is never skipped by decompressing it: unless
@@ -110,6 +132,7 @@ struct arena;
 #define EXTRACT_F_LIMIT 0x01 /* a limit cut something short */
 #define EXTRACT_F_ENCRYPTED 0x02 /* something could not be read: key */
 #define EXTRACT_F_UNREADABLE 0x04 /* something was corrupt or unsupported */
+#define EXTRACT_F_TIMEOUT 0x08 /* the deadline passed: the rest not read */
 
 #define EXTRACT_DEFAULT_MAX_DEPTH 5
 #define EXTRACT_DEFAULT_MAX_MEMBERS 10000
@@ -125,6 +148,7 @@ struct extract_limits {
 	size_t max_expanded; /* bytes expanded in all, per tree */
 	unsigned max_ratio; /* expanded / compressed, per member */
 	size_t max_text; /* text bytes per document part */
+	double deadline; /* CLOCK_MONOTONIC ms; 0: none */
 };
 
 /* one per tree (one top-level part and all its nested members) */
@@ -142,6 +166,7 @@ struct extract_item { /* one member or one text of a document */
 	unsigned depth; /* the member's depth: the part's depth + 1 */
 	bool is_text; /* UTF-8 text already extracted: scan it */
 	bool encrypted; /* an encrypted member or document: not readable */
+	bool unreadable; /* a document its reader could not open */
 	bool truncated; /* a limit or an error cut data short */
 };
 
@@ -172,6 +197,7 @@ enum extract_kind {
 	XK_OOXML,
 	XK_ODF,
 	XK_ENCRYPTED, /* libmagic says the whole part is encrypted */
+	XK_PDF,
 };
 
 struct extract_ctx {
@@ -212,6 +238,7 @@ enum extract_next extract_next_header(struct extract_ctx *x, struct archive *ar,
     struct archive_entry **e, unsigned long *n);
 int extract_archive(struct extract_ctx *x, enum extract_kind kind);
 int extract_office(struct extract_ctx *x, enum extract_kind kind);
+int extract_pdf(struct extract_ctx *x);
 struct archive *extract_open(struct extract_ctx *x, enum extract_kind kind);
 int extract_read_data(struct extract_ctx *x, struct archive *ar, char **data,
     size_t *len, enum extract_read *how);

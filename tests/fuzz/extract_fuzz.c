@@ -1,8 +1,8 @@
 /*
  * extract_fuzz.c - libFuzzer target: one attachment through extract(3),
- * typed as a zip, as a Word document, as an OpenDocument text, and as a
- * 7z, gzip and tar archive, with members that look like zip, 7z or gzip
- * read again (by their magic bytes, not libmagic, to stay fast). Small
+ * typed as a zip, as a Word document, as an OpenDocument text, as a
+ * 7z, gzip and tar archive and (with poppler) as a PDF, with members that
+ * look like zip, 7z, gzip or PDF read again (by their magic bytes, not libmagic, to stay fast). Small
  * limits keep each run short; the limits themselves are under test too.
  *
  * Built as a fuzzer with ./configure --enable-fuzzing (clang), and always
@@ -34,6 +34,10 @@ sniff(const char *p, size_t n)
 		return "application/x-7z-compressed";
 	if (n >= 2 && memcmp(p, "\037\213", 2) == 0)
 		return "application/gzip";
+#ifdef HAVE_POPPLER
+	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return "application/pdf";
+#endif
 	return NULL;
 }
 
@@ -44,6 +48,7 @@ on_item(const struct extract_item *it, void *arg)
 	const char *type;
 	size_t i;
 	unsigned h = 0;
+	int rc;
 
 	/* touch every byte, as a scanner would */
 	for (i = 0; i < it->len; i++)
@@ -53,8 +58,9 @@ on_item(const struct extract_item *it, void *arg)
 	if (it->is_text || it->encrypted ||
 	    (type = sniff(it->data, it->len)) == NULL)
 		return 0;
-	return extract(f->a, type, it->where, it->data, it->len, it->depth,
+	rc = extract(f->a, type, it->where, it->data, it->len, it->depth,
 	    &f->lim, &f->st, on_item, f);
+	return rc < 0 ? rc : 0; /* EXTRACT_NONE: an unreadable PDF */
 }
 
 int
@@ -68,6 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "application/x-7z-compressed",
 	    "application/gzip",
 	    "application/x-tar",
+#ifdef HAVE_POPPLER
+	    "application/pdf",
+#endif
 	};
 	struct fuzz f;
 	size_t i;

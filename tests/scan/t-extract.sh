@@ -70,4 +70,31 @@ mail "$T/pics.zip" pics.zip application/zip "$T/pics.eml"
 scan "$T/pics.eml" >"$T/pics.out"
 check "docx named .jpg inside a zip: mismatch at the member" [ "$(where_of "$T/pics.out" file_type_mismatch)" = "['attachment:pics.zip!cat.jpg']" ]
 
+# --- PDF (poppler) ---------------------------------------------------------
+if grep -q '^#define HAVE_POPPLER 1' "$top_builddir/config.h"; then
+	mail "$D/doc.pdf" plan.pdf application/pdf "$T/pdf.eml"
+	scan "$T/pdf.eml" >"$T/pdf.out"
+	check "pdf: card found on page 1 (subset fonts)" [ "$(where_of "$T/pdf.out" payment_card)" = "['attachment:plan.pdf!page/1']" ]
+	check "pdf: marking found in the document information" [ "$(where_of "$T/pdf.out" marking_confidential)" = "['attachment:plan.pdf!info']" ]
+	check "pdf: key id found" has_rule "$T/pdf.out" aws_access_key_id
+	check "pdf: not called encrypted or unreadable" [ "$(json_get "$T/pdf.out" "j['flags']")" = "[]" ]
+	mail "$D/enc.pdf" plan.pdf application/pdf "$T/encpdf.eml"
+	scan "$T/encpdf.eml" >"$T/encpdf.out"
+	check "encrypted pdf: encrypted_attachment" [ "$(where_of "$T/encpdf.out" encrypted_attachment)" = "['attachment:plan.pdf']" ]
+	check "encrypted pdf: marked encrypted in parts" [ "$(json_get "$T/encpdf.out" "[p['encrypted'] for p in j['parts'] if p['where']=='attachment:plan.pdf']")" = "[False, True]" ]
+	check "encrypted pdf: no card seen" bash -c "! grep -q payment_card '$T/encpdf.out'"
+	mail "$D/attached.pdf" plan.pdf application/pdf "$T/attpdf.eml"
+	scan "$T/attpdf.eml" >"$T/attpdf.out"
+	check "pdf: a file attached to the PDF is read (its card is the second)" [ "$(json_get "$T/attpdf.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[2]" ]
+	# a PDF cut short: unreadable, a finding, its bytes still read
+	{ head -c 3000 "$D/doc.pdf"; printf '\nkey AKIAEXFILTESTKEY2345\n'; } >"$T/cut.pdf"
+	mail "$T/cut.pdf" cut.pdf application/pdf "$T/cut.eml"
+	scan "$T/cut.eml" >"$T/cut.out"
+	check "corrupt pdf: flag unreadable" [ "$(json_get "$T/cut.out" "j['flags']")" = "['unreadable']" ]
+	check "corrupt pdf: unreadable_attachment finding" [ "$(where_of "$T/cut.out" unreadable_attachment)" = "['attachment:cut.pdf']" ]
+	check "corrupt pdf: its printable runs still scanned" has_rule "$T/cut.out" aws_access_key_id
+else
+	skip "pdf" "built without poppler"
+fi
+
 done_testing

@@ -73,7 +73,7 @@ struct seen {
 	char *data; /* text, or the first KEEP_MAX bytes of a member */
 	size_t len, size;
 	unsigned depth;
-	bool is_text, encrypted, truncated;
+	bool is_text, encrypted, unreadable, truncated;
 };
 
 struct walk {
@@ -116,6 +116,7 @@ on_item(const struct extract_item *it, void *arg)
 		s->depth = it->depth;
 		s->is_text = it->is_text;
 		s->encrypted = it->encrypted;
+		s->unreadable = it->unreadable;
 		s->truncated = it->truncated;
 		if (it->name)
 			assert_non_null(strstr(it->where, it->name));
@@ -123,8 +124,9 @@ on_item(const struct extract_item *it, void *arg)
 	if (type && extract_handles(type)) {
 		rc = extract(w->a, type, it->where, it->data, it->len,
 		    it->depth, &w->lim, &w->st, on_item, w);
-		assert_true(rc <= 0);
-		return rc;
+		/* EXTRACT_NONE: an unreadable PDF, read as a binary */
+		assert_true(rc <= 0 || rc == EXTRACT_NONE);
+		return rc < 0 ? rc : 0;
 	}
 	return 0;
 }
@@ -643,6 +645,10 @@ test_encrypted(void **state)
 	/* Office files saved with a password */
 	expect_encrypted("enc.docx", "attachment:enc.docx");
 	expect_encrypted("enc.odt", "attachment:enc.odt");
+#ifdef HAVE_POPPLER
+	/* a PDF with a user password (AES-256, qpdf) */
+	expect_encrypted("enc.pdf", "attachment:enc.pdf");
+#endif
 }
 
 /* unencrypted archives with compressed headers are not called encrypted */
@@ -1335,9 +1341,14 @@ test_not_handled(void **state)
 	assert_int_equal(extract(a, "text/plain", "x", "abc", 3, 0, NULL, &st,
 			     on_item, NULL),
 	    EXTRACT_NONE);
+	assert_int_equal(
+	    extract(a, "image/png", "x", "abc", 3, 0, NULL, &st, on_item, NULL),
+	    EXTRACT_NONE);
+#ifndef HAVE_POPPLER
 	assert_int_equal(extract(a, "application/pdf", "x", "abc", 3, 0, NULL,
 			     &st, on_item, NULL),
 	    EXTRACT_NONE);
+#endif
 	assert_false(extract_handles("application/octet-stream"));
 	assert_true(extract_handles("application/zip"));
 	assert_true(extract_handles("application/x-7z-compressed"));
@@ -1356,13 +1367,13 @@ test_garbage(void **state)
 {
 	static const char *const files[] = {"doc.docx", "sheet.xlsx", "doc.odt",
 	    "plain.zip", "archive.7z", "archive.tar.gz", "secrets.txt.bz2",
-	    "enc-headers.7z"};
+	    "enc-headers.7z", "doc.pdf", "attached.pdf"};
 	static const char *const types[] = {"application/zip",
 	    "application/x-7z-compressed", "application/gzip",
 	    "application/x-tar", "application/x-rar",
 	    ("application/vnd.openxmlformats-officedocument."
 	     "wordprocessingml.document"),
-	    "application/vnd.oasis.opendocument.text"};
+	    "application/vnd.oasis.opendocument.text", "application/pdf"};
 	uint32_t seed = 1;
 	struct walk w;
 	size_t i, j, k, len, cut;
@@ -1390,6 +1401,124 @@ test_garbage(void **state)
 		free(data);
 	}
 }
+
+/* --- PDF ----------------------------------------------------------------- */
+
+#ifdef HAVE_POPPLER
+#define PDFCARD "5105 5260 1815 9084"
+
+/* pages with subset fonts, annotations, information, XMP (make.sh) */
+static void
+test_pdf(void **state)
+{
+	struct walk w;
+
+	(void)state;
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(
+	    &w, "attachment:doc.pdf!page/1", "Page one:", MARK, PDFCARD, IBAN);
+	/* a comment, exported as an annotation */
+	EXPECT_TEXT(&w, "attachment:doc.pdf!page/1", "Note: key " AWS);
+	EXPECT_TEXT(&w, "attachment:doc.pdf!page/2", "Page two:", AWS,
+	    "5105526018159084");
+	EXPECT_TEXT(&w, "attachment:doc.pdf!info",
+	    "title: Payout plan Q3 " MARK, "subject: Vendor payouts",
+	    "keywords: finance, AKIAEXFILTESTKEY6789", "author: Alice Example");
+	EXPECT_TEXT(&w, "attachment:doc.pdf!xmp", "Payout plan Q3 " MARK,
+	    "AKIAEXFILTESTKEY6789", "Alice Example");
+	assert_null(find(&w, "attachment:doc.pdf!page/3", true, NULL));
+	walk_done(&w);
+
+	/* an owner password alone restricts, it does not encrypt */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "restricted.pdf"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w, "attachment:restricted.pdf!page/1", MARK, PDFCARD);
+	walk_done(&w);
+
+	/* a file attached to the document is a member */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "attached.pdf"), 0);
+	EXPECT_MEMBER(&w, "attachment:attached.pdf!attachments/notes.txt",
+	    "Attached:", "6011 0824 6281 9485", AWS);
+	EXPECT_TEXT(&w, "attachment:attached.pdf!page/2", AWS);
+	walk_done(&w);
+}
+
+/* a PDF cut short or with no pages: one unreadable item, EXTRACT_NONE */
+static void
+test_pdf_unreadable(void **state)
+{
+	static const char nopages[] =
+	    "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+	    "trailer << /Root 1 0 R >>\n%%EOF\n";
+	const size_t cuts[] = {16, 400, 3000};
+	struct walk w;
+	size_t len, i;
+	char *pdf;
+
+	(void)state;
+	pdf = load("doc.pdf", &len);
+	for (i = 0; i <= EXFIL_ARRAY_LEN(cuts); i++) {
+		walk_init(&w);
+		if (i < EXFIL_ARRAY_LEN(cuts))
+			assert_int_equal(
+			    extract(w.a, "application/pdf", "attachment:r.pdf",
+				pdf, cuts[i], 0, &w.lim, &w.st, on_item, &w),
+			    EXTRACT_NONE);
+		else
+			assert_int_equal(
+			    extract(w.a, "application/pdf", "attachment:r.pdf",
+				nopages, sizeof(nopages) - 1, 0, &w.lim, &w.st,
+				on_item, &w),
+			    EXTRACT_NONE);
+		assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+		assert_int_equal(w.n, 1);
+		assert_true(w.v[0].unreadable);
+		assert_string_equal(w.v[0].where, "attachment:r.pdf");
+		walk_done(&w);
+	}
+	free(pdf);
+}
+
+/* the text limit holds for the whole document; a deadline stops it */
+static void
+test_pdf_limits(void **state)
+{
+	struct walk w;
+	size_t i, total = 0;
+
+	(void)state;
+	walk_init(&w);
+	w.lim.max_text = 150;
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	for (i = 0; i < w.n; i++)
+		total += w.v[i].size;
+	assert_true(total <= 150);
+	assert_true(w.v[w.n - 1].truncated);
+	assert_null(find(&w, "attachment:doc.pdf!page/2", true, NULL));
+	walk_done(&w);
+
+	/* a deadline long past: no page is read */
+	walk_init(&w);
+	w.lim.deadline = 1;
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_TIMEOUT);
+	assert_null(find(&w, "attachment:doc.pdf!page/*", true, NULL));
+	walk_done(&w);
+
+	/* two pages allowed as members, the rest not given */
+	walk_init(&w);
+	w.lim.max_members = 2;
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	assert_int_equal(w.n, 2);
+	walk_done(&w);
+}
+#endif
 
 /* --- file type mismatches ------------------------------------------------ */
 
@@ -1530,6 +1659,11 @@ main(void)
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_callback_error),
 	    cmocka_unit_test(test_mismatch),
+#ifdef HAVE_POPPLER
+	    cmocka_unit_test(test_pdf),
+	    cmocka_unit_test(test_pdf_unreadable),
+	    cmocka_unit_test(test_pdf_limits),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

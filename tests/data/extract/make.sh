@@ -119,3 +119,17 @@ for f in plain.zip nested.zip archive.7z archive.tar.gz archive.tar.xz \
 	enc-entries.7z enc-headers.7z hidden.docx names.zip; do
 	cp "$f" "$here/$f"
 done
+
+# PDF (extract_pdf.c), written by LibreOffice with subset fonts: PDF/A-2b so
+# that the document information is also written as XMP metadata, comments
+# as annotations. qpdf encrypts it (AES-256, a user password: enc.pdf),
+# restricts it with an owner password only (restricted.pdf: readable) and
+# attaches a text file to it (attached.pdf).
+cd "$here"
+$lo --convert-to 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},"ExportNotes":{"type":"boolean","value":"true"}}' \
+	--outdir "$tmp" pdf.fodt
+cp "$tmp/pdf.pdf" doc.pdf
+qpdf --encrypt secret owner 256 -- doc.pdf enc.pdf
+qpdf --encrypt '' owner 256 --modify=none --extract=n -- doc.pdf restricted.pdf
+printf 'Attached: card 6011 0824 6281 9485 key AKIAEXFILTESTKEY2345\n' >"$tmp/notes.txt"
+qpdf doc.pdf --add-attachment "$tmp/notes.txt" --key=notes.txt -- attached.pdf
