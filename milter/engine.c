@@ -188,59 +188,16 @@ is_textual(const char *type)
 	return false;
 }
 
-/*
- * Printable runs of a binary: ASCII runs and UTF-16LE runs of at least
- * 8 characters, one a line, so that a token hidden in a binary is seen.
- */
+/* printable runs of a binary (extract_runs()), in the arena */
 static char *
 printable_runs(struct arena *a, const char *p, size_t n, size_t *outlen)
 {
 	struct buf b = {0};
-	size_t i = 0, s, k;
 	char *res = NULL;
 
-	while (i < n) {
-		/* UTF-16LE run: printable byte, then NUL (tried first: its
-		 * first character is also a one-byte ASCII run) */
-		k = 0;
-		s = i;
-		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
-		    (unsigned char)p[i] < 0x7f && p[i + 1] == '\0')
-			i += 2, k++;
-		/* UTF-16BE run: NUL, then printable byte */
-		if (k < 8) {
-			i = s;
-			k = 0;
-			while (i + 1 < n && p[i] == '\0' &&
-			    (unsigned char)p[i + 1] >= 0x20 &&
-			    (unsigned char)p[i + 1] < 0x7f)
-				i += 2, k++;
-			if (k >= 8)
-				s++; /* the printable bytes are the odd ones */
-		}
-		if (k >= 8) {
-			for (; s < i; s += 2)
-				if (buf_putc(&b, p[s]) < 0)
-					goto out;
-			if (buf_putc(&b, '\n') < 0)
-				goto out;
-			continue;
-		}
-		/* ASCII run */
-		i = s;
-		while (i < n && (unsigned char)p[i] >= 0x20 &&
-		    (unsigned char)p[i] < 0x7f)
-			i++;
-		if (i - s >= 8 &&
-		    (buf_append(&b, p + s, i - s) < 0 ||
-			buf_putc(&b, '\n') < 0))
-			goto out;
-		if (i == s)
-			i++;
-	}
-	res = arena_memdup(a, b.p ? b.p : "", b.len);
-	*outlen = b.len;
-out:
+	if (extract_runs(&b, p, n) == 0 &&
+	    (res = arena_memdup(a, b.p ? b.p : "", b.len)) != NULL)
+		*outlen = b.len;
 	buf_free(&b);
 	return res;
 }

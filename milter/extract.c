@@ -17,6 +17,7 @@
 #include <libxml/parser.h>
 
 #include <exfil/arena.h>
+#include <exfil/buf.h>
 #include <exfil/common.h>
 #include <exfil/extract.h>
 
@@ -55,6 +56,14 @@ static const struct {
     {"application/x-zstd", XK_STREAM},
     {"application/x-lz4", XK_STREAM},
     {"application/encrypted", XK_ENCRYPTED},
+    {"application/msword", XK_OLE},
+    {"application/vnd.ms-excel", XK_OLE},
+    {"application/vnd.ms-powerpoint", XK_OLE},
+    {"application/vnd.ms-outlook", XK_OLE},
+    {"application/vnd.ms-office", XK_OLE},
+    {"application/vnd.visio", XK_OLE},
+    {"application/x-ole-storage", XK_OLE},
+    {"application/cdfv2", XK_OLE},
 #ifdef HAVE_POPPLER
     {"application/pdf", XK_PDF},
 #endif
@@ -82,6 +91,7 @@ init_once(void)
 	size_t i;
 
 	xmlInitParser();
+	extract_ole_init();
 	for (i = 0; i < EXFIL_ARRAY_LEN(filters); i++) {
 		/* ARCHIVE_WARN: libarchive would run an external program */
 		if ((ar = archive_read_new()) == NULL)
@@ -458,6 +468,38 @@ extract_emit(struct extract_ctx *x, struct extract_item *it)
 	return x->fn(it, x->arg);
 }
 
+/*
+ * extract_emit_at - one item at path (see extract_where()): text, cut to
+ * max_text (a NUL is written there: data is the caller's buffer), or a
+ * member's bytes. Empty text gives nothing. EXTRACT_STOP when the
+ * container has no room left.
+ */
+int
+extract_emit_at(struct extract_ctx *x, const char *path, char *data, size_t len,
+    bool is_text, bool truncated)
+{
+	struct extract_item it;
+
+	if (is_text && len == 0)
+		return 0;
+	if (!extract_room(x))
+		return EXTRACT_STOP;
+	memset(&it, 0, sizeof(it));
+	if ((it.where = extract_where(x, path, strlen(path), &it.name)) == NULL)
+		return EXFIL_ENOMEM;
+	if (is_text && len > x->lim.max_text) {
+		len = x->lim.max_text;
+		data[len] = '\0';
+		truncated = true;
+		x->st->flags |= EXTRACT_F_LIMIT;
+	}
+	it.data = data;
+	it.len = len;
+	it.is_text = is_text;
+	it.truncated = truncated;
+	return extract_emit(x, &it);
+}
+
 /* extract - one part into items (see extract(3)) */
 int
 extract(struct arena *a, const char *type, const char *where, const char *data,
@@ -516,6 +558,8 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 		return 0;
 	if (kind == XK_OOXML || kind == XK_ODF)
 		return extract_office(&x, kind);
+	if (kind == XK_OLE)
+		return extract_ole(&x);
 #ifdef HAVE_POPPLER
 	if (kind == XK_PDF)
 		return extract_pdf(&x);
@@ -553,4 +597,55 @@ extract_next_header(struct extract_ctx *x, struct archive *ar,
 			return XN_FATAL;
 		return r < ARCHIVE_WARN ? XN_BAD : XN_ENTRY;
 	}
+}
+
+/*
+ * extract_runs - the printable runs of a binary: ASCII runs and UTF-16LE
+ * (or UTF-16BE) runs of at least 8 characters, one a line, appended to b,
+ * so that a token hidden in a binary is seen
+ */
+int
+extract_runs(struct buf *b, const char *p, size_t n)
+{
+	size_t i = 0, s, k;
+
+	while (i < n) {
+		/* UTF-16LE run: printable byte, then NUL (tried first: its
+		 * first character is also a one-byte ASCII run) */
+		k = 0;
+		s = i;
+		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f && p[i + 1] == '\0')
+			i += 2, k++;
+		/* UTF-16BE run: NUL, then printable byte */
+		if (k < 8) {
+			i = s;
+			k = 0;
+			while (i + 1 < n && p[i] == '\0' &&
+			    (unsigned char)p[i + 1] >= 0x20 &&
+			    (unsigned char)p[i + 1] < 0x7f)
+				i += 2, k++;
+			if (k >= 8)
+				s++; /* the printable bytes are the odd ones */
+		}
+		if (k >= 8) {
+			for (; s < i; s += 2)
+				if (buf_putc(b, p[s]) < 0)
+					return EXFIL_ENOMEM;
+			if (buf_putc(b, '\n') < 0)
+				return EXFIL_ENOMEM;
+			continue;
+		}
+		/* ASCII run */
+		i = s;
+		while (i < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f)
+			i++;
+		if (i - s >= 8 &&
+		    (buf_append(b, p + s, i - s) < 0 || buf_putc(b, '\n') < 0))
+			return EXFIL_ENOMEM;
+		if (i == s)
+			i++;
+	}
+	return 0;
 }

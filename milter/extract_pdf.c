@@ -71,30 +71,23 @@ static int
 emit_text(struct pdf *p, const char *path, char *text, size_t len)
 {
 	struct extract_ctx *x = p->x;
-	struct extract_item it;
 	size_t left = x->lim.max_text - p->text;
+	bool cut = false;
 	int rc;
 
-	if (len == 0)
-		return 0;
-	if (!extract_room(x))
-		return EXTRACT_STOP;
-	memset(&it, 0, sizeof(it));
-	if ((it.where = extract_where(x, path, strlen(path), &it.name)) == NULL)
-		return EXFIL_ENOMEM;
 	if (len > left) {
 		len = left;
 		text[len] = '\0';
-		it.truncated = true;
+		cut = true;
 		x->st->flags |= EXTRACT_F_LIMIT;
 	}
-	it.data = text;
-	it.len = len;
-	it.is_text = true;
 	p->text += len;
-	if ((rc = emit_unlocked(x, &it)) < 0)
+	pthread_mutex_unlock(&lock);
+	rc = extract_emit_at(x, path, text, len, true, cut);
+	pthread_mutex_lock(&lock);
+	if (rc < 0)
 		return rc;
-	return it.truncated ? EXTRACT_STOP : 0;
+	return cut ? EXTRACT_STOP : rc;
 }
 
 /* append "name: value\n" when there is a value */
@@ -261,7 +254,6 @@ static int
 attachments(struct pdf *p, PopplerDocument *doc)
 {
 	struct extract_ctx *x = p->x;
-	struct extract_item it;
 	struct sink k;
 	GList *atts, *l;
 	char path[300];
@@ -285,18 +277,15 @@ attachments(struct pdf *p, PopplerDocument *doc)
 			x->st->flags |= EXTRACT_F_LIMIT;
 		snprintf(path, sizeof(path), "attachments/%s",
 		    att->name ? att->name : "?");
-		memset(&it, 0, sizeof(it));
-		if ((it.where = extract_where(
-			 x, path, strlen(path), &it.name)) == NULL ||
-		    buf_putc(&k.b, '\0') < 0) {
+		if (buf_putc(&k.b, '\0') < 0) {
 			buf_free(&k.b);
 			rc = EXFIL_ENOMEM;
 			break;
 		}
-		it.data = k.b.p;
-		it.len = k.b.len - 1;
-		it.truncated = k.limit;
-		rc = emit_unlocked(x, &it);
+		pthread_mutex_unlock(&lock);
+		rc = extract_emit_at(
+		    x, path, k.b.p, k.b.len - 1, false, k.limit);
+		pthread_mutex_lock(&lock);
 		buf_free(&k.b);
 	}
 	g_list_free_full(atts, g_object_unref);

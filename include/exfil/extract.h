@@ -11,6 +11,7 @@
  *	    extract_fn *fn, void *arg);
  *	bool extract_handles(const char *type);
  *	void extract_init(void);
+ *	int extract_runs(struct buf *b, const char *p, size_t n);
  * DESCRIPTION
  *	extract() reads one part whose true type (libmagic, filetype(3)) is
  *	type and calls fn once for each thing inside it, in order.
@@ -60,6 +61,21 @@
  *	EXTRACT_NONE: the caller reads its bytes as it reads an unknown
  *	binary. Poppler calls run under one process-wide lock, released while
  *	fn runs.
+ *	OLE2 compound files (extract_ole.c, libgsf: Word, Excel and
+ *	PowerPoint 97-2003, Outlook .msg items, Visio, any other compound
+ *	file): one text item a stream that has text ("!WordDocument",
+ *	"!__substg1.0_0037001F"): an Outlook string property as it is
+ *	(UTF-16LE, or 8-bit read as Latin-1), any other stream's printable
+ *	runs (extract_runs()). A stream that holds a file (zip, PDF, OLE2,
+ *	RTF: an embedded object) is a member, and so is each attachment of an
+ *	Outlook item, named by its file name
+ *	("!__attach_version1.0_#00000000/notes.txt"); an item attached to an
+ *	item is walked as a storage. Storages nest at most 16 deep. A
+ *	compound file saved with a password (an EncryptedPackage stream,
+ *	Word's fEncrypted bit, an Excel FILEPASS record, PowerPoint's
+ *	EncryptedSummary) gives one encrypted item with the part's where; one
+ *	that libgsf cannot open gives one unreadable item and EXTRACT_NONE, as
+ *	a PDF does.
  *	Each item's where is the part's where, "!", and the member or part
  *	path ("attachment:a.zip!dir/b.docx!word/document.xml"); its name is
  *	that path, cleaned: no leading "./" or "/", control characters
@@ -72,6 +88,10 @@
  *	gives one item with encrypted set and the part's own where. Both
  *	set EXTRACT_F_ENCRYPTED; an unencrypted 7z (compressed headers) is
  *	never called encrypted.
+ *	extract_runs() appends to b the printable runs of n bytes at p: runs
+ *	of at least 8 printable ASCII characters, as they are, or as UTF-16LE
+ *	or UTF-16BE code units, each run on a line of its own. The engine
+ *	reads a binary of unknown type so, and the OLE2 reader its streams.
  *	extract_handles() says whether extract() reads a type (it does not
  *	look at the bytes). extract_init() initialises libxml2 and finds
  *	which compression filters libarchive has built in (one that would
@@ -126,6 +146,7 @@
 #include <stddef.h>
 
 struct arena;
+struct buf;
 
 #define EXTRACT_NONE 1 /* extract() does not read this type */
 
@@ -174,6 +195,7 @@ typedef int extract_fn(const struct extract_item *it, void *arg);
 
 void extract_init(void);
 bool extract_handles(const char *type);
+int extract_runs(struct buf *b, const char *p, size_t n);
 int extract(struct arena *a, const char *type, const char *where,
     const char *data, size_t len, unsigned depth,
     const struct extract_limits *lim, struct extract_state *st, extract_fn *fn,
@@ -198,6 +220,7 @@ enum extract_kind {
 	XK_ODF,
 	XK_ENCRYPTED, /* libmagic says the whole part is encrypted */
 	XK_PDF,
+	XK_OLE, /* an OLE2 compound file */
 };
 
 struct extract_ctx {
@@ -239,6 +262,8 @@ enum extract_next extract_next_header(struct extract_ctx *x, struct archive *ar,
 int extract_archive(struct extract_ctx *x, enum extract_kind kind);
 int extract_office(struct extract_ctx *x, enum extract_kind kind);
 int extract_pdf(struct extract_ctx *x);
+int extract_ole(struct extract_ctx *x);
+void extract_ole_init(void);
 struct archive *extract_open(struct extract_ctx *x, enum extract_kind kind);
 int extract_read_data(struct extract_ctx *x, struct archive *ar, char **data,
     size_t *len, enum extract_read *how);
@@ -246,6 +271,8 @@ bool extract_drain(struct extract_ctx *x, struct archive *ar);
 const char *extract_where(
     struct extract_ctx *x, const char *path, size_t pathlen, const char **name);
 int extract_emit(struct extract_ctx *x, struct extract_item *it);
+int extract_emit_at(struct extract_ctx *x, const char *path, char *data,
+    size_t len, bool is_text, bool truncated);
 bool extract_room(struct extract_ctx *x);
 
 #endif

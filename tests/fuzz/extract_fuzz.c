@@ -1,8 +1,8 @@
 /*
  * extract_fuzz.c - libFuzzer target: one attachment through extract(3),
  * typed as a zip, as a Word document, as an OpenDocument text, as a
- * 7z, gzip and tar archive and (with poppler) as a PDF, with members that
- * look like zip, 7z, gzip or PDF read again (by their magic bytes, not libmagic, to stay fast). Small
+ * 7z, gzip and tar archive, as an OLE2 compound file and (with poppler) as
+ * a PDF, with members that look like zip, 7z, gzip, OLE2 or PDF read again (by their magic bytes, not libmagic, to stay fast). Small
  * limits keep each run short; the limits themselves are under test too.
  *
  * Built as a fuzzer with ./configure --enable-fuzzing (clang), and always
@@ -34,6 +34,8 @@ sniff(const char *p, size_t n)
 		return "application/x-7z-compressed";
 	if (n >= 2 && memcmp(p, "\037\213", 2) == 0)
 		return "application/gzip";
+	if (n >= 8 && memcmp(p, "\320\317\021\340\241\261\032\341", 8) == 0)
+		return "application/x-ole-storage";
 #ifdef HAVE_POPPLER
 	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
 		return "application/pdf";
@@ -74,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "application/x-7z-compressed",
 	    "application/gzip",
 	    "application/x-tar",
+	    "application/x-ole-storage",
 #ifdef HAVE_POPPLER
 	    "application/pdf",
 #endif

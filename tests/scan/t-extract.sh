@@ -97,4 +97,20 @@ else
 	skip "pdf" "built without poppler"
 fi
 
+# --- OLE2: Word 97, Outlook items (libgsf) ---------------------------------
+mail "$D/doc.doc" plan.doc application/msword "$T/doc.eml"
+scan "$T/doc.eml" >"$T/doc.out"
+check "doc: card found in WordDocument" [ "$(where_of "$T/doc.out" payment_card)" = "['attachment:plan.doc!WordDocument']" ]
+check "doc: key id found" has_rule "$T/doc.out" aws_access_key_id
+mail "$D/enc.doc" plan.doc application/msword "$T/encdoc.eml"
+scan "$T/encdoc.eml" >"$T/encdoc.out"
+check "doc with a password: encrypted_attachment" [ "$(where_of "$T/encdoc.out" encrypted_attachment)" = "['attachment:plan.doc']" ]
+check "doc with a password: no card seen" bash -c "! grep -q payment_card '$T/encdoc.out'"
+mail "$D/test.msg" fwd.msg application/vnd.ms-outlook "$T/msg.eml"
+scan "$T/msg.eml" >"$T/msg.out"
+check "msg: card found in the body" [ "$(where_of "$T/msg.out" payment_card)" = "['attachment:fwd.msg!__substg1.0_1000001F']" ]
+check "msg: two cards (body and attachment)" [ "$(json_get "$T/msg.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[2]" ]
+check "msg: the attachment is a part, named by its file name" [ "$(json_get "$T/msg.out" "[p['where'] for p in j['parts'] if p['where'].endswith('notes.txt')]")" = "['attachment:fwd.msg!__attach_version1.0_#00000000/notes.txt']" ]
+check "msg: nothing on stderr" bash -c "'$EXFIL_SCAN' -r '$top_srcdir/rules' --json '$T/msg.eml' 2>&1 >/dev/null | wc -c | grep -qx 0"
+
 done_testing

@@ -1367,13 +1367,14 @@ test_garbage(void **state)
 {
 	static const char *const files[] = {"doc.docx", "sheet.xlsx", "doc.odt",
 	    "plain.zip", "archive.7z", "archive.tar.gz", "secrets.txt.bz2",
-	    "enc-headers.7z", "doc.pdf", "attached.pdf"};
+	    "enc-headers.7z", "doc.pdf", "attached.pdf", "doc.doc", "test.msg"};
 	static const char *const types[] = {"application/zip",
 	    "application/x-7z-compressed", "application/gzip",
 	    "application/x-tar", "application/x-rar",
 	    ("application/vnd.openxmlformats-officedocument."
 	     "wordprocessingml.document"),
-	    "application/vnd.oasis.opendocument.text", "application/pdf"};
+	    "application/vnd.oasis.opendocument.text", "application/pdf",
+	    "application/msword"};
 	uint32_t seed = 1;
 	struct walk w;
 	size_t i, j, k, len, cut;
@@ -1520,6 +1521,79 @@ test_pdf_limits(void **state)
 }
 #endif
 
+/* --- OLE2: legacy Office, Outlook items ---------------------------------- */
+
+static void
+test_ole(void **state)
+{
+	struct walk w;
+
+	(void)state;
+	/* Word 97 (LibreOffice): the text is UTF-16LE in WordDocument */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "doc.doc"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w, "attachment:doc.doc!WordDocument", "Body:", MARK, CARD,
+	    IBAN, AWS);
+	/* the summary information: title, subject */
+	EXPECT_TEXT(
+	    &w, "attachment:doc.doc!?SummaryInformation", "Payout plan Q3");
+	walk_done(&w);
+
+	/* Excel 97: the shared strings in Workbook */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "sheet.xls"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(
+	    &w, "attachment:sheet.xls!Workbook", "Accounts", CARD, IBAN, AWS);
+	walk_done(&w);
+
+	/* an Outlook item (mkmsg.c): its strings and its attachment */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "test.msg"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(
+	    &w, "attachment:test.msg!__substg1.0_0037001F", "Q3 payouts " MARK);
+	EXPECT_TEXT(&w, "attachment:test.msg!__substg1.0_1000001F",
+	    "Body: card 4539 3016 6131 8604 IBAN " IBAN " key " AWS);
+	EXPECT_MEMBER(&w,
+	    "attachment:test.msg!__attach_version1.0_#00000000/notes.txt",
+	    "Attached:", "6011 0824 6281 9485", AWS);
+	walk_done(&w);
+
+	/* Word 97 saved with a password (RC4 CryptoAPI, LibreOffice) */
+	expect_encrypted("enc.doc", "attachment:enc.doc");
+}
+
+/* a compound file cut short: unreadable, read as a binary */
+static void
+test_ole_unreadable(void **state)
+{
+	struct walk w;
+	size_t len;
+	char *doc;
+
+	(void)state;
+	doc = load("doc.doc", &len);
+	walk_init(&w);
+	assert_int_equal(extract(w.a, "application/msword", "attachment:r.doc",
+			     doc, 600, 0, &w.lim, &w.st, on_item, &w),
+	    EXTRACT_NONE);
+	assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+	assert_int_equal(w.n, 1);
+	assert_true(w.v[0].unreadable);
+	walk_done(&w);
+
+	/* the expanded budget bounds the streams read */
+	walk_init(&w);
+	w.lim.max_expanded = 4096;
+	assert_int_equal(walk_file(&w, "doc.doc"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	assert_true(w.st.expanded <= 4096);
+	walk_done(&w);
+	free(doc);
+}
+
 /* --- file type mismatches ------------------------------------------------ */
 
 static void
@@ -1659,6 +1733,8 @@ main(void)
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_callback_error),
 	    cmocka_unit_test(test_mismatch),
+	    cmocka_unit_test(test_ole),
+	    cmocka_unit_test(test_ole_unreadable),
 #ifdef HAVE_POPPLER
 	    cmocka_unit_test(test_pdf),
 	    cmocka_unit_test(test_pdf_unreadable),
