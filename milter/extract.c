@@ -67,6 +67,10 @@ static const struct {
 #ifdef HAVE_POPPLER
     {"application/pdf", XK_PDF},
 #endif
+#ifdef HAVE_YTNEF
+    {"application/vnd.ms-tnef", XK_TNEF},
+    {"application/ms-tnef", XK_TNEF},
+#endif
 };
 
 /* compression filters built into libarchive (never an external program) */
@@ -560,6 +564,10 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 		return extract_office(&x, kind);
 	if (kind == XK_OLE)
 		return extract_ole(&x);
+#ifdef HAVE_YTNEF
+	if (kind == XK_TNEF)
+		return extract_tnef(&x);
+#endif
 #ifdef HAVE_POPPLER
 	if (kind == XK_PDF)
 		return extract_pdf(&x);
@@ -648,4 +656,71 @@ extract_runs(struct buf *b, const char *p, size_t n)
 			i++;
 	}
 	return 0;
+}
+
+/* extract_put_cp - one code point as UTF-8 (U+FFFD for what is none) */
+int
+extract_put_cp(struct buf *o, unsigned long c)
+{
+	char u[4];
+	size_t k;
+
+	if (c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+		c = 0xfffd;
+	if (c < 0x80) {
+		u[0] = (char)c;
+		k = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xc0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3f));
+		k = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xe0 | c >> 12);
+		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		k = 3;
+	} else {
+		u[0] = (char)(0xf0 | c >> 18);
+		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (c & 0x3f));
+		k = 4;
+	}
+	return buf_append(o, u, k) < 0 ? EXFIL_ENOMEM : 0;
+}
+
+/* extract_utf16le - UTF-16LE to UTF-8, NULs dropped */
+int
+extract_utf16le(struct buf *o, const unsigned char *p, size_t n)
+{
+	unsigned long c, d;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i + 1 < n && rc == 0; i += 2) {
+		c = p[i] | (unsigned long)p[i + 1] << 8;
+		if (c == 0)
+			continue;
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n &&
+		    (d = p[i + 2] | (unsigned long)p[i + 3] << 8) >= 0xdc00 &&
+		    d < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+			i += 2;
+		}
+		rc = extract_put_cp(o, c);
+	}
+	return rc;
+}
+
+/* extract_latin1 - 8-bit text read as Latin-1, to UTF-8, NULs dropped */
+int
+extract_latin1(struct buf *o, const unsigned char *p, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		if (p[i] != 0)
+			rc = extract_put_cp(o, p[i]);
+	return rc;
 }

@@ -84,69 +84,6 @@ read_stream(struct extract_ctx *x, GsfInput *in, struct buf *b, bool *cut)
 	return buf_putc(b, '\0') < 0 ? EXFIL_ENOMEM : 0;
 }
 
-/* UTF-16LE to UTF-8, appended to o; unpaired surrogates become U+FFFD */
-static int
-utf16le(struct buf *o, const unsigned char *p, size_t n)
-{
-	unsigned long c, d;
-	char u[4];
-	size_t i, k;
-
-	for (i = 0; i + 1 < n; i += 2) {
-		c = p[i] | (unsigned long)p[i + 1] << 8;
-		if (c == 0)
-			continue;
-		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n &&
-		    (d = p[i + 2] | (unsigned long)p[i + 3] << 8) >= 0xdc00 &&
-		    d < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-			i += 2;
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = 0xfffd;
-		}
-		if (c < 0x80) {
-			u[0] = (char)c;
-			k = 1;
-		} else if (c < 0x800) {
-			u[0] = (char)(0xc0 | c >> 6);
-			u[1] = (char)(0x80 | (c & 0x3f));
-			k = 2;
-		} else if (c < 0x10000) {
-			u[0] = (char)(0xe0 | c >> 12);
-			u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (c & 0x3f));
-			k = 3;
-		} else {
-			u[0] = (char)(0xf0 | c >> 18);
-			u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (c & 0x3f));
-			k = 4;
-		}
-		if (buf_append(o, u, k) < 0)
-			return EXFIL_ENOMEM;
-	}
-	return 0;
-}
-
-/* 8-bit text (an Outlook PT_STRING8, code page unknown) read as Latin-1 */
-static int
-latin1(struct buf *o, const unsigned char *p, size_t n)
-{
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < n && rc == 0; i++) {
-		if (p[i] == 0)
-			continue;
-		if (p[i] < 0x80)
-			rc = buf_putc(o, (char)p[i]);
-		else if ((rc = buf_putc(o, (char)(0xc0 | p[i] >> 6))) == 0)
-			rc = buf_putc(o, (char)(0x80 | (p[i] & 0x3f)));
-	}
-	return rc < 0 ? EXFIL_ENOMEM : 0;
-}
-
 /* does a stream hold a file of its own, for the caller to type? */
 static bool
 holds_file(const char *p, size_t n)
@@ -193,9 +130,9 @@ stream(struct extract_ctx *x, GsfInput *in, const char *path, const char *name,
 		goto out;
 	}
 	if (prop_type(name, "001F"))
-		rc = utf16le(&txt, (unsigned char *)raw.p, raw.len);
+		rc = extract_utf16le(&txt, (unsigned char *)raw.p, raw.len);
 	else if (prop_type(name, "001E"))
-		rc = latin1(&txt, (unsigned char *)raw.p, raw.len);
+		rc = extract_latin1(&txt, (unsigned char *)raw.p, raw.len);
 	else
 		rc = extract_runs(&txt, raw.p, raw.len);
 	if (rc == 0 && buf_putc(&txt, '\0') < 0)
@@ -230,9 +167,10 @@ attach_name(
 			continue;
 		raw.len = 0;
 		if ((rc = read_stream(x, in, &raw, &cut)) == 0)
-			rc = i < 2
-			    ? utf16le(out, (unsigned char *)raw.p, raw.len - 1)
-			    : latin1(out, (unsigned char *)raw.p, raw.len - 1);
+			rc = i < 2 ? extract_utf16le(out,
+					 (unsigned char *)raw.p, raw.len - 1)
+				   : extract_latin1(out, (unsigned char *)raw.p,
+					 raw.len - 1);
 		g_object_unref(in);
 		if (rc < 0)
 			goto out;

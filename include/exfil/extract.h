@@ -76,6 +76,17 @@
  *	EncryptedSummary) gives one encrypted item with the part's where; one
  *	that libgsf cannot open gives one unreadable item and EXTRACT_NONE, as
  *	a PDF does.
+ *	TNEF (extract_tnef.c, libytnef; only when built with it, see
+ *	configure --without-ytnef): winmail.dat of Outlook and Exchange gives
+ *	the subject ("!subject") and plain body ("!body") as text, the string
+ *	properties of the message one a line ("!properties": "1000001f:
+ *	text"), its compressed RTF body and HTML body as members ("!body.rtf",
+ *	"!body.html"), and each attachment as a member named by its long file
+ *	name, else its title ("!notes.txt"). libytnef is given only the
+ *	prefix of the stream whose framing, checksums, fixed sizes and MAPI
+ *	property blocks are whole; anything after sets EXTRACT_F_UNREADABLE;
+ *	a stream without one whole attribute gives an unreadable item and
+ *	EXTRACT_NONE, as a PDF does.
  *	Each item's where is the part's where, "!", and the member or part
  *	path ("attachment:a.zip!dir/b.docx!word/document.xml"); its name is
  *	that path, cleaned: no leading "./" or "/", control characters
@@ -221,6 +232,7 @@ enum extract_kind {
 	XK_ENCRYPTED, /* libmagic says the whole part is encrypted */
 	XK_PDF,
 	XK_OLE, /* an OLE2 compound file */
+	XK_TNEF,
 };
 
 struct extract_ctx {
@@ -263,6 +275,7 @@ int extract_archive(struct extract_ctx *x, enum extract_kind kind);
 int extract_office(struct extract_ctx *x, enum extract_kind kind);
 int extract_pdf(struct extract_ctx *x);
 int extract_ole(struct extract_ctx *x);
+int extract_tnef(struct extract_ctx *x);
 void extract_ole_init(void);
 struct archive *extract_open(struct extract_ctx *x, enum extract_kind kind);
 int extract_read_data(struct extract_ctx *x, struct archive *ar, char **data,
@@ -273,6 +286,9 @@ const char *extract_where(
 int extract_emit(struct extract_ctx *x, struct extract_item *it);
 int extract_emit_at(struct extract_ctx *x, const char *path, char *data,
     size_t len, bool is_text, bool truncated);
+int extract_put_cp(struct buf *o, unsigned long c);
+int extract_utf16le(struct buf *o, const unsigned char *p, size_t n);
+int extract_latin1(struct buf *o, const unsigned char *p, size_t n);
 bool extract_room(struct extract_ctx *x);
 
 #endif

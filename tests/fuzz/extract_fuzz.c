@@ -1,8 +1,9 @@
 /*
  * extract_fuzz.c - libFuzzer target: one attachment through extract(3),
  * typed as a zip, as a Word document, as an OpenDocument text, as a
- * 7z, gzip and tar archive, as an OLE2 compound file and (with poppler) as
- * a PDF, with members that look like zip, 7z, gzip, OLE2 or PDF read again (by their magic bytes, not libmagic, to stay fast). Small
+ * 7z, gzip and tar archive, as an OLE2 compound file and (with poppler and
+ * libytnef) as a PDF and a TNEF stream, with members that look like zip,
+ * 7z, gzip, OLE2, PDF or TNEF read again (by their magic bytes, not libmagic, to stay fast). Small
  * limits keep each run short; the limits themselves are under test too.
  *
  * Built as a fuzzer with ./configure --enable-fuzzing (clang), and always
@@ -39,6 +40,10 @@ sniff(const char *p, size_t n)
 #ifdef HAVE_POPPLER
 	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
 		return "application/pdf";
+#endif
+#ifdef HAVE_YTNEF
+	if (n >= 4 && memcmp(p, "\x78\x9f\x3e\x22", 4) == 0)
+		return "application/vnd.ms-tnef";
 #endif
 	return NULL;
 }
@@ -79,6 +84,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "application/x-ole-storage",
 #ifdef HAVE_POPPLER
 	    "application/pdf",
+#endif
+#ifdef HAVE_YTNEF
+	    "application/vnd.ms-tnef",
 #endif
 	};
 	struct fuzz f;

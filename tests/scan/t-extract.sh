@@ -113,4 +113,38 @@ check "msg: two cards (body and attachment)" [ "$(json_get "$T/msg.out" "[m['cou
 check "msg: the attachment is a part, named by its file name" [ "$(json_get "$T/msg.out" "[p['where'] for p in j['parts'] if p['where'].endswith('notes.txt')]")" = "['attachment:fwd.msg!__attach_version1.0_#00000000/notes.txt']" ]
 check "msg: nothing on stderr" bash -c "'$EXFIL_SCAN' -r '$top_srcdir/rules' --json '$T/msg.eml' 2>&1 >/dev/null | wc -c | grep -qx 0"
 
+# --- TNEF: winmail.dat (libytnef) ------------------------------------------
+if grep -q '^#define HAVE_YTNEF 1' "$top_builddir/config.h"; then
+	mail "$D/winmail.dat" winmail.dat application/ms-tnef "$T/tnef.eml"
+	scan "$T/tnef.eml" >"$T/tnef.out"
+	check "tnef: card found in the body" [ "$(where_of "$T/tnef.out" payment_card)" = "['attachment:winmail.dat!body']" ]
+	check "tnef: three cards (body, Unicode body, attachment)" [ "$(json_get "$T/tnef.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[3]" ]
+	check "tnef: attachments are parts, by their long names" [ "$(json_get "$T/tnef.out" "[p['where'] for p in j['parts'] if '!' in p['where']]")" = "['attachment:winmail.dat!notes.txt', 'attachment:winmail.dat!Payout plan.txt']" ]
+	# damaged streams: libytnef prints its complaints on stdout; it must
+	# never see one, so the output stays one JSON line
+	/usr/bin/python3 - "$D/winmail.dat" "$T" <<'PY'
+import random, sys
+from email.message import EmailMessage
+from email.policy import SMTP
+data = open(sys.argv[1], "rb").read()
+rnd = random.Random(4)
+for i in range(20):
+    b = bytearray(data)
+    for _ in range(3):
+        b[rnd.randrange(len(b))] = rnd.randrange(256)
+    if i % 2:
+        b = b[:rnd.randrange(len(b))]
+    m = EmailMessage(policy=SMTP)
+    m["From"] = "a@example.com"; m["To"] = "b@partner.example"; m["Subject"] = "x"
+    m.set_content("x")
+    m.add_attachment(bytes(b), maintype="application", subtype="ms-tnef", filename="winmail.dat")
+    open("%s/bad%02d.eml" % (sys.argv[2], i), "wb").write(m.as_bytes())
+PY
+	scan "$T"/bad*.eml >"$T/bad.out" 2>"$T/bad.err"
+	check "damaged tnef: one JSON line per message, nothing else" [ "$(wc -l <"$T/bad.out")" -eq 20 ]
+	check "damaged tnef: every line is JSON" python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/bad.out"
+else
+	skip "tnef" "built without libytnef"
+fi
+
 done_testing

@@ -1594,6 +1594,76 @@ test_ole_unreadable(void **state)
 	free(doc);
 }
 
+/* --- TNEF (winmail.dat) -------------------------------------------------- */
+
+#ifdef HAVE_YTNEF
+static void
+test_tnef(void **state)
+{
+	struct walk w;
+
+	(void)state;
+	/* made by mktnef.py; ytnef(1) reads it too */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "winmail.dat"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w, "attachment:winmail.dat!subject", "Q3 payouts");
+	EXPECT_TEXT(&w, "attachment:winmail.dat!body", "Body:", MARK,
+	    "4539 3016 6131 8604", IBAN);
+	/* PR_BODY_W, in the MAPI properties */
+	EXPECT_TEXT(&w, "attachment:winmail.dat!properties",
+	    "1000001f: Unicode body: key " AWS);
+	EXPECT_MEMBER(&w, "attachment:winmail.dat!notes.txt",
+	    "Attached:", "6011 0824 6281 9485", AWS);
+	/* the long file name, from the attachment's MAPI properties */
+	EXPECT_MEMBER(
+	    &w, "attachment:winmail.dat!Payout plan.txt", "Plan:", MARK, IBAN);
+	walk_done(&w);
+}
+
+/* a stream cut or damaged anywhere: what is whole is read, never more */
+static void
+test_tnef_damaged(void **state)
+{
+	uint32_t seed = 7;
+	struct walk w;
+	size_t len, cut, j;
+	char *tnef, *copy;
+	int rc;
+
+	(void)state;
+	tnef = load("winmail.dat", &len);
+	assert_non_null(copy = malloc(len));
+	for (cut = 0; cut <= len; cut++) {
+		walk_init(&w);
+		w.keep = false;
+		rc = extract(w.a, "application/vnd.ms-tnef", "attachment:w.dat",
+		    tnef, cut, 0, &w.lim, &w.st, on_item, &w);
+		assert_true(rc == 0 || rc == EXTRACT_NONE);
+		/* no whole attribute: unreadable (a cut between two
+		 * attributes leaves a well-formed stream) */
+		if (cut < 21)
+			assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+		walk_done(&w);
+	}
+	for (j = 0; j < 2000; j++) {
+		memcpy(copy, tnef, len);
+		seed = seed * 1103515245u + 12345u;
+		copy[(seed >> 8) % len] ^= (char)(seed >> 24 | 1);
+		seed = seed * 1103515245u + 12345u;
+		copy[(seed >> 8) % len] = (char)(seed >> 16);
+		walk_init(&w);
+		w.keep = false;
+		rc = extract(w.a, "application/vnd.ms-tnef", "attachment:w.dat",
+		    copy, len, 0, &w.lim, &w.st, on_item, &w);
+		assert_true(rc == 0 || rc == EXTRACT_NONE);
+		walk_done(&w);
+	}
+	free(copy);
+	free(tnef);
+}
+#endif
+
 /* --- file type mismatches ------------------------------------------------ */
 
 static void
@@ -1735,6 +1805,10 @@ main(void)
 	    cmocka_unit_test(test_mismatch),
 	    cmocka_unit_test(test_ole),
 	    cmocka_unit_test(test_ole_unreadable),
+#ifdef HAVE_YTNEF
+	    cmocka_unit_test(test_tnef),
+	    cmocka_unit_test(test_tnef_damaged),
+#endif
 #ifdef HAVE_POPPLER
 	    cmocka_unit_test(test_pdf),
 	    cmocka_unit_test(test_pdf_unreadable),

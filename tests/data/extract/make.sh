@@ -145,3 +145,10 @@ qpdf doc.pdf --add-attachment "$tmp/notes.txt" --key=notes.txt -- attached.pdf
 # writer, the property streams of MS-OXMSG) makes test.msg.
 cc -o "$tmp/mkmsg" "$here/mkmsg.c" $(pkg-config --cflags --libs libgsf-1)
 "$tmp/mkmsg" "$here/test.msg"
+
+# TNEF: no Debian package writes it, so mktnef.py does (MS-OXTNEF); ytnef(1)
+# (ytnef-tools) reads the result back as a check.
+/usr/bin/python3 "$here/mktnef.py" "$here/winmail.dat"
+mkdir -p "$tmp/tnef"
+ytnef -f "$tmp/tnef" "$here/winmail.dat" >/dev/null
+test -s "$tmp/tnef/notes.txt"
