@@ -63,6 +63,8 @@ static const struct {
     {"application/vnd.ms-office", XK_OLE},
     {"application/vnd.visio", XK_OLE},
     {"application/x-ole-storage", XK_OLE},
+    {"text/rtf", XK_RTF},
+    {"application/rtf", XK_RTF},
     {"application/cdfv2", XK_OLE},
 #ifdef HAVE_POPPLER
     {"application/pdf", XK_PDF},
@@ -564,6 +566,8 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 		return extract_office(&x, kind);
 	if (kind == XK_OLE)
 		return extract_ole(&x);
+	if (kind == XK_RTF)
+		return extract_rtf(&x);
 #ifdef HAVE_YTNEF
 	if (kind == XK_TNEF)
 		return extract_tnef(&x);

@@ -26,6 +26,7 @@
 
 #define TNEF_SIGNATURE 0x223e9f78UL
 #define MV_FLAG_ 0x1000
+#define RTF_UNCOMPRESSED 0x414c454dUL /* "MELA" */
 
 static uint32_t
 le32(const unsigned char *p)
@@ -302,10 +303,19 @@ message(struct extract_ctx *x, TNEFStruct *t)
 	buf_free(&b);
 	if (rc != 0)
 		return rc;
-	/* the RTF body, compressed (MS-OXRTFCP) */
+	/* the RTF body (MS-OXRTFCP): stored as it is ("MELA"), which
+	 * libytnef does not read, or compressed */
 	v = MAPIFindProperty(
 	    &t->MapiProperties, PROP_TAG(PT_BINARY, PR_RTF_COMPRESSED));
 	if (v != MAPI_UNDEFINED && v->size > 16 &&
+	    le32(v->data + 8) == RTF_UNCOMPRESSED) {
+		size_t raw = le32(v->data + 4);
+
+		if (raw > (size_t)v->size - 16)
+			raw = (size_t)v->size - 16;
+		if ((rc = emit_member(x, "body.rtf", v->data + 16, raw)) != 0)
+			return rc;
+	} else if (v != MAPI_UNDEFINED && v->size > 16 &&
 	    (rtf = DecompressRTF(v, &n)) != NULL) {
 		rc = n > 0 ? emit_member(x, "body.rtf", rtf, (size_t)n) : 0;
 		free(rtf);

@@ -87,6 +87,14 @@
  *	property blocks are whole; anything after sets EXTRACT_F_UNREADABLE;
  *	a stream without one whole attribute gives an unreadable item and
  *	EXTRACT_NONE, as a PDF does.
+ *	RTF (extract_rtf.c, a small reader of its own: Debian has no C
+ *	library for it): one text item ("!text") with what a reader sees, the
+ *	document information and user properties (sensitivity labels) and
+ *	field instructions (a link's address) included; \'hh read as
+ *	Windows-1252, \uN with its \ucN fallback skipped; font, colour and
+ *	style tables, pictures and other destinations without text skipped.
+ *	Each embedded object (\objdata, hex) is a member ("!object/1").
+ *	Groups nest at most 512 deep (deeper ones read as their parent).
  *	Each item's where is the part's where, "!", and the member or part
  *	path ("attachment:a.zip!dir/b.docx!word/document.xml"); its name is
  *	that path, cleaned: no leading "./" or "/", control characters
@@ -233,6 +241,7 @@ enum extract_kind {
 	XK_PDF,
 	XK_OLE, /* an OLE2 compound file */
 	XK_TNEF,
+	XK_RTF,
 };
 
 struct extract_ctx {
@@ -276,6 +285,7 @@ int extract_office(struct extract_ctx *x, enum extract_kind kind);
 int extract_pdf(struct extract_ctx *x);
 int extract_ole(struct extract_ctx *x);
 int extract_tnef(struct extract_ctx *x);
+int extract_rtf(struct extract_ctx *x);
 void extract_ole_init(void);
 struct archive *extract_open(struct extract_ctx *x, enum extract_kind kind);
 int extract_read_data(struct extract_ctx *x, struct archive *ar, char **data,

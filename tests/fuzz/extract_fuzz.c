@@ -1,7 +1,7 @@
 /*
  * extract_fuzz.c - libFuzzer target: one attachment through extract(3),
  * typed as a zip, as a Word document, as an OpenDocument text, as a
- * 7z, gzip and tar archive, as an OLE2 compound file and (with poppler and
+ * 7z, gzip and tar archive, as an OLE2 compound file, as RTF and (with poppler and
  * libytnef) as a PDF and a TNEF stream, with members that look like zip,
  * 7z, gzip, OLE2, PDF or TNEF read again (by their magic bytes, not libmagic, to stay fast). Small
  * limits keep each run short; the limits themselves are under test too.
@@ -37,6 +37,8 @@ sniff(const char *p, size_t n)
 		return "application/gzip";
 	if (n >= 8 && memcmp(p, "\320\317\021\340\241\261\032\341", 8) == 0)
 		return "application/x-ole-storage";
+	if (n >= 5 && memcmp(p, "{\\rtf", 5) == 0)
+		return "text/rtf";
 #ifdef HAVE_POPPLER
 	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
 		return "application/pdf";
@@ -82,6 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "application/gzip",
 	    "application/x-tar",
 	    "application/x-ole-storage",
+	    "text/rtf",
 #ifdef HAVE_POPPLER
 	    "application/pdf",
 #endif

@@ -113,13 +113,20 @@ check "msg: two cards (body and attachment)" [ "$(json_get "$T/msg.out" "[m['cou
 check "msg: the attachment is a part, named by its file name" [ "$(json_get "$T/msg.out" "[p['where'] for p in j['parts'] if p['where'].endswith('notes.txt')]")" = "['attachment:fwd.msg!__attach_version1.0_#00000000/notes.txt']" ]
 check "msg: nothing on stderr" bash -c "'$EXFIL_SCAN' -r '$top_srcdir/rules' --json '$T/msg.eml' 2>&1 >/dev/null | wc -c | grep -qx 0"
 
+# --- RTF -------------------------------------------------------------------
+mail "$D/doc.rtf" plan.rtf application/rtf "$T/rtf.eml"
+scan "$T/rtf.eml" >"$T/rtf.out"
+check "rtf: card found in the text" [ "$(where_of "$T/rtf.out" payment_card)" = "['attachment:plan.rtf!text']" ]
+check "rtf: sensitivity label found in the user properties" has_rule "$T/rtf.out" msip_label
+check "rtf: key id found" has_rule "$T/rtf.out" aws_access_key_id
+
 # --- TNEF: winmail.dat (libytnef) ------------------------------------------
 if grep -q '^#define HAVE_YTNEF 1' "$top_builddir/config.h"; then
 	mail "$D/winmail.dat" winmail.dat application/ms-tnef "$T/tnef.eml"
 	scan "$T/tnef.eml" >"$T/tnef.out"
 	check "tnef: card found in the body" [ "$(where_of "$T/tnef.out" payment_card)" = "['attachment:winmail.dat!body']" ]
-	check "tnef: three cards (body, Unicode body, attachment)" [ "$(json_get "$T/tnef.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[3]" ]
-	check "tnef: attachments are parts, by their long names" [ "$(json_get "$T/tnef.out" "[p['where'] for p in j['parts'] if '!' in p['where']]")" = "['attachment:winmail.dat!notes.txt', 'attachment:winmail.dat!Payout plan.txt']" ]
+	check "tnef: four cards (body, Unicode body, RTF body, attachment)" [ "$(json_get "$T/tnef.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[4]" ]
+	check "tnef: attachments are parts, by their long names" [ "$(json_get "$T/tnef.out" "[p['where'] for p in j['parts'] if '!' in p['where']]")" = "['attachment:winmail.dat!body.rtf', 'attachment:winmail.dat!notes.txt', 'attachment:winmail.dat!Payout plan.txt']" ]
 	# damaged streams: libytnef prints its complaints on stdout; it must
 	# never see one, so the output stays one JSON line
 	/usr/bin/python3 - "$D/winmail.dat" "$T" <<'PY'

@@ -1367,14 +1367,15 @@ test_garbage(void **state)
 {
 	static const char *const files[] = {"doc.docx", "sheet.xlsx", "doc.odt",
 	    "plain.zip", "archive.7z", "archive.tar.gz", "secrets.txt.bz2",
-	    "enc-headers.7z", "doc.pdf", "attached.pdf", "doc.doc", "test.msg"};
+	    "enc-headers.7z", "doc.pdf", "attached.pdf", "doc.doc", "test.msg",
+	    "doc.rtf", "winmail.dat"};
 	static const char *const types[] = {"application/zip",
 	    "application/x-7z-compressed", "application/gzip",
 	    "application/x-tar", "application/x-rar",
 	    ("application/vnd.openxmlformats-officedocument."
 	     "wordprocessingml.document"),
 	    "application/vnd.oasis.opendocument.text", "application/pdf",
-	    "application/msword"};
+	    "application/msword", "text/rtf", "application/vnd.ms-tnef"};
 	uint32_t seed = 1;
 	struct walk w;
 	size_t i, j, k, len, cut;
@@ -1594,6 +1595,105 @@ test_ole_unreadable(void **state)
 	free(doc);
 }
 
+/* --- RTF ----------------------------------------------------------------- */
+
+static void
+test_rtf(void **state)
+{
+	/* what the reader must do with each construct, by hand */
+	static const char small[] =
+	    "{\\rtf1\\ansi\\ansicpg1252\\uc1{\\fonttbl{\\f0 Arial;}}"
+	    "{\\colortbl;\\red0\\green0\\blue0;}"
+	    "{\\*\\unknowndest hidden 4111}"
+	    "caf\\'e9 \\'80 \\u8364? a\\tab b\\par "
+	    "Split{\\b run}word \\{x\\} \\\\ "
+	    "{\\pict\\pngblip 89504e47}"
+	    "\\bin4 {{{{"
+	    "{\\object{\\*\\objdata 504B0304 41 42\n43}}"
+	    "{\\header Head}tail}";
+	const struct seen *s;
+	struct walk w;
+	size_t len;
+
+	(void)state;
+	/* LibreOffice's RTF: body, header, footer, comment, footnote,
+	 * table, properties, a link */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "doc.rtf"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Body:");
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Header:");
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Footer:");
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Comment:");
+	EXPECT_TEXT(&w, "attachment:doc.rtf!text", "Footnote:", CARD,
+	    "Splitrunword", "Alpha\nBeta", "Payout plan Q3",
+	    "MSIP_Label_3f8e6c1a-5b2d-4e7f-9a10-2c4d6e8f0a1b_Name: Highly "
+	    "Confidential",
+	    "https://portal.example.com/keys?id=" AWS);
+	EXPECT_TEXT(
+	    &w, "attachment:doc.rtf!text", MARK "\t" CARD "\t" IBAN "\t" AWS);
+	walk_done(&w);
+
+	walk_init(&w);
+	len = sizeof(small) - 1;
+	assert_int_equal(extract(w.a, "text/rtf", "attachment:s.rtf", small,
+			     len, 0, &w.lim, &w.st, on_item, &w),
+	    0);
+	assert_non_null(s = find(&w, "attachment:s.rtf!text", true, NULL));
+	assert_string_equal(s->data,
+	    "caf\xc3\xa9 \xe2\x82\xac \xe2\x82\xac a\tb\nSplitrunword {x} "
+	    "\\ \nHead\ntail");
+	/* an embedded object is a member, decoded */
+	assert_non_null(s = find(&w, "attachment:s.rtf!object/1", false, NULL));
+	assert_int_equal(s->size, 7);
+	assert_memory_equal(s->data, "PK\003\004ABC", 7);
+	walk_done(&w);
+
+	/* the text limit */
+	walk_init(&w);
+	w.lim.max_text = 10;
+	assert_int_equal(walk_file(&w, "doc.rtf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	assert_non_null(s = find(&w, "attachment:doc.rtf!text", true, NULL));
+	assert_true(s->len <= 10 && s->truncated);
+	walk_done(&w);
+}
+
+/* deep nesting, unbalanced braces, a \bin past the end: bounded */
+static void
+test_rtf_hostile(void **state)
+{
+	static const char *const bad[] = {"{\\rtf1 \\bin999999 abc",
+	    "{\\rtf1 }}}}} text {{{", "{\\rtf1 \\u-3 \\'", "{\\rtf1 \\",
+	    "{\\rtf1 {\\*\\objdata 0", "{\\rtf1 \\uc99999 \\u65 xyz"};
+	struct walk w;
+	size_t i, n = 200000;
+	char *deep;
+
+	(void)state;
+	assert_non_null(deep = malloc(2 * n + 32));
+	memcpy(deep, "{\\rtf1 ", 7);
+	memset(deep + 7, '{', n);
+	memcpy(deep + 7 + n, " " AWS " ", strlen(AWS) + 2);
+	memset(deep + 9 + n + strlen(AWS), '}', n);
+	walk_init(&w);
+	assert_int_equal(
+	    extract(w.a, "text/rtf", "attachment:d.rtf", deep,
+		9 + 2 * n + strlen(AWS), 0, &w.lim, &w.st, on_item, &w),
+	    0);
+	EXPECT_TEXT(&w, "attachment:d.rtf!text", AWS);
+	walk_done(&w);
+	free(deep);
+	for (i = 0; i < EXFIL_ARRAY_LEN(bad); i++) {
+		walk_init(&w);
+		assert_int_equal(
+		    extract(w.a, "text/rtf", "attachment:b.rtf", bad[i],
+			strlen(bad[i]), 0, &w.lim, &w.st, on_item, &w),
+		    0);
+		walk_done(&w);
+	}
+}
+
 /* --- TNEF (winmail.dat) -------------------------------------------------- */
 
 #ifdef HAVE_YTNEF
@@ -1618,6 +1718,9 @@ test_tnef(void **state)
 	/* the long file name, from the attachment's MAPI properties */
 	EXPECT_MEMBER(
 	    &w, "attachment:winmail.dat!Payout plan.txt", "Plan:", MARK, IBAN);
+	/* the RTF body (PR_RTF_COMPRESSED), read by the RTF reader */
+	EXPECT_TEXT(&w, "attachment:winmail.dat!body.rtf!text",
+	    "RTF body: card 3714 9139 0996 033", MARK);
 	walk_done(&w);
 }
 
@@ -1805,6 +1908,8 @@ main(void)
 	    cmocka_unit_test(test_mismatch),
 	    cmocka_unit_test(test_ole),
 	    cmocka_unit_test(test_ole_unreadable),
+	    cmocka_unit_test(test_rtf),
+	    cmocka_unit_test(test_rtf_hostile),
 #ifdef HAVE_YTNEF
 	    cmocka_unit_test(test_tnef),
 	    cmocka_unit_test(test_tnef_damaged),

@@ -8,7 +8,8 @@ read it); make.sh runs this and checks the result with ytnef(1).
 
 The stream holds the message class, a subject, a plain-text body
 (attBody), the message's MAPI properties with a Unicode body (PR_BODY_W,
-as Outlook writes it) and two attachments: notes.txt, and a file whose
+as Outlook writes it) and an RTF body (PR_RTF_COMPRESSED, in the
+uncompressed "MELA" form of MS-OXRTFCP), and two attachments: notes.txt, and a file whose
 name is only in the attachment's MAPI properties (PR_ATTACH_LONG_FILENAME).
 The card numbers were generated (Luhn-valid, no real card); the IBAN is the
 ISO 13616 example; the key id is shaped like an AWS key id and is none.
@@ -65,8 +66,12 @@ def main():
     s += attr(LVL_MESSAGE, attMessageClass, b"IPM.Microsoft Mail.Note\0")
     s += attr(LVL_MESSAGE, attSubject, b"Q3 payouts\0")
     s += attr(LVL_MESSAGE, attBody, body.encode("ascii") + b"\0")
+    rtf = (b"{\\rtf1\\ansi\\ansicpg1252 RTF body: card 3714 9139 0996 033 "
+           b"\\par CONFIDENTIAL}")
+    rtf_c = struct.pack("<IIII", len(rtf) + 12, len(rtf), 0x414C454D, 0) + rtf
     s += attr(LVL_MESSAGE, attMsgProps,
-              mapi_props([(0x001F, 0x1000, utf16(body_w))]))
+              mapi_props([(0x001F, 0x1000, utf16(body_w)),
+                          (0x0102, 0x1009, rtf_c)]))
     # first attachment: rendering data, title, data
     s += attr(LVL_ATTACHMENT, attAttachRendData, rend)
     s += attr(LVL_ATTACHMENT, attAttachTitle, b"notes.txt\0")
