@@ -338,6 +338,14 @@ scan_leaf(struct walkctx *w, const struct mime_part *p, unsigned depth)
 	if (p->attachment &&
 	    (rc = scan_text(w, type, strlen(type), p->where, SCOPE_TYPE)) < 0)
 		return rc;
+	/* S/MIME or PGP encrypted mail: flagged, then read as any part (the
+	 * text around an inline PGP block is still text) */
+	if (extract_encrypted(type, p->data, p->len)) {
+		pi->encrypted = true;
+		if ((rc = scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
+			 p->where, SCOPE_TYPE)) < 0)
+			return rc;
+	}
 	/* a name or declared type that disguises the true type */
 	if (p->attachment &&
 	    filetype_mismatch(

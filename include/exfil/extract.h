@@ -12,6 +12,7 @@
  *	bool extract_handles(const char *type);
  *	void extract_init(void);
  *	int extract_runs(struct buf *b, const char *p, size_t n);
+ *	bool extract_encrypted(const char *type, const char *p, size_t n);
  * DESCRIPTION
  *	extract() reads one part whose true type (libmagic, filetype(3)) is
  *	type and calls fn once for each thing inside it, in order.
@@ -111,6 +112,16 @@
  *	of at least 8 printable ASCII characters, as they are, or as UTF-16LE
  *	or UTF-16BE code units, each run on a line of its own. The engine
  *	reads a binary of unknown type so, and the OLE2 reader its streams.
+ *	extract_encrypted() says whether a part of true type type is
+ *	encrypted mail (extract_crypto.c): S/MIME, a CMS ContentInfo (DER or
+ *	BER) of enveloped, authenticated-enveloped or encrypted data, whatever
+ *	it is declared as; OpenPGP, an armored "-----BEGIN PGP MESSAGE-----"
+ *	at the start of a line in the first 64 KiB (inline PGP in a text, or
+ *	the second part of multipart/encrypted), or a binary message where
+ *	libmagic says application/octet-stream or application/pgp*, whose
+ *	first packet is a public-key or symmetric-key encrypted session key.
+ *	Signed-only S/MIME and PGP are not encrypted. It reads no key and
+ *	decrypts nothing.
  *	extract_handles() says whether extract() reads a type (it does not
  *	look at the bytes). extract_init() initialises libxml2 and finds
  *	which compression filters libarchive has built in (one that would
@@ -215,6 +226,7 @@ typedef int extract_fn(const struct extract_item *it, void *arg);
 void extract_init(void);
 bool extract_handles(const char *type);
 int extract_runs(struct buf *b, const char *p, size_t n);
+bool extract_encrypted(const char *type, const char *p, size_t n);
 int extract(struct arena *a, const char *type, const char *where,
     const char *data, size_t len, unsigned depth,
     const struct extract_limits *lim, struct extract_state *st, extract_fn *fn,

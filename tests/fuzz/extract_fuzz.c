@@ -96,6 +96,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	extract_init();
+	/* S/MIME and PGP sniffing reads the bytes too */
+	(void)extract_encrypted(
+	    "application/octet-stream", (const char *)data, size);
+	(void)extract_encrypted("text/plain", (const char *)data, size);
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		memset(&f, 0, sizeof(f));
 		if ((f.a = arena_new()) == NULL)

@@ -120,6 +120,51 @@ check "rtf: card found in the text" [ "$(where_of "$T/rtf.out" payment_card)" = 
 check "rtf: sensitivity label found in the user properties" has_rule "$T/rtf.out" msip_label
 check "rtf: key id found" has_rule "$T/rtf.out" aws_access_key_id
 
+# --- S/MIME and PGP encrypted mail (openssl, gpg: make.sh) -----------------
+/usr/bin/python3 - "$D" "$T" <<'PY'
+import sys
+from email.message import EmailMessage
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.policy import SMTP
+d, t = sys.argv[1:3]
+def head(m):
+    m["From"] = "a@example.com"; m["To"] = "b@partner.example"; m["Subject"] = "s"
+    return m
+# S/MIME enveloped data as the whole message, as openssl smime writes it
+m = head(MIMEApplication(open(d + "/smime-enc.p7m", "rb").read(), "pkcs7-mime",
+                         policy=SMTP, smime_type="enveloped-data", name="smime.p7m"))
+open(t + "/smime.eml", "wb").write(m.as_bytes())
+m = head(MIMEApplication(open(d + "/smime-signed.p7m", "rb").read(), "pkcs7-mime",
+                         policy=SMTP, smime_type="signed-data", name="smime.p7m"))
+open(t + "/smime-signed.eml", "wb").write(m.as_bytes())
+# PGP/MIME (RFC 3156)
+m = head(MIMEMultipart("encrypted", protocol="application/pgp-encrypted", policy=SMTP))
+v = MIMEApplication(b"Version: 1\r\n", "pgp-encrypted", policy=SMTP)
+m.attach(v)
+m.attach(MIMEApplication(open(d + "/pgp.asc", "rb").read(), "octet-stream",
+                         policy=SMTP, name="encrypted.asc"))
+open(t + "/pgpmime.eml", "wb").write(m.as_bytes())
+# inline PGP in a text body
+m = head(EmailMessage(policy=SMTP))
+m.set_content("Hi,\n\n" + open(d + "/pgp.asc").read() + "\nbye\n")
+open(t + "/inline.eml", "wb").write(m.as_bytes())
+# a binary OpenPGP file attached
+m = head(EmailMessage(policy=SMTP))
+m.set_content("see attached")
+m.add_attachment(open(d + "/pgp.gpg", "rb").read(), maintype="application",
+                 subtype="octet-stream", filename="report.pdf.gpg")
+open(t + "/pgpbin.eml", "wb").write(m.as_bytes())
+PY
+for k in smime pgpmime inline pgpbin; do
+	scan "$T/$k.eml" >"$T/$k.out"
+	check "$k: encrypted_attachment" has_rule "$T/$k.out" encrypted_attachment
+	check "$k: the part is marked encrypted" [ "$(json_get "$T/$k.out" "any(p['encrypted'] for p in j['parts'])")" = True ]
+done
+scan "$T/smime-signed.eml" >"$T/smime-signed.out"
+check "signed S/MIME: not encrypted" bash -c "! grep -q encrypted_attachment '$T/smime-signed.out'"
+check "signed S/MIME: its content is read (the card)" has_rule "$T/smime-signed.out" payment_card
+
 # --- TNEF: winmail.dat (libytnef) ------------------------------------------
 if grep -q '^#define HAVE_YTNEF 1' "$top_builddir/config.h"; then
 	mail "$D/winmail.dat" winmail.dat application/ms-tnef "$T/tnef.eml"

@@ -1767,6 +1767,55 @@ test_tnef_damaged(void **state)
 }
 #endif
 
+/* --- S/MIME and PGP encrypted mail ---------------------------------------- */
+
+static void
+test_encrypted_mail(void **state)
+{
+	static const struct {
+		const char *file, *type;
+		bool encrypted;
+	} t[] = {
+	    {"smime-enc.p7m", "application/octet-stream", true},
+	    {"smime-signed.p7m", "application/octet-stream", false},
+	    {"pgp.asc", "application/pgp-encrypted", true},
+	    {"pgp.asc", "text/plain", true},
+	    {"pgp.gpg", "application/octet-stream", true},
+	    {"pgp.gpg", "image/png", false}, /* libmagic knows better */
+	    {"doc.docx", "application/zip", false},
+	    {"secrets.txt.gz", "application/gzip", false},
+	    {"doc.pdf", "application/pdf", false},
+	};
+	static const char intro[] = "Hi Bob,\r\nhere it is:\r\n";
+	char *data, *text;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < EXFIL_ARRAY_LEN(t); i++) {
+		data = load(t[i].file, &len);
+		if (extract_encrypted(t[i].type, data, len) != t[i].encrypted)
+			fail_msg("%s as %s", t[i].file, t[i].type);
+		free(data);
+	}
+	/* inline: the armor at the start of a line inside a text */
+	data = load("pgp.asc", &len);
+	assert_non_null(text = malloc(len + 64));
+	memcpy(text, intro, sizeof(intro) - 1);
+	memcpy(text + sizeof(intro) - 1, data, len);
+	assert_true(
+	    extract_encrypted("text/plain", text, len + sizeof(intro) - 1));
+	/* not at the start of a line: a quotation, not a message */
+	text[sizeof(intro) - 2] = ' ';
+	assert_false(
+	    extract_encrypted("text/plain", text, len + sizeof(intro) - 1));
+	/* armor whose first packet is not a session key (signed only) */
+	assert_false(extract_encrypted(
+	    "text/plain", "-----BEGIN PGP MESSAGE-----\n\nowGbwMvMwMXY\n", 42));
+	free(text);
+	free(data);
+	assert_false(extract_encrypted("text/plain", "", 0));
+}
+
 /* --- file type mismatches ------------------------------------------------ */
 
 static void
@@ -1910,6 +1959,7 @@ main(void)
 	    cmocka_unit_test(test_ole_unreadable),
 	    cmocka_unit_test(test_rtf),
 	    cmocka_unit_test(test_rtf_hostile),
+	    cmocka_unit_test(test_encrypted_mail),
 #ifdef HAVE_YTNEF
 	    cmocka_unit_test(test_tnef),
 	    cmocka_unit_test(test_tnef_damaged),

@@ -152,3 +152,22 @@ cc -o "$tmp/mkmsg" "$here/mkmsg.c" $(pkg-config --cflags --libs libgsf-1)
 mkdir -p "$tmp/tnef"
 ytnef -f "$tmp/tnef" "$here/winmail.dat" >/dev/null
 test -s "$tmp/tnef/notes.txt"
+
+# Encrypted mail: S/MIME (CMS enveloped data, DER, AES-256, to a throwaway
+# self-signed certificate) and OpenPGP (armored and binary, to a throwaway
+# key in a private GNUPGHOME); a signed-only S/MIME message as the counter.
+printf 'Content-Type: text/plain\r\n\r\nCard 4111 1111 1111 1111\r\n' >"$tmp/body.txt"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/k.pem" \
+	-out "$tmp/c.pem" -days 30 -subj "/CN=exfil test" 2>/dev/null
+openssl smime -encrypt -aes256 -in "$tmp/body.txt" -outform DER \
+	-out "$here/smime-enc.p7m" "$tmp/c.pem"
+openssl smime -sign -nodetach -in "$tmp/body.txt" -outform DER \
+	-out "$here/smime-signed.p7m" -signer "$tmp/c.pem" -inkey "$tmp/k.pem"
+export GNUPGHOME="$tmp/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key 'Exfil Test <test@example.com>' \
+	default default never
+gpg --batch --quiet --trust-model always -r test@example.com -a \
+	-o "$here/pgp.asc" -e "$tmp/body.txt"
+gpg --batch --quiet --trust-model always -r test@example.com \
+	-o "$here/pgp.gpg" -e "$tmp/body.txt"
