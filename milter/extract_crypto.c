@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <exfil/common.h>
+#include <exfil/decode.h>
 #include <exfil/extract.h>
 
 #define ARMOR "-----BEGIN PGP MESSAGE-----"
@@ -75,18 +76,6 @@ pgp_session_key(const unsigned char *p, size_t n)
 	return tag == 1 ? (v == 3 || v == 6) : (v == 4 || v == 5 || v == 6);
 }
 
-static int
-b64(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /*
  * An armored PGP MESSAGE at the start of a line within the first
  * ARMOR_PEEK bytes, whose first packet is an encrypted session key.
@@ -94,11 +83,9 @@ b64(unsigned char c)
 static bool
 pgp_armored(const char *p, size_t n)
 {
-	const char *a = p, *end;
-	unsigned char raw[6];
-	size_t k = 0;
-	unsigned long acc = 0;
-	int bits = 0, v;
+	const char *a = p, *end, *stop;
+	unsigned char raw[64 * 3 / 4 + 3];
+	size_t k;
 
 	if (n > ARMOR_PEEK)
 		n = ARMOR_PEEK;
@@ -128,18 +115,13 @@ pgp_armored(const char *p, size_t n)
 			break; /* no headers: the data starts here */
 		a = eol;
 	}
-	for (; a < end && k < sizeof(raw); a++) {
-		if ((v = b64((unsigned char)*a)) < 0) {
-			if (*a == '=' || *a == '-')
-				break;
-			continue; /* line breaks */
-		}
-		acc = acc << 6 | (unsigned long)v;
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			raw[k++] = (unsigned char)(acc >> bits);
-		}
-	}
+	/* the first packet's header: a few bytes of base64 suffice, up to
+	 * the checksum line ("=...") or the end line ("-----") */
+	for (stop = a;
+	     stop < end && stop - a < 64 && *stop != '=' && *stop != '-';
+	     stop++)
+		;
+	k = decode_base64(a, (size_t)(stop - a), raw);
 	return pgp_session_key(raw, k);
 }
 
