@@ -1,9 +1,10 @@
 #!/bin/bash
 # t-extract.sh - exfil-scan end to end on attachments: a disguised file type
 # is a file_type finding; the carriers read by extract_pdf.c and the other
-# readers give their text to the rules with its provenance. The attached
-# files are those of tests/data/extract/ (made by make.sh there with
-# LibreOffice, qpdf, openssl and the like), or made here.
+# readers give their text to the rules with its provenance; encrypted mail
+# is encrypted_attachment; bombs end as limit flags. The attached files are
+# those of tests/data/extract/ (made by make.sh there with LibreOffice, qpdf,
+# openssl, gpg and the like), or made here.
 . "$(dirname "$0")/../tap.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -164,6 +165,60 @@ done
 scan "$T/smime-signed.eml" >"$T/smime-signed.out"
 check "signed S/MIME: not encrypted" bash -c "! grep -q encrypted_attachment '$T/smime-signed.out'"
 check "signed S/MIME: its content is read (the card)" has_rule "$T/smime-signed.out" payment_card
+
+# --- bombs, made here in the temp folder (never committed) -----------------
+# a zip whose one member expands to 1 GiB of zeros (one compressed MiB
+# repeated: it costs a megabyte and no time), and a 42.zip-style nest of it
+# (16 x 16 x 16 x 16 of them: 64 TiB). Each must end as a limit flag with
+# on_limit's verdict, quickly and in bounded memory.
+/usr/bin/python3 - "$T" <<'PY'
+import io, struct, sys, zlib, zipfile
+from email.message import EmailMessage
+from email.policy import SMTP
+t = sys.argv[1]
+def zeros_zip(name, mib):
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    blk = co.compress(b"\0" * (1 << 20)) + co.flush(zlib.Z_FULL_FLUSH)
+    data = blk * mib + b"\x03\x00"  # and an empty final block
+    crc, z = 0, b"\0" * (1 << 20)
+    for _ in range(mib):
+        crc = zlib.crc32(z, crc)
+    size, n = mib << 20, name.encode()
+    local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 8, 0, 0x21, crc,
+                        len(data), size, len(n), 0) + n
+    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, 8, 0, 0x21,
+                     crc, len(data), size, len(n), 0, 0, 0, 0, 0, 0) + n
+    eocd = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1, len(cd),
+                       len(local) + len(data), 0)
+    return local + data + cd + eocd
+def mail(path, data, name):
+    m = EmailMessage(policy=SMTP)
+    m["From"] = "a@example.com"; m["To"] = "b@partner.example"; m["Subject"] = "x"
+    m.set_content("x")
+    m.add_attachment(data, maintype="application", subtype="zip", filename=name)
+    open(path, "wb").write(m.as_bytes())
+gig = zeros_zip("zeros.bin", 1024)
+mail(t + "/gig.eml", gig, "gig.zip")
+level = gig
+for l in range(4):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(16):
+            z.writestr("%d-%d.zip" % (l, i), level)
+    level = b.getvalue()
+mail(t + "/42.eml", level, "42.zip")
+PY
+for k in gig 42; do
+	start=$(date +%s)
+	/usr/bin/time -f %M -o "$T/$k.rss" "$EXFIL_SCAN" -r "$top_srcdir/rules" --json "$T/$k.eml" >"$T/$k.out"
+	took=$(($(date +%s) - start))
+	rss=$(tail -1 "$T/$k.rss")
+	echo "# $k bomb: $took s, peak RSS $((rss / 1024)) MiB"
+	check "$k bomb: the limit is a flag (decode_limit)" [ "$(json_get "$T/$k.out" "'decode_limit' in j['flags']")" = True ]
+	check "$k bomb: on_limit decides (quarantine)" [ "$(json_get "$T/$k.out" "j['action']")" = quarantine ]
+	check "$k bomb: within 60 s" [ "$took" -le 60 ]
+	check "$k bomb: peak RSS under 512 MiB" [ "$rss" -lt 524288 ]
+done
 
 # --- TNEF: winmail.dat (libytnef) ------------------------------------------
 if grep -q '^#define HAVE_YTNEF 1' "$top_builddir/config.h"; then
