@@ -167,15 +167,60 @@ min_size(uint32_t id)
 	}
 }
 
+#define ATT_REND_DATA 0x00069002UL /* attAttachRendData: an attachment */
+
+/* attributes of an attachment (after its attAttachRendData), by the
+ * whole id, type and all, as libytnef matches them */
+static bool
+attach_attr(uint32_t id)
+{
+	switch (id) {
+	case 0x0006800fUL: /* attAttachData */
+	case 0x00018010UL: /* attAttachTitle */
+	case 0x00068011UL: /* attAttachMetaFile */
+	case 0x00038012UL: /* attAttachCreateDate */
+	case 0x00038013UL: /* attAttachModifyDate */
+	case 0x00069001UL: /* attAttachTransportFilename */
+	case 0x00069005UL: /* attAttachment */
+		return true;
+	default:
+		return false;
+	}
+}
+
+#define MAX_SEEN 64
+
+/* has this id been seen in the scope? Records it; true when full too */
+static bool
+seen(uint32_t *v, unsigned *n, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < *n; i++)
+		if (v[i] == id)
+			return true;
+	if (*n == MAX_SEEN)
+		return true;
+	v[(*n)++] = id;
+	return false;
+}
+
 /*
  * tnef_check - the length of the well-formed prefix of the stream (the
- * signature, the key and whole attributes), or 0 when there is none
+ * signature, the key and whole attributes), or 0 when there is none. An
+ * attribute given twice in the message or in one attachment, or an
+ * attachment's attribute before its attAttachRendData, ends the prefix
+ * too: libytnef would overwrite (and leak) the first one, or keep it
+ * where it never frees it.
  */
 static size_t
 tnef_check(const unsigned char *p, size_t n, bool *bad)
 {
+	uint32_t msg[MAX_SEEN], att[MAX_SEEN];
+	unsigned nmsg = 0, natt = 0;
 	size_t d = 6, good = 0;
 	uint32_t id, len, i;
+	bool in_att = false;
 	unsigned sum;
 
 	*bad = false;
@@ -188,6 +233,9 @@ tnef_check(const unsigned char *p, size_t n, bool *bad)
 		if (len == 0 || len > LEFT(d, n) || LEFT(d, n) - len < 2 ||
 		    len < min_size(id))
 			break;
+		/* libytnef complains on stdout of a version of another size */
+		if ((id & 0xffff) == 0x9006 && len != 4)
+			break;
 		for (sum = 0, i = 0; i < len; i++)
 			sum += p[d + i];
 		if ((sum & 0xffff) !=
@@ -196,6 +244,15 @@ tnef_check(const unsigned char *p, size_t n, bool *bad)
 		if (((id & 0xffff) == 0x9003 || (id & 0xffff) == 0x9005) &&
 		    !mapi_ok(p + d, len))
 			break;
+		if (id == ATT_REND_DATA) { /* a new attachment */
+			in_att = true;
+			natt = 0;
+		} else if (attach_attr(id)) {
+			if (!in_att || seen(att, &natt, id))
+				break;
+		} else if (seen(msg, &nmsg, id)) {
+			break;
+		}
 		d += len + 2;
 		good = d;
 	}
