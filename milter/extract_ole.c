@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -107,6 +108,77 @@ prop_type(const char *name, const char *type)
 static int walk(
     struct extract_ctx *x, GsfInfile *dir, const char *prefix, unsigned level);
 
+/* a cell's number as a person reads it: integers whole (a card number
+ * stored as a number is 16 digits, not 4.1111111111111E+15) */
+static int
+put_number(struct buf *b, double v)
+{
+	int rc;
+
+	if (v == v && v > -1e17 && v < 1e17 && v == (double)(long long)v)
+		rc = buf_printf(b, "%lld\n", (long long)v);
+	else
+		rc = buf_printf(b, "%.15g\n", v);
+	return rc < 0 ? EXFIL_ENOMEM : 0;
+}
+
+/* an RK number: 30 bits of a double or of an integer, maybe / 100 */
+static double
+rk_value(uint32_t rk)
+{
+	uint64_t bits;
+	double v;
+
+	if (rk & 2) {
+		v = (double)((int32_t)(rk & 0xfffffffcU) / 4);
+	} else {
+		bits = (uint64_t)(rk & 0xfffffffcU) << 32;
+		memcpy(&v, &bits, sizeof(v));
+	}
+	return rk & 1 ? v / 100 : v;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/*
+ * The numeric cells of an Excel 97-2003 workbook stream (BIFF8 records
+ * NUMBER, RK and MULRK), one a line
+ */
+static int
+biff_numbers(struct buf *b, const unsigned char *p, size_t n)
+{
+	size_t i, k;
+	unsigned type, len;
+	uint64_t bits;
+	double v;
+	int rc = 0;
+
+	for (i = 0; i + 4 <= n && rc == 0; i += 4 + len) {
+		type = p[i] | (unsigned)p[i + 1] << 8;
+		len = p[i + 2] | (unsigned)p[i + 3] << 8;
+		if (len > n - i - 4)
+			break;
+		if (type == 0x0203 && len >= 14) { /* NUMBER */
+			bits =
+			    le32(p + i + 10) | (uint64_t)le32(p + i + 14) << 32;
+			memcpy(&v, &bits, sizeof(v));
+			rc = put_number(b, v);
+		} else if (type == 0x027e && len >= 10) { /* RK */
+			rc = put_number(b, rk_value(le32(p + i + 10)));
+		} else if (type == 0x00bd && len >= 12) { /* MULRK */
+			for (k = 4; k + 6 <= (size_t)len - 2 && rc == 0; k += 6)
+				rc = put_number(
+				    b, rk_value(le32(p + i + 4 + k + 2)));
+		}
+	}
+	return rc;
+}
+
 /* one stream: its text, or its bytes as a member */
 static int
 stream(struct extract_ctx *x, GsfInput *in, const char *path, const char *name,
@@ -135,6 +207,10 @@ stream(struct extract_ctx *x, GsfInput *in, const char *path, const char *name,
 		rc = extract_latin1(&txt, (unsigned char *)raw.p, raw.len);
 	else
 		rc = extract_runs(&txt, raw.p, raw.len);
+	/* Excel's numbers are binary: written out after the runs */
+	if (rc == 0 &&
+	    (strcmp(path, "Workbook") == 0 || strcmp(path, "Book") == 0))
+		rc = biff_numbers(&txt, (unsigned char *)raw.p, raw.len);
 	if (rc == 0 && buf_putc(&txt, '\0') < 0)
 		rc = EXFIL_ENOMEM;
 	if (rc == 0)

@@ -67,7 +67,9 @@
  *	file): one text item a stream that has text ("!WordDocument",
  *	"!__substg1.0_0037001F"): an Outlook string property as it is
  *	(UTF-16LE, or 8-bit read as Latin-1), any other stream's printable
- *	runs (extract_runs()). A stream that holds a file (zip, PDF, OLE2,
+ *	runs (extract_runs()), and for an Excel workbook ("!Workbook") its
+ *	numeric cells (NUMBER, RK, MULRK records) one a line, integers
+ *	written whole. A stream that holds a file (zip, PDF, OLE2,
  *	RTF: an embedded object) is a member, and so is each attachment of an
  *	Outlook item, named by its file name
  *	("!__attach_version1.0_#00000000/notes.txt"); an item attached to an

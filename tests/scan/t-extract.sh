@@ -103,6 +103,9 @@ mail "$D/doc.doc" plan.doc application/msword "$T/doc.eml"
 scan "$T/doc.eml" >"$T/doc.out"
 check "doc: card found in WordDocument" [ "$(where_of "$T/doc.out" payment_card)" = "['attachment:plan.doc!WordDocument']" ]
 check "doc: key id found" has_rule "$T/doc.out" aws_access_key_id
+mail "$D/sheet.xls" sheet.xls application/vnd.ms-excel "$T/xls.eml"
+scan "$T/xls.eml" >"$T/xls.out"
+check "xls: two cards, one a text cell, one a number cell" [ "$(json_get "$T/xls.out" "[m['count'] for m in j['matches'] if m['rule']=='payment_card']")" = "[2]" ]
 mail "$D/enc.doc" plan.doc application/msword "$T/encdoc.eml"
 scan "$T/encdoc.eml" >"$T/encdoc.out"
 check "doc with a password: encrypted_attachment" [ "$(where_of "$T/encdoc.out" encrypted_attachment)" = "['attachment:plan.doc']" ]

@@ -1547,6 +1547,17 @@ test_ole(void **state)
 	assert_int_equal(w.st.flags, 0);
 	EXPECT_TEXT(
 	    &w, "attachment:sheet.xls!Workbook", "Accounts", CARD, IBAN, AWS);
+	/* a number cell (a binary double in a NUMBER record), as a number */
+	EXPECT_TEXT(&w, "attachment:sheet.xls!Workbook", AMEX);
+	walk_done(&w);
+
+	/* PowerPoint 97, gzipped (make.sh): the gzip member is read too */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "slides.ppt.gz"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w,
+	    "attachment:slides.ppt.gz!slides.ppt!PowerPoint Document",
+	    "Slide:", MARK, CARD, IBAN, AWS);
 	walk_done(&w);
 
 	/* an Outlook item (mkmsg.c): its strings and its attachment */

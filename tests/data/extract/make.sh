@@ -3,7 +3,7 @@
 # software, from the flat OpenDocument sources next to this script:
 #   LibreOffice headless  doc.fodt -> doc.docx doc.odt doc.doc doc.rtf
 #                         sheet.fods -> sheet.xlsx sheet.ods sheet.xls
-#                         slides.fodp -> slides.pptx slides.odp
+#                         slides.fodp -> slides.pptx slides.odp slides.ppt.gz
 #   Python-UNO            enc.docx (OOXML "Standard" encryption: an OLE2
 #                         container), enc.odt (ODF with a password) and
 #                         enc.doc (Word 97 with a password: RC4 CryptoAPI)
@@ -31,6 +31,9 @@ $lo --convert-to odp --outdir "$tmp" slides.fodp
 $lo --convert-to 'doc:MS Word 97' --outdir "$tmp" doc.fodt
 $lo --convert-to 'xls:MS Excel 97' --outdir "$tmp" sheet.fods
 $lo --convert-to 'rtf:Rich Text Format' --outdir "$tmp" doc.fodt
+# PowerPoint 97 writes 450 KB (pictures of its own): kept gzipped
+$lo --convert-to 'ppt:MS PowerPoint 97' --outdir "$tmp" slides.fodp
+gzip -9 -n -c "$tmp/slides.ppt" >slides.ppt.gz
 for f in doc.docx doc.odt sheet.xlsx sheet.ods slides.pptx slides.odp \
 	doc.doc sheet.xls doc.rtf; do
 	cp "$tmp/$f" "$f"
