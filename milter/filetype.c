@@ -326,9 +326,14 @@ kind_of_name(const char *name, const char **ext)
 
 /* do a true kind and a claimed one contradict each other? */
 static bool
-contradicts(enum ft_kind truth, enum ft_kind claim)
+contradicts(const char *type, enum ft_kind truth, enum ft_kind claim)
 {
 	if (truth == K_NONE || claim == K_NONE || truth == claim)
+		return false;
+	/* a Windows installer is an OLE2 file that libmagic may not name */
+	if (claim == K_EXEC &&
+	    (strcasecmp(type, "application/x-ole-storage") == 0 ||
+		strcasecmp(type, "application/cdfv2") == 0))
 		return false;
 	/* Open XML and OpenDocument are zips; a zip may be one */
 	if ((truth == K_OFFICE && claim == K_ARCHIVE) ||
@@ -347,13 +352,13 @@ filetype_mismatch(const char *type, const char *name, const char *declared,
 
 	if (truth == K_NONE)
 		return false;
-	if (contradicts(truth, claim = kind_of_name(name, &ext))) {
+	if (contradicts(type, truth, claim = kind_of_name(name, &ext))) {
 		if (whylen)
 			snprintf(why, whylen, "%s named %s (%s)", type, ext,
 			    kind_names[claim]);
 		return true;
 	}
-	if (contradicts(truth, claim = kind_of_type(declared, true))) {
+	if (contradicts(type, truth, claim = kind_of_type(declared, true))) {
 		if (whylen)
 			snprintf(why, whylen, "%s declared %s", type, declared);
 		return true;

@@ -1860,6 +1860,8 @@ test_mismatch(void **state)
 	    {"application/encrypted", "enc.docx", NULL, false},
 	    {"application/x-ole-storage", "a.xls", NULL, false},
 	    {"application/x-ole-storage", "a.html", NULL, true},
+	    {"application/x-ole-storage", "setup.msi", NULL, false},
+	    {"application/msword", "setup.msi", NULL, true},
 	    /* text, images and media are never disguised */
 	    {"text/plain", "list.csv", "application/vnd.ms-excel", false},
 	    {"text/csv", "list.csv", "text/csv", false},
