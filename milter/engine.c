@@ -26,6 +26,7 @@
 #include <exfil/message.h>
 #include <exfil/mime.h>
 #include <exfil/rules.h>
+#include <exfil/sandbox.h>
 #include <exfil/scan.h>
 
 /* engine_new - configuration plus its compiled rules */
@@ -105,8 +106,6 @@ struct walkctx {
 	struct extract_limits xlim;
 	struct extract_state *xst; /* of the attachment being extracted */
 };
-
-static double now_ms(void);
 
 static const char *
 scope_name(unsigned scope)
@@ -281,8 +280,9 @@ extract_part(struct walkctx *w, const char *type, const char *where,
 	memset(&st, 0, sizeof(st));
 	if (outer == NULL)
 		w->xst = &st; /* one state for the whole tree of one part */
-	rc = extract(w->m->arena, type, where, data, len, depth, &w->xlim,
-	    w->xst, on_item, w);
+	/* in a worker process when there are workers (sandbox(3)) */
+	rc = sandbox_extract(w->m->arena, type, where, data, len, depth,
+	    &w->xlim, w->xst, on_item, w);
 	if (outer == NULL) {
 		if (st.flags & EXTRACT_F_LIMIT)
 			w->m->flags |= MSG_F_DECODE_LIMIT;
@@ -299,7 +299,7 @@ extract_part(struct walkctx *w, const char *type, const char *where,
 static bool
 out_of_time(struct walkctx *w)
 {
-	if (w->deadline > 0 && now_ms() > w->deadline) {
+	if (w->deadline > 0 && extract_now_ms() > w->deadline) {
 		w->m->flags |= MSG_F_TIMEOUT;
 		return true;
 	}
@@ -429,15 +429,6 @@ on_part(const struct mime_part *p, void *arg)
 	return scan_leaf(w, p, 0);
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* the facts of the envelope that policy statements test */
 static int
 envelope_facts(
@@ -514,7 +505,7 @@ engine_scan_dump(
 	struct policy_input in;
 	struct mime_limits lim;
 	struct walkctx w;
-	double t0 = now_ms();
+	double t0 = extract_now_ms();
 	size_t i;
 	int rc = 0;
 
@@ -589,7 +580,7 @@ engine_scan_dump(
 	in.flags = m->flags;
 	in.error = r->error;
 	policy_decide(&in, &r->verdict);
-	r->elapsed_ms = now_ms() - t0;
+	r->elapsed_ms = extract_now_ms() - t0;
 	return 0;
 }
 

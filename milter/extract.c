@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -727,4 +728,14 @@ extract_latin1(struct buf *o, const unsigned char *p, size_t n)
 		if (p[i] != 0)
 			rc = extract_put_cp(o, p[i]);
 	return rc;
+}
+
+/* extract_now_ms - CLOCK_MONOTONIC in milliseconds, as deadlines are */
+double
+extract_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

@@ -30,20 +30,11 @@ struct pdf {
 	size_t text; /* bytes of text given so far, for max_text */
 };
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* past the deadline: flag it */
 static bool
 late(struct extract_ctx *x)
 {
-	if (x->lim.deadline > 0 && now_ms() > x->lim.deadline) {
+	if (x->lim.deadline > 0 && extract_now_ms() > x->lim.deadline) {
 		x->st->flags |= EXTRACT_F_TIMEOUT;
 		return true;
 	}

@@ -97,6 +97,10 @@ struct config {
 	char *notify_template;
 	char *override_marker;
 	struct strlist override_categories;
+
+	/* extraction workers */
+	unsigned extract_workers;
+	size_t extract_memory_limit;
 };
 
 enum config_type {

@@ -13,6 +13,7 @@
  *	void extract_init(void);
  *	int extract_runs(struct buf *b, const char *p, size_t n);
  *	bool extract_encrypted(const char *type, const char *p, size_t n);
+ *	double extract_now_ms(void);
  * DESCRIPTION
  *	extract() reads one part whose true type (libmagic, filetype(3)) is
  *	type and calls fn once for each thing inside it, in order.
@@ -124,6 +125,8 @@
  *	first packet is a public-key or symmetric-key encrypted session key.
  *	Signed-only S/MIME and PGP are not encrypted. It reads no key and
  *	decrypts nothing.
+ *	extract_now_ms() is CLOCK_MONOTONIC in milliseconds, the clock of
+ *	deadline.
  *	extract_handles() says whether extract() reads a type (it does not
  *	look at the bytes). extract_init() initialises libxml2 and finds
  *	which compression filters libarchive has built in (one that would
@@ -229,6 +232,7 @@ void extract_init(void);
 bool extract_handles(const char *type);
 int extract_runs(struct buf *b, const char *p, size_t n);
 bool extract_encrypted(const char *type, const char *p, size_t n);
+double extract_now_ms(void);
 int extract(struct arena *a, const char *type, const char *where,
     const char *data, size_t len, unsigned depth,
     const struct extract_limits *lim, struct extract_state *st, extract_fn *fn,
