@@ -5,7 +5,9 @@
 # PDF's pages, sharing their fonts and content streams: its MB/s is low and
 # its pages/s, 2 x COPIES over the time, tells more; zip stores copies of the
 # other documents). Reports the attachment's size, the best of ROUNDS wall
-# times (the whole scan: MIME, extraction, rules), MB/s and peak RSS.
+# times (the whole scan: MIME, extraction in the workers, rules), MB/s and
+# the peak RSS of exfil-scan itself (each worker is bounded apart, by
+# extract_memory_limit).
 #
 #   tests/bench/bench-extract.sh [COPIES [ROUNDS]]
 #
