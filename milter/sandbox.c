@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@
 #include <exfil/buf.h>
 #include <exfil/common.h>
 #include <exfil/extract.h>
+#include <exfil/log.h>
 #include <exfil/sandbox.h>
 
 #define REQ_MAGIC 0x65786631u /* "exf1" */
@@ -92,6 +94,7 @@ static struct worker pool[MAX_WORKERS];
 static unsigned nworkers;
 static int zygote_fd = -1;
 static size_t worker_mem;
+static bool warned; /* of a worker without its filter */
 
 /* --- both ends ----------------------------------------------------------- */
 
@@ -312,6 +315,7 @@ worker_main(int fd)
 	struct extract_state st;
 	struct arena *a;
 	size_t i;
+	char hello;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	signal(SIGCHLD, SIG_DFL);
@@ -344,10 +348,16 @@ worker_main(int fd)
 		    sizeof(warm_pdf) - 1, 0, NULL, &st, ignore_item, NULL);
 		arena_free(a);
 	}
+	/* hello: 'F' with the filter on, 'U' without (the daemon warns);
+	 * a worker that cannot load its filter (a service manager that
+	 * forbids seccomp(2)) still has its limits, and mail still flows */
+	hello = 'U';
 #ifdef HAVE_SECCOMP
-	if (seccomp_on() < 0)
-		_exit(1); /* never run a worker unfiltered by mistake */
+	if (seccomp_on() == 0)
+		hello = 'F';
 #endif
+	if (write_all(3, &hello, 1) < 0)
+		_exit(0);
 	worker_loop(3);
 }
 
@@ -479,6 +489,17 @@ spawn(pid_t *pid)
 	    cm->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	pthread_mutex_unlock(&zygote_lock);
+	/* its hello says whether its system call filter is on */
+	if (fd >= 0 && read_all(fd, &c, 1) < 0) {
+		kill(*pid, SIGKILL);
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0 && c != 'F' &&
+	    !__atomic_exchange_n(&warned, true, __ATOMIC_SEQ_CST))
+		log_msg(NULL, LOG_WARNING,
+		    "extraction workers run without their system call filter "
+		    "(built without libseccomp, or seccomp(2) is forbidden)");
 	return fd;
 }
 

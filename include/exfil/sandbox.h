@@ -25,8 +25,10 @@
  *	readers (libxml2, libarchive, libgsf, poppler), and then, when built
  *	with libseccomp, allows only the system calls that reading memory
  *	and answering on its socket need: any other (open, socket, fork,
- *	execve ...) fails with EPERM. It dies with the zygote, which dies
- *	with the process.
+ *	execve ...) fails with EPERM. A worker that cannot load its filter
+ *	(a service manager that forbids seccomp(2)) runs with its limits
+ *	only, and the first such worker is logged as a warning. It dies
+ *	with the zygote, which dies with the process.
  *	sandbox_extract() has the contract of extract(3): a worker reads one
  *	container (not the tree: fn types and opens the members it is
  *	given, as with extract(), and that is a new request), sends back
