@@ -94,7 +94,9 @@ static struct worker pool[MAX_WORKERS];
 static unsigned nworkers;
 static int zygote_fd = -1;
 static size_t worker_mem;
+#ifdef HAVE_SECCOMP
 static bool warned; /* of a worker without its filter */
+#endif
 
 /* --- both ends ----------------------------------------------------------- */
 
@@ -495,11 +497,15 @@ spawn(pid_t *pid)
 		close(fd);
 		return -1;
 	}
+#ifdef HAVE_SECCOMP
+	/* built with the filter, yet it could not be loaded: say so once
+	 * (a build without libseccomp was told by configure) */
 	if (fd >= 0 && c != 'F' &&
 	    !__atomic_exchange_n(&warned, true, __ATOMIC_SEQ_CST))
 		log_msg(NULL, LOG_WARNING,
-		    "extraction workers run without their system call filter "
-		    "(built without libseccomp, or seccomp(2) is forbidden)");
+		    "extraction workers run without their system call filter: "
+		    "seccomp(2) is forbidden here");
+#endif
 	return fd;
 }
 

@@ -27,7 +27,8 @@
  *	and answering on its socket need: any other (open, socket, fork,
  *	execve ...) fails with EPERM. A worker that cannot load its filter
  *	(a service manager that forbids seccomp(2)) runs with its limits
- *	only, and the first such worker is logged as a warning. It dies
+ *	only, and the first such worker is logged as a warning (a build
+ *	without libseccomp is told so by configure, not at each start). It dies
  *	with the zygote, which dies with the process.
  *	sandbox_extract() has the contract of extract(3): a worker reads one
  *	container (not the tree: fn types and opens the members it is
