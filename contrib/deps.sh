@@ -9,7 +9,8 @@ PACKAGES="autoconf automake libtool make pkg-config gcc clang
 libmilter-dev libmagic-dev libmagic-mgc libpcre2-dev libssl-dev
 libcmocka-dev openssl postfix miltertest swaks python3 groff-base sharutils
 sasl2-bin libsasl2-modules libarchive-dev libxml2-dev zlib1g-dev libjson-c-dev
-ca-certificates"
+ca-certificates libpoppler-glib-dev libgsf-1-dev libytnef0-dev time
+libseccomp-dev"
 
 missing=
 for p in $PACKAGES; do

@@ -181,6 +181,15 @@ static const struct config_key keys[] = {
     {"metrics_listen", CFG_STRING, OFF(metrics_listen), "",
 	"ADDRESS:PORT of the Prometheus metrics page, e.g. 127.0.0.1:9787 "
 	"(empty: none)"},
+
+    /* extraction workers */
+    {"extract_workers", CFG_UINT, OFF(extract_workers), "4",
+	"worker processes that read attachments, each without files, "
+	"network or more memory than extract_memory_limit (0: read in the "
+	"daemon itself); read at start"},
+    {"extract_memory_limit", CFG_SIZE, OFF(extract_memory_limit), "512M",
+	"address space of one extraction worker (0: no limit); read at "
+	"start"},
 };
 
 /* config_keys - the keyword table */

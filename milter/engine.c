@@ -29,6 +29,7 @@
 #include <exfil/mime.h>
 #include <exfil/qcrypt.h>
 #include <exfil/rules.h>
+#include <exfil/sandbox.h>
 #include <exfil/scan.h>
 
 /* engine_new - configuration plus its compiled rules */
@@ -176,8 +177,6 @@ struct walkctx {
 	struct extract_state *xst; /* of the attachment being extracted */
 };
 
-static double now_ms(void);
-
 static const char *
 scope_name(unsigned scope)
 {
@@ -258,59 +257,16 @@ is_textual(const char *type)
 	return false;
 }
 
-/*
- * Printable runs of a binary: ASCII runs and UTF-16LE runs of at least
- * 8 characters, one a line, so that a token hidden in a binary is seen.
- */
+/* printable runs of a binary (extract_runs()), in the arena */
 static char *
 printable_runs(struct arena *a, const char *p, size_t n, size_t *outlen)
 {
 	struct buf b = {0};
-	size_t i = 0, s, k;
 	char *res = NULL;
 
-	while (i < n) {
-		/* UTF-16LE run: printable byte, then NUL (tried first: its
-		 * first character is also a one-byte ASCII run) */
-		k = 0;
-		s = i;
-		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
-		    (unsigned char)p[i] < 0x7f && p[i + 1] == '\0')
-			i += 2, k++;
-		/* UTF-16BE run: NUL, then printable byte */
-		if (k < 8) {
-			i = s;
-			k = 0;
-			while (i + 1 < n && p[i] == '\0' &&
-			    (unsigned char)p[i + 1] >= 0x20 &&
-			    (unsigned char)p[i + 1] < 0x7f)
-				i += 2, k++;
-			if (k >= 8)
-				s++; /* the printable bytes are the odd ones */
-		}
-		if (k >= 8) {
-			for (; s < i; s += 2)
-				if (buf_putc(&b, p[s]) < 0)
-					goto out;
-			if (buf_putc(&b, '\n') < 0)
-				goto out;
-			continue;
-		}
-		/* ASCII run */
-		i = s;
-		while (i < n && (unsigned char)p[i] >= 0x20 &&
-		    (unsigned char)p[i] < 0x7f)
-			i++;
-		if (i - s >= 8 &&
-		    (buf_append(&b, p + s, i - s) < 0 ||
-			buf_putc(&b, '\n') < 0))
-			goto out;
-		if (i == s)
-			i++;
-	}
-	res = arena_memdup(a, b.p ? b.p : "", b.len);
-	*outlen = b.len;
-out:
+	if (extract_runs(&b, p, n) == 0 &&
+	    (res = arena_memdup(a, b.p ? b.p : "", b.len)) != NULL)
+		*outlen = b.len;
 	buf_free(&b);
 	return res;
 }
@@ -373,6 +329,10 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 
 /* the type rules see for an encrypted member: files.rules flags it */
 #define ENCRYPTED_TYPE "application/x-exfil-encrypted"
+/* the type rules see for a disguised part: files.rules flags it too */
+#define MISMATCH_TYPE "application/x-exfil-type-mismatch"
+/* the type rules see for a document its reader could not open */
+#define UNREADABLE_TYPE "application/x-exfil-unreadable"
 
 static int on_item(const struct extract_item *it, void *arg);
 
@@ -390,13 +350,16 @@ extract_part(struct walkctx *w, const char *type, const char *where,
 	memset(&st, 0, sizeof(st));
 	if (outer == NULL)
 		w->xst = &st; /* one state for the whole tree of one part */
-	rc = extract(w->m->arena, type, where, data, len, depth, &w->xlim,
-	    w->xst, on_item, w);
+	/* in a worker process when there are workers (sandbox(3)) */
+	rc = sandbox_extract(w->m->arena, type, where, data, len, depth,
+	    &w->xlim, w->xst, on_item, w);
 	if (outer == NULL) {
 		if (st.flags & EXTRACT_F_LIMIT)
 			w->m->flags |= MSG_F_DECODE_LIMIT;
 		if (st.flags & EXTRACT_F_UNREADABLE)
 			w->m->flags |= MSG_F_UNREADABLE;
+		if (st.flags & EXTRACT_F_TIMEOUT)
+			w->m->flags |= MSG_F_TIMEOUT;
 		w->xst = NULL;
 	}
 	return rc;
@@ -406,7 +369,7 @@ extract_part(struct walkctx *w, const char *type, const char *where,
 static bool
 out_of_time(struct walkctx *w)
 {
-	if (w->deadline > 0 && now_ms() > w->deadline) {
+	if (w->deadline > 0 && extract_now_ms() > w->deadline) {
 		w->m->flags |= MSG_F_TIMEOUT;
 		return true;
 	}
@@ -424,6 +387,7 @@ scan_leaf(struct walkctx *w, const struct mime_part *p, unsigned depth)
 	struct arena *a = w->m->arena;
 	struct part_info *pi;
 	const char *type, *text;
+	char why[256];
 	size_t tlen;
 	int rc;
 
@@ -444,6 +408,24 @@ scan_leaf(struct walkctx *w, const struct mime_part *p, unsigned depth)
 	if (p->attachment &&
 	    (rc = scan_text(w, type, strlen(type), p->where, SCOPE_TYPE)) < 0)
 		return rc;
+	/* S/MIME or PGP encrypted mail: flagged, then read as any part (the
+	 * text around an inline PGP block is still text) */
+	if (extract_encrypted(type, p->data, p->len)) {
+		pi->encrypted = true;
+		if ((rc = scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
+			 p->where, SCOPE_TYPE)) < 0)
+			return rc;
+	}
+	/* a name or declared type that disguises the true type */
+	if (p->attachment &&
+	    filetype_mismatch(
+		type, p->filename, p->content_type, why, sizeof(why))) {
+		if ((pi->mismatch = arena_strdup(a, why)) == NULL)
+			return EXFIL_ENOMEM;
+		if ((rc = scan_text(w, MISMATCH_TYPE, strlen(MISMATCH_TYPE),
+			 p->where, SCOPE_TYPE)) < 0)
+			return rc;
+	}
 	/* archives and documents: their members and texts */
 	if (p->attachment && extract_handles(type) &&
 	    (rc = extract_part(w, type, p->where, p->data, p->len, depth)) !=
@@ -472,22 +454,24 @@ on_item(const struct extract_item *it, void *arg)
 		return scan_text(w, it->data ? it->data : "", it->len,
 		    it->where, SCOPE_ATTACHMENT);
 	}
-	if (it->encrypted || it->data == NULL) {
-		/* nothing to read: listed, and an encrypted one flagged */
+	if (it->encrypted || it->unreadable || it->data == NULL) {
+		/* nothing to read: listed, and an encrypted or unreadable
+		 * one flagged */
 		if ((pi = add_part(w->m, w->r)) == NULL)
 			return EXFIL_ENOMEM;
 		pi->where = it->where;
 		pi->size = it->len;
 		pi->encrypted = it->encrypted;
-		pi->type = it->encrypted ? ENCRYPTED_TYPE : NULL;
+		pi->type = it->encrypted ? ENCRYPTED_TYPE
+		    : it->unreadable	 ? UNREADABLE_TYPE
+					 : NULL;
 		if (it->name &&
 		    (rc = scan_text(w, it->name, strlen(it->name), it->where,
 			 SCOPE_NAME)) < 0)
 			return rc;
-		return it->encrypted
-		    ? scan_text(w, ENCRYPTED_TYPE, strlen(ENCRYPTED_TYPE),
-			  it->where, SCOPE_TYPE)
-		    : 0;
+		return pi->type ? scan_text(w, pi->type, strlen(pi->type),
+				      it->where, SCOPE_TYPE)
+				: 0;
 	}
 	memset(&leaf, 0, sizeof(leaf));
 	leaf.kind = MIME_LEAF;
@@ -513,15 +497,6 @@ on_part(const struct mime_part *p, void *arg)
 		    strcasecmp(p->header_name, "Subject") == 0 ? SCOPE_SUBJECT
 							       : SCOPE_HEADERS);
 	return scan_leaf(w, p, 0);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* the facts of the envelope that policy statements test */
@@ -600,7 +575,7 @@ engine_scan_dump(
 	struct policy_input in;
 	struct mime_limits lim;
 	struct walkctx w;
-	double t0 = now_ms();
+	double t0 = extract_now_ms();
 	size_t i;
 	int rc = 0;
 
@@ -655,6 +630,7 @@ engine_scan_dump(
 			w.deadline = cfg->scan_timeout
 			    ? t0 + 1000.0 * cfg->scan_timeout
 			    : 0;
+			w.xlim.deadline = w.deadline;
 			rc = mime_walk(m, &lim, on_part, &w);
 		}
 		arena_set_budget(m->arena, 0);
@@ -676,7 +652,7 @@ engine_scan_dump(
 	in.flags = m->flags;
 	in.error = r->error;
 	policy_decide(&in, &r->verdict);
-	r->elapsed_ms = now_ms() - t0;
+	r->elapsed_ms = extract_now_ms() - t0;
 	return 0;
 }
 

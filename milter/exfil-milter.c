@@ -32,6 +32,7 @@
 #include <exfil/log.h>
 #include <exfil/metrics.h>
 #include <exfil/rules.h>
+#include <exfil/sandbox.h>
 
 #ifndef EXFIL_SYSCONFDIR
 #define EXFIL_SYSCONFDIR "/etc"
@@ -459,6 +460,11 @@ main(int argc, char **argv)
 	}
 	callbacks_set_audit(audit);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* the extraction workers' helper: forked while we have one thread */
+	if (sandbox_init(cfg->extract_workers, cfg->extract_memory_limit) < 0) {
+		log_msg(NULL, LOG_ERR, "cannot start the extraction workers");
+		return 1;
+	}
 	/*
 	 * Our thread waits for SIGUSR1 and SIGUSR2. Every thread, ours too,
 	 * must block the signals libmilter's own thread waits for (SIGHUP,

@@ -704,7 +704,7 @@ cmd_purge(struct opts *o)
 	    ? o->older_than
 	    : (long)o->cfg->quarantine_retention_days;
 	char err[1024];
-	int tokens;
+	int tokens, sweep;
 
 	if (o->older_than < 0 && days == 0) {
 		fprintf(stderr,
@@ -718,6 +718,13 @@ cmd_purge(struct opts *o)
 		o->qdir, 0, time(NULL) - days * 86400 - 1, purge_one, o) != 0)
 		return 2;
 	tokens = o->dry_run ? 0 : release_purge_used(o->qdir, time(NULL));
+	/* leftovers of interrupted writes, once an hour old (no write
+	 * takes that long): whatever the retention */
+	sweep = qreview_sweep(o->qdir, time(NULL) - 3600, o->dry_run);
+	if (sweep > 0)
+		fprintf(stderr, "%d file%s of interrupted writes %sremoved\n",
+		    sweep, sweep == 1 ? "" : "s",
+		    o->dry_run ? "would be " : "");
 	fprintf(stderr,
 	    "%lu entr%s older than %ld days %spurged; %d used "
 	    "release token%s forgotten\n",

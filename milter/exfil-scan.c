@@ -22,6 +22,7 @@
 #include <exfil/message.h>
 #include <exfil/report.h>
 #include <exfil/rules.h>
+#include <exfil/sandbox.h>
 #include <exfil/scan.h>
 
 /* the envelope a saved message is given (--sender, --rcpt, ...) */
@@ -322,6 +323,13 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "exfil-scan: warning: libmagic database not "
 		    "loaded; types are not detected\n");
+	/* the same extraction workers as the daemon's (sandbox(3)) */
+	fflush(stdout);
+	if (sandbox_init(
+		e->cfg->extract_workers, e->cfg->extract_memory_limit) < 0)
+		fprintf(stderr,
+		    "exfil-scan: warning: no extraction workers; "
+		    "attachments are read in this process\n");
 	for (i = optind; i < argc; i++) {
 		s = scan_file(e, argv[i], json, dump);
 		if (s > status)

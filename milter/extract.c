@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <libxml/parser.h>
 
 #include <exfil/arena.h>
+#include <exfil/buf.h>
 #include <exfil/common.h>
 #include <exfil/extract.h>
 
@@ -55,6 +57,23 @@ static const struct {
     {"application/x-zstd", XK_STREAM},
     {"application/x-lz4", XK_STREAM},
     {"application/encrypted", XK_ENCRYPTED},
+    {"application/msword", XK_OLE},
+    {"application/vnd.ms-excel", XK_OLE},
+    {"application/vnd.ms-powerpoint", XK_OLE},
+    {"application/vnd.ms-outlook", XK_OLE},
+    {"application/vnd.ms-office", XK_OLE},
+    {"application/vnd.visio", XK_OLE},
+    {"application/x-ole-storage", XK_OLE},
+    {"text/rtf", XK_RTF},
+    {"application/rtf", XK_RTF},
+    {"application/cdfv2", XK_OLE},
+#ifdef HAVE_POPPLER
+    {"application/pdf", XK_PDF},
+#endif
+#ifdef HAVE_YTNEF
+    {"application/vnd.ms-tnef", XK_TNEF},
+    {"application/ms-tnef", XK_TNEF},
+#endif
 };
 
 /* compression filters built into libarchive (never an external program) */
@@ -79,6 +98,7 @@ init_once(void)
 	size_t i;
 
 	xmlInitParser();
+	extract_ole_init();
 	for (i = 0; i < EXFIL_ARRAY_LEN(filters); i++) {
 		/* ARCHIVE_WARN: libarchive would run an external program */
 		if ((ar = archive_read_new()) == NULL)
@@ -455,6 +475,38 @@ extract_emit(struct extract_ctx *x, struct extract_item *it)
 	return x->fn(it, x->arg);
 }
 
+/*
+ * extract_emit_at - one item at path (see extract_where()): text, cut to
+ * max_text (a NUL is written there: data is the caller's buffer), or a
+ * member's bytes. Empty text gives nothing. EXTRACT_STOP when the
+ * container has no room left.
+ */
+int
+extract_emit_at(struct extract_ctx *x, const char *path, char *data, size_t len,
+    bool is_text, bool truncated)
+{
+	struct extract_item it;
+
+	if (is_text && len == 0)
+		return 0;
+	if (!extract_room(x))
+		return EXTRACT_STOP;
+	memset(&it, 0, sizeof(it));
+	if ((it.where = extract_where(x, path, strlen(path), &it.name)) == NULL)
+		return EXFIL_ENOMEM;
+	if (is_text && len > x->lim.max_text) {
+		len = x->lim.max_text;
+		data[len] = '\0';
+		truncated = true;
+		x->st->flags |= EXTRACT_F_LIMIT;
+	}
+	it.data = data;
+	it.len = len;
+	it.is_text = is_text;
+	it.truncated = truncated;
+	return extract_emit(x, &it);
+}
+
 /* extract - one part into items (see extract(3)) */
 int
 extract(struct arena *a, const char *type, const char *where, const char *data,
@@ -492,6 +544,7 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 	    lim && lim->max_ratio ? lim->max_ratio : EXTRACT_DEFAULT_MAX_RATIO;
 	x.lim.max_text =
 	    lim && lim->max_text ? lim->max_text : EXTRACT_DEFAULT_MAX_TEXT;
+	x.lim.deadline = lim ? lim->deadline : 0;
 	if (st->expanded > x.lim.max_expanded)
 		st->expanded = x.lim.max_expanded;
 
@@ -512,6 +565,18 @@ extract(struct arena *a, const char *type, const char *where, const char *data,
 		return 0;
 	if (kind == XK_OOXML || kind == XK_ODF)
 		return extract_office(&x, kind);
+	if (kind == XK_OLE)
+		return extract_ole(&x);
+	if (kind == XK_RTF)
+		return extract_rtf(&x);
+#ifdef HAVE_YTNEF
+	if (kind == XK_TNEF)
+		return extract_tnef(&x);
+#endif
+#ifdef HAVE_POPPLER
+	if (kind == XK_PDF)
+		return extract_pdf(&x);
+#endif
 	return extract_archive(&x, kind);
 }
 
@@ -545,4 +610,132 @@ extract_next_header(struct extract_ctx *x, struct archive *ar,
 			return XN_FATAL;
 		return r < ARCHIVE_WARN ? XN_BAD : XN_ENTRY;
 	}
+}
+
+/*
+ * extract_runs - the printable runs of a binary: ASCII runs and UTF-16LE
+ * (or UTF-16BE) runs of at least 8 characters, one a line, appended to b,
+ * so that a token hidden in a binary is seen
+ */
+int
+extract_runs(struct buf *b, const char *p, size_t n)
+{
+	size_t i = 0, s, k;
+
+	while (i < n) {
+		/* UTF-16LE run: printable byte, then NUL (tried first: its
+		 * first character is also a one-byte ASCII run) */
+		k = 0;
+		s = i;
+		while (i + 1 < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f && p[i + 1] == '\0')
+			i += 2, k++;
+		/* UTF-16BE run: NUL, then printable byte */
+		if (k < 8) {
+			i = s;
+			k = 0;
+			while (i + 1 < n && p[i] == '\0' &&
+			    (unsigned char)p[i + 1] >= 0x20 &&
+			    (unsigned char)p[i + 1] < 0x7f)
+				i += 2, k++;
+			if (k >= 8)
+				s++; /* the printable bytes are the odd ones */
+		}
+		if (k >= 8) {
+			for (; s < i; s += 2)
+				if (buf_putc(b, p[s]) < 0)
+					return EXFIL_ENOMEM;
+			if (buf_putc(b, '\n') < 0)
+				return EXFIL_ENOMEM;
+			continue;
+		}
+		/* ASCII run */
+		i = s;
+		while (i < n && (unsigned char)p[i] >= 0x20 &&
+		    (unsigned char)p[i] < 0x7f)
+			i++;
+		if (i - s >= 8 &&
+		    (buf_append(b, p + s, i - s) < 0 || buf_putc(b, '\n') < 0))
+			return EXFIL_ENOMEM;
+		if (i == s)
+			i++;
+	}
+	return 0;
+}
+
+/* extract_put_cp - one code point as UTF-8 (U+FFFD for what is none) */
+int
+extract_put_cp(struct buf *o, unsigned long c)
+{
+	char u[4];
+	size_t k;
+
+	if (c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+		c = 0xfffd;
+	if (c < 0x80) {
+		u[0] = (char)c;
+		k = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xc0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3f));
+		k = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xe0 | c >> 12);
+		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		k = 3;
+	} else {
+		u[0] = (char)(0xf0 | c >> 18);
+		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (c & 0x3f));
+		k = 4;
+	}
+	return buf_append(o, u, k) < 0 ? EXFIL_ENOMEM : 0;
+}
+
+/* extract_utf16le - UTF-16LE to UTF-8, NULs dropped */
+int
+extract_utf16le(struct buf *o, const unsigned char *p, size_t n)
+{
+	unsigned long c, d;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i + 1 < n && rc == 0; i += 2) {
+		c = p[i] | (unsigned long)p[i + 1] << 8;
+		if (c == 0)
+			continue;
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n &&
+		    (d = p[i + 2] | (unsigned long)p[i + 3] << 8) >= 0xdc00 &&
+		    d < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+			i += 2;
+		}
+		rc = extract_put_cp(o, c);
+	}
+	return rc;
+}
+
+/* extract_latin1 - 8-bit text read as Latin-1, to UTF-8, NULs dropped */
+int
+extract_latin1(struct buf *o, const unsigned char *p, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		if (p[i] != 0)
+			rc = extract_put_cp(o, p[i]);
+	return rc;
+}
+
+/* extract_now_ms - CLOCK_MONOTONIC in milliseconds, as deadlines are */
+double
+extract_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -408,4 +409,67 @@ qreview_remove(const char *qdir, const struct qentry *q)
 	if (unlink(path) < 0 && errno != ENOENT)
 		return EXFIL_EIO;
 	return 0;
+}
+
+/* is name ID.eml or ID.eml.sealed (or a .tmp. file) without ID.json? */
+static bool
+orphan(int dfd, const char *name)
+{
+	char json[64];
+	struct stat st;
+
+	if (strncmp(name, ".tmp.", 5) == 0)
+		return true;
+	if (strlen(name) < QUARANTINE_ID_LEN + 4 ||
+	    (strcmp(name + QUARANTINE_ID_LEN, ".eml") != 0 &&
+		strcmp(name + QUARANTINE_ID_LEN, ".eml.sealed") != 0))
+		return false;
+	snprintf(json, sizeof(json), "%.*s.json", QUARANTINE_ID_LEN, name);
+	return fstatat(dfd, json, &st, 0) < 0 && errno == ENOENT;
+}
+
+/* qreview_sweep - remove what interrupted writes left, older than before */
+int
+qreview_sweep(const char *qdir, time_t before, bool dry_run)
+{
+	char path[4096];
+	char **ys = sorted_names(qdir), **ms, **ds;
+	struct dirent *de;
+	struct stat st;
+	size_t a, b, c;
+	DIR *d;
+	int n = 0;
+
+	for (a = 0; ys && ys[a]; a++) {
+		snprintf(path, sizeof(path), "%s/%s", qdir, ys[a]);
+		ms = sorted_names(path);
+		for (b = 0; ms && ms[b]; b++) {
+			snprintf(
+			    path, sizeof(path), "%s/%s/%s", qdir, ys[a], ms[b]);
+			ds = sorted_names(path);
+			for (c = 0; ds && ds[c]; c++) {
+				snprintf(path, sizeof(path), "%s/%s/%s/%s",
+				    qdir, ys[a], ms[b], ds[c]);
+				if ((d = opendir(path)) == NULL)
+					continue;
+				while ((de = readdir(d)) != NULL) {
+					if (!orphan(dirfd(d), de->d_name) ||
+					    fstatat(dirfd(d), de->d_name, &st,
+						AT_SYMLINK_NOFOLLOW) < 0 ||
+					    !S_ISREG(st.st_mode) ||
+					    st.st_mtime >= before)
+						continue;
+					if (dry_run ||
+					    unlinkat(dirfd(d), de->d_name, 0) ==
+						0)
+						n++;
+				}
+				closedir(d);
+			}
+			free_names(ds);
+		}
+		free_names(ms);
+	}
+	free_names(ys);
+	return n;
 }

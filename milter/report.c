@@ -130,8 +130,13 @@ report_json_masked(struct buf *b, const char *file, const struct message *m,
 		rc |= json_cstr(b, p->type);
 		rc |= buf_printf(b,
 		    ",\"size\":%zu,\"sha256\":\"%s\","
-		    "\"encrypted\":%s}",
+		    "\"encrypted\":%s",
 		    p->size, p->sha256, p->encrypted ? "true" : "false");
+		if (p->mismatch) {
+			rc |= buf_puts(b, ",\"mismatch\":");
+			rc |= json_cstr(b, p->mismatch);
+		}
+		rc |= buf_putc(b, '}');
 	}
 	rc |= buf_puts(b, "],\"errors\":[");
 	for (i = 0; i < r->nerrors; i++) {

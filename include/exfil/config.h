@@ -112,6 +112,9 @@ struct config {
 	char *audit_fsync;
 	enum action on_audit_error;
 	char *metrics_listen;
+	/* extraction workers */
+	unsigned extract_workers;
+	size_t extract_memory_limit;
 };
 
 enum config_type {

@@ -66,6 +66,8 @@ struct part_info {
 	size_t size;
 	char sha256[65];
 	bool encrypted;
+	const char *mismatch; /* how the name or Content-Type disguises the
+			       * true type (filetype_mismatch()), or NULL */
 };
 
 struct result {

@@ -39,6 +39,7 @@
 #ifndef EXFIL_QREVIEW_H
 #define EXFIL_QREVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -71,5 +72,13 @@ int qreview_remove(const char *qdir, const struct qentry *q);
 void qreview_free(struct qentry *q);
 /* qreview_str - a string member of the metadata, or "" */
 const char *qreview_str(const struct qentry *q, const char *key);
+
+/*
+ * qreview_sweep - remove what a write interrupted by a crash left (a
+ * message without its metadata, a temporary file: never an entry the
+ * client was told was accepted) when last changed before "before"; the
+ * number removed (or, with dry_run, that would be)
+ */
+int qreview_sweep(const char *qdir, time_t before, bool dry_run);
 
 #endif

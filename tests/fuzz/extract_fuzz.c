@@ -1,8 +1,9 @@
 /*
  * extract_fuzz.c - libFuzzer target: one attachment through extract(3),
- * typed as a zip, as a Word document, as an OpenDocument text, and as a
- * 7z, gzip and tar archive, with members that look like zip, 7z or gzip
- * read again (by their magic bytes, not libmagic, to stay fast). Small
+ * typed as a zip, as a Word document, as an OpenDocument text, as a
+ * 7z, gzip and tar archive, as an OLE2 compound file, as RTF and (with poppler and
+ * libytnef) as a PDF and a TNEF stream, with members that look like zip,
+ * 7z, gzip, OLE2, PDF or TNEF read again (by their magic bytes, not libmagic, to stay fast). Small
  * limits keep each run short; the limits themselves are under test too.
  *
  * Built as a fuzzer with ./configure --enable-fuzzing (clang), and always
@@ -34,6 +35,18 @@ sniff(const char *p, size_t n)
 		return "application/x-7z-compressed";
 	if (n >= 2 && memcmp(p, "\037\213", 2) == 0)
 		return "application/gzip";
+	if (n >= 8 && memcmp(p, "\320\317\021\340\241\261\032\341", 8) == 0)
+		return "application/x-ole-storage";
+	if (n >= 5 && memcmp(p, "{\\rtf", 5) == 0)
+		return "text/rtf";
+#ifdef HAVE_POPPLER
+	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return "application/pdf";
+#endif
+#ifdef HAVE_YTNEF
+	if (n >= 4 && memcmp(p, "\x78\x9f\x3e\x22", 4) == 0)
+		return "application/vnd.ms-tnef";
+#endif
 	return NULL;
 }
 
@@ -44,6 +57,7 @@ on_item(const struct extract_item *it, void *arg)
 	const char *type;
 	size_t i;
 	unsigned h = 0;
+	int rc;
 
 	/* touch every byte, as a scanner would */
 	for (i = 0; i < it->len; i++)
@@ -53,8 +67,9 @@ on_item(const struct extract_item *it, void *arg)
 	if (it->is_text || it->encrypted ||
 	    (type = sniff(it->data, it->len)) == NULL)
 		return 0;
-	return extract(f->a, type, it->where, it->data, it->len, it->depth,
+	rc = extract(f->a, type, it->where, it->data, it->len, it->depth,
 	    &f->lim, &f->st, on_item, f);
+	return rc < 0 ? rc : 0; /* EXTRACT_NONE: an unreadable PDF */
 }
 
 int
@@ -68,11 +83,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "application/x-7z-compressed",
 	    "application/gzip",
 	    "application/x-tar",
+	    "application/x-ole-storage",
+	    "text/rtf",
+#ifdef HAVE_POPPLER
+	    "application/pdf",
+#endif
+#ifdef HAVE_YTNEF
+	    "application/vnd.ms-tnef",
+#endif
 	};
 	struct fuzz f;
 	size_t i;
 
 	extract_init();
+	/* S/MIME and PGP sniffing reads the bytes too */
+	(void)extract_encrypted(
+	    "application/octet-stream", (const char *)data, size);
+	(void)extract_encrypted("text/plain", (const char *)data, size);
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		memset(&f, 0, sizeof(f));
 		if ((f.a = arena_new()) == NULL)

@@ -102,6 +102,12 @@ else
 	tap not_ok "quarantine: metadata names the category, not the key"
 fi
 run_script t-reject.lua
+run_script t-extract.lua
+if grep -qs "^PPid:[[:space:]]*$pid\$" /proc/[0-9]*/status; then
+	tap ok "extraction: the workers' helper runs beside the daemon"
+else
+	tap not_ok "extraction: the workers' helper runs beside the daemon"
+fi
 if grep -q 'action=reject' "$H/milter.log" &&
 	! grep -q 'EXFIL-TEST-REJECT-123456' "$H/milter.log"; then
 	tap ok "log: reject logged without the matched value"

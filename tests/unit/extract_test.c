@@ -73,7 +73,7 @@ struct seen {
 	char *data; /* text, or the first KEEP_MAX bytes of a member */
 	size_t len, size;
 	unsigned depth;
-	bool is_text, encrypted, truncated;
+	bool is_text, encrypted, unreadable, truncated;
 };
 
 struct walk {
@@ -116,6 +116,7 @@ on_item(const struct extract_item *it, void *arg)
 		s->depth = it->depth;
 		s->is_text = it->is_text;
 		s->encrypted = it->encrypted;
+		s->unreadable = it->unreadable;
 		s->truncated = it->truncated;
 		if (it->name)
 			assert_non_null(strstr(it->where, it->name));
@@ -123,8 +124,9 @@ on_item(const struct extract_item *it, void *arg)
 	if (type && extract_handles(type)) {
 		rc = extract(w->a, type, it->where, it->data, it->len,
 		    it->depth, &w->lim, &w->st, on_item, w);
-		assert_true(rc <= 0);
-		return rc;
+		/* EXTRACT_NONE: an unreadable PDF, read as a binary */
+		assert_true(rc <= 0 || rc == EXTRACT_NONE);
+		return rc < 0 ? rc : 0;
 	}
 	return 0;
 }
@@ -643,6 +645,10 @@ test_encrypted(void **state)
 	/* Office files saved with a password */
 	expect_encrypted("enc.docx", "attachment:enc.docx");
 	expect_encrypted("enc.odt", "attachment:enc.odt");
+#ifdef HAVE_POPPLER
+	/* a PDF with a user password (AES-256, qpdf) */
+	expect_encrypted("enc.pdf", "attachment:enc.pdf");
+#endif
 }
 
 /* unencrypted archives with compressed headers are not called encrypted */
@@ -1335,9 +1341,14 @@ test_not_handled(void **state)
 	assert_int_equal(extract(a, "text/plain", "x", "abc", 3, 0, NULL, &st,
 			     on_item, NULL),
 	    EXTRACT_NONE);
+	assert_int_equal(
+	    extract(a, "image/png", "x", "abc", 3, 0, NULL, &st, on_item, NULL),
+	    EXTRACT_NONE);
+#ifndef HAVE_POPPLER
 	assert_int_equal(extract(a, "application/pdf", "x", "abc", 3, 0, NULL,
 			     &st, on_item, NULL),
 	    EXTRACT_NONE);
+#endif
 	assert_false(extract_handles("application/octet-stream"));
 	assert_true(extract_handles("application/zip"));
 	assert_true(extract_handles("application/x-7z-compressed"));
@@ -1356,13 +1367,15 @@ test_garbage(void **state)
 {
 	static const char *const files[] = {"doc.docx", "sheet.xlsx", "doc.odt",
 	    "plain.zip", "archive.7z", "archive.tar.gz", "secrets.txt.bz2",
-	    "enc-headers.7z"};
+	    "enc-headers.7z", "doc.pdf", "attached.pdf", "doc.doc", "test.msg",
+	    "doc.rtf", "winmail.dat"};
 	static const char *const types[] = {"application/zip",
 	    "application/x-7z-compressed", "application/gzip",
 	    "application/x-tar", "application/x-rar",
 	    ("application/vnd.openxmlformats-officedocument."
 	     "wordprocessingml.document"),
-	    "application/vnd.oasis.opendocument.text"};
+	    "application/vnd.oasis.opendocument.text", "application/pdf",
+	    "application/msword", "text/rtf", "application/vnd.ms-tnef"};
 	uint32_t seed = 1;
 	struct walk w;
 	size_t i, j, k, len, cut;
@@ -1389,6 +1402,493 @@ test_garbage(void **state)
 		}
 		free(data);
 	}
+}
+
+/* --- PDF ----------------------------------------------------------------- */
+
+#ifdef HAVE_POPPLER
+#define PDFCARD "5105 5260 1815 9084"
+
+/* pages with subset fonts, annotations, information, XMP (make.sh) */
+static void
+test_pdf(void **state)
+{
+	struct walk w;
+
+	(void)state;
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(
+	    &w, "attachment:doc.pdf!page/1", "Page one:", MARK, PDFCARD, IBAN);
+	/* a comment, exported as an annotation */
+	EXPECT_TEXT(&w, "attachment:doc.pdf!page/1", "Note: key " AWS);
+	EXPECT_TEXT(&w, "attachment:doc.pdf!page/2", "Page two:", AWS,
+	    "5105526018159084");
+	EXPECT_TEXT(&w, "attachment:doc.pdf!info",
+	    "title: Payout plan Q3 " MARK, "subject: Vendor payouts",
+	    "keywords: finance, AKIAEXFILTESTKEY6789", "author: Alice Example");
+	EXPECT_TEXT(&w, "attachment:doc.pdf!xmp", "Payout plan Q3 " MARK,
+	    "AKIAEXFILTESTKEY6789", "Alice Example");
+	assert_null(find(&w, "attachment:doc.pdf!page/3", true, NULL));
+	walk_done(&w);
+
+	/* an owner password alone restricts, it does not encrypt */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "restricted.pdf"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w, "attachment:restricted.pdf!page/1", MARK, PDFCARD);
+	walk_done(&w);
+
+	/* a file attached to the document is a member */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "attached.pdf"), 0);
+	EXPECT_MEMBER(&w, "attachment:attached.pdf!attachments/notes.txt",
+	    "Attached:", "6011 0824 6281 9485", AWS);
+	EXPECT_TEXT(&w, "attachment:attached.pdf!page/2", AWS);
+	walk_done(&w);
+}
+
+/* a PDF cut short or with no pages: one unreadable item, EXTRACT_NONE */
+static void
+test_pdf_unreadable(void **state)
+{
+	static const char nopages[] =
+	    "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+	    "trailer << /Root 1 0 R >>\n%%EOF\n";
+	const size_t cuts[] = {16, 400, 3000};
+	struct walk w;
+	size_t len, i;
+	char *pdf;
+
+	(void)state;
+	pdf = load("doc.pdf", &len);
+	for (i = 0; i <= EXFIL_ARRAY_LEN(cuts); i++) {
+		walk_init(&w);
+		if (i < EXFIL_ARRAY_LEN(cuts))
+			assert_int_equal(
+			    extract(w.a, "application/pdf", "attachment:r.pdf",
+				pdf, cuts[i], 0, &w.lim, &w.st, on_item, &w),
+			    EXTRACT_NONE);
+		else
+			assert_int_equal(
+			    extract(w.a, "application/pdf", "attachment:r.pdf",
+				nopages, sizeof(nopages) - 1, 0, &w.lim, &w.st,
+				on_item, &w),
+			    EXTRACT_NONE);
+		assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+		assert_int_equal(w.n, 1);
+		assert_true(w.v[0].unreadable);
+		assert_string_equal(w.v[0].where, "attachment:r.pdf");
+		walk_done(&w);
+	}
+	free(pdf);
+}
+
+/* the text limit holds for the whole document; a deadline stops it */
+static void
+test_pdf_limits(void **state)
+{
+	struct walk w;
+	size_t i, total = 0;
+
+	(void)state;
+	walk_init(&w);
+	w.lim.max_text = 150;
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	for (i = 0; i < w.n; i++)
+		total += w.v[i].size;
+	assert_true(total <= 150);
+	assert_true(w.v[w.n - 1].truncated);
+	assert_null(find(&w, "attachment:doc.pdf!page/2", true, NULL));
+	walk_done(&w);
+
+	/* a deadline long past: no page is read */
+	walk_init(&w);
+	w.lim.deadline = 1;
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_TIMEOUT);
+	assert_null(find(&w, "attachment:doc.pdf!page/*", true, NULL));
+	walk_done(&w);
+
+	/* two pages allowed as members, the rest not given */
+	walk_init(&w);
+	w.lim.max_members = 2;
+	assert_int_equal(walk_file(&w, "doc.pdf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	assert_int_equal(w.n, 2);
+	walk_done(&w);
+}
+#endif
+
+/* --- OLE2: legacy Office, Outlook items ---------------------------------- */
+
+static void
+test_ole(void **state)
+{
+	struct walk w;
+
+	(void)state;
+	/* Word 97 (LibreOffice): the text is UTF-16LE in WordDocument */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "doc.doc"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w, "attachment:doc.doc!WordDocument", "Body:", MARK, CARD,
+	    IBAN, AWS);
+	/* the summary information: title, subject */
+	EXPECT_TEXT(
+	    &w, "attachment:doc.doc!?SummaryInformation", "Payout plan Q3");
+	walk_done(&w);
+
+	/* Excel 97: the shared strings in Workbook */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "sheet.xls"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(
+	    &w, "attachment:sheet.xls!Workbook", "Accounts", CARD, IBAN, AWS);
+	/* a number cell (a binary double in a NUMBER record), as a number */
+	EXPECT_TEXT(&w, "attachment:sheet.xls!Workbook", AMEX);
+	walk_done(&w);
+
+	/* PowerPoint 97, gzipped (make.sh): the gzip member is read too */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "slides.ppt.gz"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w,
+	    "attachment:slides.ppt.gz!slides.ppt!PowerPoint Document",
+	    "Slide:", MARK, CARD, IBAN, AWS);
+	walk_done(&w);
+
+	/* an Outlook item (mkmsg.c): its strings and its attachment */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "test.msg"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(
+	    &w, "attachment:test.msg!__substg1.0_0037001F", "Q3 payouts " MARK);
+	EXPECT_TEXT(&w, "attachment:test.msg!__substg1.0_1000001F",
+	    "Body: card 4539 3016 6131 8604 IBAN " IBAN " key " AWS);
+	EXPECT_MEMBER(&w,
+	    "attachment:test.msg!__attach_version1.0_#00000000/notes.txt",
+	    "Attached:", "6011 0824 6281 9485", AWS);
+	walk_done(&w);
+
+	/* Word 97 saved with a password (RC4 CryptoAPI, LibreOffice) */
+	expect_encrypted("enc.doc", "attachment:enc.doc");
+}
+
+/* a compound file cut short: unreadable, read as a binary */
+static void
+test_ole_unreadable(void **state)
+{
+	struct walk w;
+	size_t len;
+	char *doc;
+
+	(void)state;
+	doc = load("doc.doc", &len);
+	walk_init(&w);
+	assert_int_equal(extract(w.a, "application/msword", "attachment:r.doc",
+			     doc, 600, 0, &w.lim, &w.st, on_item, &w),
+	    EXTRACT_NONE);
+	assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+	assert_int_equal(w.n, 1);
+	assert_true(w.v[0].unreadable);
+	walk_done(&w);
+
+	/* the expanded budget bounds the streams read */
+	walk_init(&w);
+	w.lim.max_expanded = 4096;
+	assert_int_equal(walk_file(&w, "doc.doc"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	assert_true(w.st.expanded <= 4096);
+	walk_done(&w);
+	free(doc);
+}
+
+/* --- RTF ----------------------------------------------------------------- */
+
+static void
+test_rtf(void **state)
+{
+	/* what the reader must do with each construct, by hand */
+	static const char small[] =
+	    "{\\rtf1\\ansi\\ansicpg1252\\uc1{\\fonttbl{\\f0 Arial;}}"
+	    "{\\colortbl;\\red0\\green0\\blue0;}"
+	    "{\\*\\unknowndest hidden 4111}"
+	    "caf\\'e9 \\'80 \\u8364? a\\tab b\\par "
+	    "Split{\\b run}word \\{x\\} \\\\ "
+	    "{\\pict\\pngblip 89504e47}"
+	    "\\bin4 {{{{"
+	    "{\\object{\\*\\objdata 504B0304 41 42\n43}}"
+	    "{\\header Head}tail}";
+	const struct seen *s;
+	struct walk w;
+	size_t len;
+
+	(void)state;
+	/* LibreOffice's RTF: body, header, footer, comment, footnote,
+	 * table, properties, a link */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "doc.rtf"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Body:");
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Header:");
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Footer:");
+	EXPECT_ALL(&w, "attachment:doc.rtf!text", "Comment:");
+	EXPECT_TEXT(&w, "attachment:doc.rtf!text", "Footnote:", CARD,
+	    "Splitrunword", "Alpha\nBeta", "Payout plan Q3",
+	    "MSIP_Label_3f8e6c1a-5b2d-4e7f-9a10-2c4d6e8f0a1b_Name: Highly "
+	    "Confidential",
+	    "https://portal.example.com/keys?id=" AWS);
+	EXPECT_TEXT(
+	    &w, "attachment:doc.rtf!text", MARK "\t" CARD "\t" IBAN "\t" AWS);
+	walk_done(&w);
+
+	walk_init(&w);
+	len = sizeof(small) - 1;
+	assert_int_equal(extract(w.a, "text/rtf", "attachment:s.rtf", small,
+			     len, 0, &w.lim, &w.st, on_item, &w),
+	    0);
+	assert_non_null(s = find(&w, "attachment:s.rtf!text", true, NULL));
+	assert_string_equal(s->data,
+	    "caf\xc3\xa9 \xe2\x82\xac \xe2\x82\xac a\tb\nSplitrunword {x} "
+	    "\\ \nHead\ntail");
+	/* an embedded object is a member, decoded */
+	assert_non_null(s = find(&w, "attachment:s.rtf!object/1", false, NULL));
+	assert_int_equal(s->size, 7);
+	assert_memory_equal(s->data, "PK\003\004ABC", 7);
+	walk_done(&w);
+
+	/* the text limit */
+	walk_init(&w);
+	w.lim.max_text = 10;
+	assert_int_equal(walk_file(&w, "doc.rtf"), 0);
+	assert_true(w.st.flags & EXTRACT_F_LIMIT);
+	assert_non_null(s = find(&w, "attachment:doc.rtf!text", true, NULL));
+	assert_true(s->len <= 10 && s->truncated);
+	walk_done(&w);
+}
+
+/* deep nesting, unbalanced braces, a \bin past the end: bounded */
+static void
+test_rtf_hostile(void **state)
+{
+	static const char *const bad[] = {"{\\rtf1 \\bin999999 abc",
+	    "{\\rtf1 }}}}} text {{{", "{\\rtf1 \\u-3 \\'", "{\\rtf1 \\",
+	    "{\\rtf1 {\\*\\objdata 0", "{\\rtf1 \\uc99999 \\u65 xyz"};
+	struct walk w;
+	size_t i, n = 200000;
+	char *deep;
+
+	(void)state;
+	assert_non_null(deep = malloc(2 * n + 32));
+	memcpy(deep, "{\\rtf1 ", 7);
+	memset(deep + 7, '{', n);
+	memcpy(deep + 7 + n, " " AWS " ", strlen(AWS) + 2);
+	memset(deep + 9 + n + strlen(AWS), '}', n);
+	walk_init(&w);
+	assert_int_equal(
+	    extract(w.a, "text/rtf", "attachment:d.rtf", deep,
+		9 + 2 * n + strlen(AWS), 0, &w.lim, &w.st, on_item, &w),
+	    0);
+	EXPECT_TEXT(&w, "attachment:d.rtf!text", AWS);
+	walk_done(&w);
+	free(deep);
+	for (i = 0; i < EXFIL_ARRAY_LEN(bad); i++) {
+		walk_init(&w);
+		assert_int_equal(
+		    extract(w.a, "text/rtf", "attachment:b.rtf", bad[i],
+			strlen(bad[i]), 0, &w.lim, &w.st, on_item, &w),
+		    0);
+		walk_done(&w);
+	}
+}
+
+/* --- TNEF (winmail.dat) -------------------------------------------------- */
+
+#ifdef HAVE_YTNEF
+static void
+test_tnef(void **state)
+{
+	struct walk w;
+
+	(void)state;
+	/* made by mktnef.py; ytnef(1) reads it too */
+	walk_init(&w);
+	assert_int_equal(walk_file(&w, "winmail.dat"), 0);
+	assert_int_equal(w.st.flags, 0);
+	EXPECT_TEXT(&w, "attachment:winmail.dat!subject", "Q3 payouts");
+	EXPECT_TEXT(&w, "attachment:winmail.dat!body", "Body:", MARK,
+	    "4539 3016 6131 8604", IBAN);
+	/* PR_BODY_W, in the MAPI properties */
+	EXPECT_TEXT(&w, "attachment:winmail.dat!properties",
+	    "1000001f: Unicode body: key " AWS);
+	EXPECT_MEMBER(&w, "attachment:winmail.dat!notes.txt",
+	    "Attached:", "6011 0824 6281 9485", AWS);
+	/* the long file name, from the attachment's MAPI properties */
+	EXPECT_MEMBER(
+	    &w, "attachment:winmail.dat!Payout plan.txt", "Plan:", MARK, IBAN);
+	/* the RTF body (PR_RTF_COMPRESSED), read by the RTF reader */
+	EXPECT_TEXT(&w, "attachment:winmail.dat!body.rtf!text",
+	    "RTF body: card 3714 9139 0996 033", MARK);
+	walk_done(&w);
+}
+
+/* a stream cut or damaged anywhere: what is whole is read, never more */
+static void
+test_tnef_damaged(void **state)
+{
+	uint32_t seed = 7;
+	struct walk w;
+	size_t len, cut, j;
+	char *tnef, *copy;
+	int rc;
+
+	(void)state;
+	tnef = load("winmail.dat", &len);
+	assert_non_null(copy = malloc(len));
+	for (cut = 0; cut <= len; cut++) {
+		walk_init(&w);
+		w.keep = false;
+		rc = extract(w.a, "application/vnd.ms-tnef", "attachment:w.dat",
+		    tnef, cut, 0, &w.lim, &w.st, on_item, &w);
+		assert_true(rc == 0 || rc == EXTRACT_NONE);
+		/* no whole attribute: unreadable (a cut between two
+		 * attributes leaves a well-formed stream) */
+		if (cut < 21)
+			assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+		walk_done(&w);
+	}
+	for (j = 0; j < 2000; j++) {
+		memcpy(copy, tnef, len);
+		seed = seed * 1103515245u + 12345u;
+		copy[(seed >> 8) % len] ^= (char)(seed >> 24 | 1);
+		seed = seed * 1103515245u + 12345u;
+		copy[(seed >> 8) % len] = (char)(seed >> 16);
+		walk_init(&w);
+		w.keep = false;
+		rc = extract(w.a, "application/vnd.ms-tnef", "attachment:w.dat",
+		    copy, len, 0, &w.lim, &w.st, on_item, &w);
+		assert_true(rc == 0 || rc == EXTRACT_NONE);
+		walk_done(&w);
+	}
+	free(copy);
+	free(tnef);
+}
+#endif
+
+/* --- S/MIME and PGP encrypted mail ---------------------------------------- */
+
+static void
+test_encrypted_mail(void **state)
+{
+	static const struct {
+		const char *file, *type;
+		bool encrypted;
+	} t[] = {
+	    {"smime-enc.p7m", "application/octet-stream", true},
+	    {"smime-signed.p7m", "application/octet-stream", false},
+	    {"pgp.asc", "application/pgp-encrypted", true},
+	    {"pgp.asc", "text/plain", true},
+	    {"pgp.gpg", "application/octet-stream", true},
+	    {"pgp.gpg", "image/png", false}, /* libmagic knows better */
+	    {"doc.docx", "application/zip", false},
+	    {"secrets.txt.gz", "application/gzip", false},
+	    {"doc.pdf", "application/pdf", false},
+	};
+	static const char intro[] = "Hi Bob,\r\nhere it is:\r\n";
+	char *data, *text;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < EXFIL_ARRAY_LEN(t); i++) {
+		data = load(t[i].file, &len);
+		if (extract_encrypted(t[i].type, data, len) != t[i].encrypted)
+			fail_msg("%s as %s", t[i].file, t[i].type);
+		free(data);
+	}
+	/* inline: the armor at the start of a line inside a text */
+	data = load("pgp.asc", &len);
+	assert_non_null(text = malloc(len + 64));
+	memcpy(text, intro, sizeof(intro) - 1);
+	memcpy(text + sizeof(intro) - 1, data, len);
+	assert_true(
+	    extract_encrypted("text/plain", text, len + sizeof(intro) - 1));
+	/* not at the start of a line: a quotation, not a message */
+	text[sizeof(intro) - 2] = ' ';
+	assert_false(
+	    extract_encrypted("text/plain", text, len + sizeof(intro) - 1));
+	/* armor whose first packet is not a session key (signed only) */
+	assert_false(extract_encrypted(
+	    "text/plain", "-----BEGIN PGP MESSAGE-----\n\nowGbwMvMwMXY\n", 42));
+	free(text);
+	free(data);
+	assert_false(extract_encrypted("text/plain", "", 0));
+}
+
+/* --- file type mismatches ------------------------------------------------ */
+
+static void
+test_mismatch(void **state)
+{
+	static const char docx[] = "application/vnd.openxmlformats-"
+				   "officedocument.wordprocessingml.document";
+	static const struct {
+		const char *type, *name, *declared;
+		bool mismatch;
+	} t[] = {
+	    {docx, "holiday.jpg", "image/jpeg", true},
+	    {docx, "holiday.JPG", NULL, true},
+	    {docx, NULL, "image/jpeg", true},
+	    {docx, "a.docx", "application/octet-stream", false},
+	    {docx, "a.doc", "application/msword", false},
+	    {docx, "a.zip", "application/zip", false},
+	    {"application/zip", "report.pdf", NULL, true},
+	    {"application/zip", "notes.txt", "text/plain", true},
+	    {"application/zip", "a.docx", NULL, false},
+	    {"application/zip", "noext", "text/plain", false},
+	    {"application/zip", "x.dat", "application/octet-stream", false},
+	    {"application/zip", "dir/x.tar.gz/", NULL, false},
+	    {"application/x-7z-compressed", "a", "image/png", true},
+	    {"application/pdf", "a.pdf", "application/pdf", false},
+	    {"application/pdf", "a.png", NULL, true},
+	    {"application/pdf", "a", "application/vnd.ms-excel", true},
+	    {"application/x-dosexec", "invoice.txt", NULL, true},
+	    {"application/x-dosexec", "setup.exe", NULL, false},
+	    {"application/x-dosexec", "setup", "video/mp4", true},
+	    {"application/encrypted", "enc.docx", NULL, false},
+	    {"application/x-ole-storage", "a.xls", NULL, false},
+	    {"application/x-ole-storage", "a.html", NULL, true},
+	    {"application/x-ole-storage", "setup.msi", NULL, false},
+	    {"application/msword", "setup.msi", NULL, true},
+	    /* text, images and media are never disguised */
+	    {"text/plain", "list.csv", "application/vnd.ms-excel", false},
+	    {"text/csv", "list.csv", "text/csv", false},
+	    {"text/plain", "a.pdf", "application/pdf", false},
+	    {"image/jpeg", "a.pdf", "application/pdf", false},
+	    {"text/html", "a.txt", "text/plain", false},
+	    {"application/octet-stream", "a.pdf", NULL, false},
+	    {NULL, "a.pdf", NULL, false},
+	};
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < EXFIL_ARRAY_LEN(t); i++) {
+		why[0] = '\0';
+		if (filetype_mismatch(t[i].type, t[i].name, t[i].declared, why,
+			sizeof(why)) != t[i].mismatch)
+			fail_msg("%zu: %s %s %s", i,
+			    t[i].type ? t[i].type : "(null)",
+			    t[i].name ? t[i].name : "(null)",
+			    t[i].declared ? t[i].declared : "(null)");
+		if (t[i].mismatch)
+			assert_non_null(strstr(why, t[i].type));
+	}
+	/* the description is cut to its buffer */
+	assert_true(filetype_mismatch(docx, "a.jpg", NULL, why, 8));
+	assert_int_equal(strlen(why), 7);
 }
 
 static void
@@ -1467,6 +1967,21 @@ main(void)
 	    cmocka_unit_test(test_not_handled),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_callback_error),
+	    cmocka_unit_test(test_mismatch),
+	    cmocka_unit_test(test_ole),
+	    cmocka_unit_test(test_ole_unreadable),
+	    cmocka_unit_test(test_rtf),
+	    cmocka_unit_test(test_rtf_hostile),
+	    cmocka_unit_test(test_encrypted_mail),
+#ifdef HAVE_YTNEF
+	    cmocka_unit_test(test_tnef),
+	    cmocka_unit_test(test_tnef_damaged),
+#endif
+#ifdef HAVE_POPPLER
+	    cmocka_unit_test(test_pdf),
+	    cmocka_unit_test(test_pdf_unreadable),
+	    cmocka_unit_test(test_pdf_limits),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

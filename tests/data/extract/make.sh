@@ -1,11 +1,12 @@
 #!/bin/sh
 # make.sh - make the test documents of tests/unit/extract_test.c with real
 # software, from the flat OpenDocument sources next to this script:
-#   LibreOffice headless  doc.fodt -> doc.docx doc.odt
-#                         sheet.fods -> sheet.xlsx sheet.ods
-#                         slides.fodp -> slides.pptx slides.odp
+#   LibreOffice headless  doc.fodt -> doc.docx doc.odt doc.doc doc.rtf
+#                         sheet.fods -> sheet.xlsx sheet.ods sheet.xls
+#                         slides.fodp -> slides.pptx slides.odp slides.ppt.gz
 #   Python-UNO            enc.docx (OOXML "Standard" encryption: an OLE2
-#                         container) and enc.odt (ODF with a password)
+#                         container), enc.odt (ODF with a password) and
+#                         enc.doc (Word 97 with a password: RC4 CryptoAPI)
 #   zip, 7z, tar, gzip, bzip2, xz   the archives, plain and encrypted
 # The results are committed, so the tests never need LibreOffice.
 # Debian 12: apt-get install libreoffice-writer-nogui libreoffice-calc-nogui
@@ -27,7 +28,14 @@ $lo --convert-to ods --outdir "$tmp" sheet.fods
 $lo --convert-to 'pptx:Impress MS PowerPoint 2007 XML' --outdir "$tmp" \
 	slides.fodp
 $lo --convert-to odp --outdir "$tmp" slides.fodp
-for f in doc.docx doc.odt sheet.xlsx sheet.ods slides.pptx slides.odp; do
+$lo --convert-to 'doc:MS Word 97' --outdir "$tmp" doc.fodt
+$lo --convert-to 'xls:MS Excel 97' --outdir "$tmp" sheet.fods
+$lo --convert-to 'rtf:Rich Text Format' --outdir "$tmp" doc.fodt
+# PowerPoint 97 writes 450 KB (pictures of its own): kept gzipped
+$lo --convert-to 'ppt:MS PowerPoint 97' --outdir "$tmp" slides.fodp
+gzip -9 -n -c "$tmp/slides.ppt" >slides.ppt.gz
+for f in doc.docx doc.odt sheet.xlsx sheet.ods slides.pptx slides.odp \
+	doc.doc sheet.xls doc.rtf; do
 	cp "$tmp/$f" "$f"
 done
 
@@ -49,7 +57,7 @@ def named(name, value):
     v.Name, v.Value = name, value
     return v
 
-pipe, src, docx, odt = sys.argv[1:5]
+pipe, src, docx, odt, legacy = sys.argv[1:6]
 local = uno.getComponentContext()
 resolver = local.ServiceManager.createInstanceWithContext(
     "com.sun.star.bridge.UnoUrlResolver", local)
@@ -71,6 +79,8 @@ doc.storeToURL(uno.systemPathToFileUrl(docx),
                 prop("EncryptionData", enc)))
 doc.storeToURL(uno.systemPathToFileUrl(odt),
                (prop("FilterName", "writer8"), prop("Password", "secret")))
+doc.storeToURL(uno.systemPathToFileUrl(legacy),
+               (prop("FilterName", "MS Word 97"), prop("Password", "secret")))
 doc.close(True)
 sys.stdout.flush()
 os._exit(0)  # the bridge's teardown may crash; the files are written
@@ -78,10 +88,10 @@ PY
 $lo --norestore "--accept=pipe,name=exfilmk$$;urp;" >/dev/null 2>&1 &
 sopid=$!
 /usr/bin/python3 "$tmp/encrypt.py" "exfilmk$$" "$here/doc.fodt" \
-	"$tmp/enc.docx" "$tmp/enc.odt"
+	"$tmp/enc.docx" "$tmp/enc.odt" "$tmp/enc.doc"
 kill $sopid 2>/dev/null || true
 wait $sopid 2>/dev/null || true
-cp "$tmp/enc.docx" "$tmp/enc.odt" .
+cp "$tmp/enc.docx" "$tmp/enc.odt" "$tmp/enc.doc" .
 
 # Archives. secrets.txt carries the values as plain text.
 cd "$tmp"
@@ -119,3 +129,48 @@ for f in plain.zip nested.zip archive.7z archive.tar.gz archive.tar.xz \
 	enc-entries.7z enc-headers.7z hidden.docx names.zip; do
 	cp "$f" "$here/$f"
 done
+
+# PDF (extract_pdf.c), written by LibreOffice with subset fonts: PDF/A-2b so
+# that the document information is also written as XMP metadata, comments
+# as annotations. qpdf encrypts it (AES-256, a user password: enc.pdf),
+# restricts it with an owner password only (restricted.pdf: readable) and
+# attaches a text file to it (attached.pdf).
+cd "$here"
+$lo --convert-to 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},"ExportNotes":{"type":"boolean","value":"true"}}' \
+	--outdir "$tmp" pdf.fodt
+cp "$tmp/pdf.pdf" doc.pdf
+qpdf --encrypt secret owner 256 -- doc.pdf enc.pdf
+qpdf --encrypt '' owner 256 --modify=none --extract=n -- doc.pdf restricted.pdf
+printf 'Attached: card 6011 0824 6281 9485 key AKIAEXFILTESTKEY2345\n' >"$tmp/notes.txt"
+qpdf doc.pdf --add-attachment "$tmp/notes.txt" --key=notes.txt -- attached.pdf
+
+# An Outlook item: no Debian package writes .msg, so mkmsg.c (libgsf's OLE2
+# writer, the property streams of MS-OXMSG) makes test.msg.
+cc -o "$tmp/mkmsg" "$here/mkmsg.c" $(pkg-config --cflags --libs libgsf-1)
+"$tmp/mkmsg" "$here/test.msg"
+
+# TNEF: no Debian package writes it, so mktnef.py does (MS-OXTNEF); ytnef(1)
+# (ytnef-tools) reads the result back as a check.
+/usr/bin/python3 "$here/mktnef.py" "$here/winmail.dat"
+mkdir -p "$tmp/tnef"
+ytnef -f "$tmp/tnef" "$here/winmail.dat" >/dev/null
+test -s "$tmp/tnef/notes.txt"
+
+# Encrypted mail: S/MIME (CMS enveloped data, DER, AES-256, to a throwaway
+# self-signed certificate) and OpenPGP (armored and binary, to a throwaway
+# key in a private GNUPGHOME); a signed-only S/MIME message as the counter.
+printf 'Content-Type: text/plain\r\n\r\nCard 4111 1111 1111 1111\r\n' >"$tmp/body.txt"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/k.pem" \
+	-out "$tmp/c.pem" -days 30 -subj "/CN=exfil test" 2>/dev/null
+openssl smime -encrypt -aes256 -in "$tmp/body.txt" -outform DER \
+	-out "$here/smime-enc.p7m" "$tmp/c.pem"
+openssl smime -sign -nodetach -in "$tmp/body.txt" -outform DER \
+	-out "$here/smime-signed.p7m" -signer "$tmp/c.pem" -inkey "$tmp/k.pem"
+export GNUPGHOME="$tmp/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key 'Exfil Test <test@example.com>' \
+	default default never
+gpg --batch --quiet --trust-model always -r test@example.com -a \
+	-o "$here/pgp.asc" -e "$tmp/body.txt"
+gpg --batch --quiet --trust-model always -r test@example.com \
+	-o "$here/pgp.gpg" -e "$tmp/body.txt"
