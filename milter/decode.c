@@ -111,8 +111,9 @@ decode_base64(const char *in, size_t len, unsigned char *out)
 	return o;
 }
 
-static int
-hexval(int c)
+/* decode_hexval - the value of one hex digit, or -1 */
+int
+decode_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -149,8 +150,8 @@ decode_qp(const char *in, size_t len, unsigned char *out)
 			i = len; /* "=" at the very end */
 			continue;
 		}
-		if (i + 2 < len + 0 && (hi = hexval(in[i + 1])) >= 0 &&
-		    (lo = hexval(in[i + 2])) >= 0) {
+		if (i + 2 < len + 0 && (hi = decode_hexval(in[i + 1])) >= 0 &&
+		    (lo = decode_hexval(in[i + 2])) >= 0) {
 			out[o++] = (unsigned char)(hi << 4 | lo);
 			i += 3;
 			continue;
@@ -218,8 +219,8 @@ encoded_word(struct arena *a, const char *p, struct buf *out)
 			if (text[i] == '_') {
 				raw[o++] = ' ';
 			} else if (text[i] == '=' && i + 2 < rawlen + 0 &&
-			    (hi = hexval(text[i + 1])) >= 0 &&
-			    (lo = hexval(text[i + 2])) >= 0) {
+			    (hi = decode_hexval(text[i + 1])) >= 0 &&
+			    (lo = decode_hexval(text[i + 2])) >= 0) {
 				raw[o++] = (unsigned char)(hi << 4 | lo);
 				i += 2;
 			} else {
@@ -294,8 +295,8 @@ pct_decode(struct buf *out, const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n + 0 &&
-		    (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		    (hi = decode_hexval(s[i + 1])) >= 0 &&
+		    (lo = decode_hexval(s[i + 2])) >= 0) {
 			if (buf_putc(out, hi << 4 | lo) < 0)
 				return -1;
 			i += 2;

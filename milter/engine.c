@@ -56,38 +56,27 @@ engine_new(struct config *cfg, struct engine **out, char *err, size_t errlen)
 		free(e);
 		return EXFIL_EINVAL;
 	}
-	if (cfg->release_secret_file[0]) {
-		if ((rc = keyfile_load(cfg->release_secret_file, e->release_key,
-			 err, errlen)) < 0) {
-			if (e->override_re)
-				pcre2_code_free(e->override_re);
-			ruleset_unref(e->rs);
-			free(e);
-			return rc;
-		}
-		e->has_release_key = true;
-	}
-	if (cfg->quarantine_public_key[0] &&
-	    (rc = qcrypt_load_key(cfg->quarantine_public_key, false, &e->qkey,
-		 err, errlen)) < 0) {
+	/* the keys: each one's file names itself in err */
+	if ((cfg->release_secret_file[0] &&
+		(rc = keyfile_load(cfg->release_secret_file, e->release_key,
+		     err, errlen)) < 0) ||
+	    (cfg->quarantine_public_key[0] &&
+		(rc = qcrypt_load_key(cfg->quarantine_public_key, false,
+		     &e->qkey, err, errlen)) < 0) ||
+	    (cfg->evidence_key_file[0] &&
+		(rc = keyfile_load(cfg->evidence_key_file, e->evidence_key, err,
+		     errlen)) < 0)) {
+		EVP_PKEY_free(e->qkey);
+		OPENSSL_cleanse(e->release_key, sizeof(e->release_key));
+		OPENSSL_cleanse(e->evidence_key, sizeof(e->evidence_key));
 		if (e->override_re)
 			pcre2_code_free(e->override_re);
 		ruleset_unref(e->rs);
 		free(e);
 		return rc;
 	}
-	if (cfg->evidence_key_file[0]) {
-		if ((rc = keyfile_load(cfg->evidence_key_file, e->evidence_key,
-			 err, errlen)) < 0) {
-			EVP_PKEY_free(e->qkey);
-			if (e->override_re)
-				pcre2_code_free(e->override_re);
-			ruleset_unref(e->rs);
-			free(e);
-			return rc;
-		}
-		e->evidence_keyed = true;
-	}
+	e->has_release_key = cfg->release_secret_file[0] != '\0';
+	e->evidence_keyed = cfg->evidence_key_file[0] != '\0';
 	e->cfg = config_ref(cfg);
 	e->refs = 1;
 	*out = e;

@@ -16,6 +16,7 @@
 #include <exfil/arena.h>
 #include <exfil/buf.h>
 #include <exfil/common.h>
+#include <exfil/decode.h>
 #include <exfil/extract.h>
 
 #define MAX_GROUPS 512 /* deeper groups are read as their parent */
@@ -109,15 +110,6 @@ end_object(struct rtf *r)
 	    extract_emit_at(r->x, path, r->obj.p, r->obj.len - 1, false, false);
 	r->obj.len = 0;
 	return rc;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* a control word and its parameter, at r->p (after the backslash) */
@@ -221,8 +213,8 @@ parse(struct rtf *r)
 		c = *r->p++;
 		if (r->g[r->depth].obj && c != '{' && c != '}' && c != '\\') {
 			/* hex digits of an embedded object, within budget */
-			if ((h = hexval(c)) < 0 || r->p >= r->end ||
-			    (l = hexval(*r->p)) < 0)
+			if ((h = decode_hexval(c)) < 0 || r->p >= r->end ||
+			    (l = decode_hexval(*r->p)) < 0)
 				continue;
 			r->p++;
 			if (r->x->st->expanded >= r->x->lim.max_expanded) {
@@ -275,8 +267,8 @@ parse(struct rtf *r)
 				continue;
 			}
 			if (c == '\'' && r->end - r->p >= 2 &&
-			    (h = hexval(r->p[0])) >= 0 &&
-			    (l = hexval(r->p[1])) >= 0) {
+			    (h = decode_hexval(r->p[0])) >= 0 &&
+			    (l = decode_hexval(r->p[1])) >= 0) {
 				r->p += 2;
 				c = (unsigned char)(h << 4 | l);
 				rc = put(r,

@@ -15,19 +15,8 @@
 #include <openssl/hmac.h>
 
 #include <exfil/common.h>
+#include <exfil/decode.h>
 #include <exfil/keyfile.h>
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* keyfile_load - 32 bytes from one line of 64 hex digits */
 int
@@ -74,8 +63,8 @@ keyfile_load(
 		goto out;
 	}
 	for (i = 0; i < KEYFILE_LEN; i++) {
-		int hi = hexval((unsigned char)text[2 * i]);
-		int lo = hexval((unsigned char)text[2 * i + 1]);
+		int hi = decode_hexval((unsigned char)text[2 * i]);
+		int lo = decode_hexval((unsigned char)text[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errlen,

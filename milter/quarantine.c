@@ -261,6 +261,20 @@ quarantine_replace(int dirfd, const char *name, const void *p, size_t n)
 	return rc;
 }
 
+/* is less than need percent of total left? why says so */
+static bool
+short_of(unsigned long long avail, unsigned long long total,
+    unsigned long long need, const char *what, const char *dir, char *why,
+    size_t whylen)
+{
+	if (total == 0 || avail * 100 >= need * total)
+		return false;
+	snprintf(why, whylen,
+	    "%s: %llu%% of the %s free, quarantine_min_free is %llu%%", dir,
+	    avail * 100 / total, what, need);
+	return true;
+}
+
 /* quarantine_has_room - is enough of the file system free? */
 bool
 quarantine_has_room(const struct config *cfg, char *why, size_t whylen)
@@ -270,27 +284,10 @@ quarantine_has_room(const struct config *cfg, char *why, size_t whylen)
 
 	if (need == 0 || statvfs(cfg->quarantine_dir, &sv) < 0)
 		return true; /* the store itself will say what is wrong */
-	if (sv.f_blocks &&
-	    (unsigned long long)sv.f_bavail * 100 <
-		need * (unsigned long long)sv.f_blocks) {
-		snprintf(why, whylen,
-		    "%s: %llu%% of the space free, quarantine_min_free is "
-		    "%llu%%",
-		    cfg->quarantine_dir,
-		    (unsigned long long)sv.f_bavail * 100 / sv.f_blocks, need);
-		return false;
-	}
-	if (sv.f_files &&
-	    (unsigned long long)sv.f_favail * 100 <
-		need * (unsigned long long)sv.f_files) {
-		snprintf(why, whylen,
-		    "%s: %llu%% of the inodes free, quarantine_min_free is "
-		    "%llu%%",
-		    cfg->quarantine_dir,
-		    (unsigned long long)sv.f_favail * 100 / sv.f_files, need);
-		return false;
-	}
-	return true;
+	return !short_of(sv.f_bavail, sv.f_blocks, need, "space",
+		   cfg->quarantine_dir, why, whylen) &&
+	    !short_of(sv.f_favail, sv.f_files, need, "inodes",
+		cfg->quarantine_dir, why, whylen);
 }
 
 /* quarantine_store - message and metadata, durable before we return */

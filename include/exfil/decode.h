@@ -54,4 +54,7 @@ struct uu_block {
 int decode_uu_block(const char *p, size_t n, struct uu_block *b);
 size_t decode_uu(const char *in, size_t len, unsigned char *out);
 
+/* decode_hexval - the value of one hex digit, or -1 */
+int decode_hexval(int c);
+
 #endif
