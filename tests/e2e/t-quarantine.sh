@@ -71,6 +71,13 @@ openssl rand -hex 32 >"$KEYS/audit.key"
 chown root:postfix "$KEYS/audit.key" && chmod 0640 "$KEYS/audit.key"
 install -d -m 0700 -o postfix "$H/audit"
 
+# the milter reloads as its user: rules it can read (a clone may be 0700)
+RULES=$H/rules
+mkdir -p "$RULES" && cp -R -- "$top_srcdir/rules/." "$RULES/" &&
+	chmod -R u=rwX,go=rX "$RULES" || bail_out "cannot copy the rules"
+# and the tool where that user may run it
+install -d -m 0755 "$H/bin" && install -m 0755 "$QBIN" "$H/bin/" ||
+	bail_out "cannot copy exfil-quarantine"
 PUB=$KEYS/q.pub PRIVS=$KEYS/q.key
 write_conf() {
 	{
@@ -78,7 +85,7 @@ write_conf() {
 		echo "socket_mode = 0660"
 		echo "socket_group = postfix"
 		echo "user = postfix"
-		echo "rules_dir = $top_srcdir/rules"
+		echo "rules_dir = $RULES"
 		echo "internal_domains = corp.example"
 		echo "quarantine_dir = $QUARANTINE_DIR"
 		echo "spool_dir = $SPOOL_DIR"
@@ -100,6 +107,15 @@ h_milter_start "$MILTER_BIN" "$CONF" "unix:$MSOCK" 660 || bail_out "exfil-milter
 h_postfix_start || bail_out "Postfix did not start"
 MLOG=$H/run/milter.log
 Q() { "$QBIN" -c "$CONF" "$@"; }
+# reload: SIGUSR1, then wait until the milter says it reloaded
+_reloads() { grep -c 'reloaded ' "$MLOG"; }
+_reloaded_since() { (($(_reloads) > $1)); }
+reload() {
+	local before
+	before=$(_reloads)
+	kill -USR1 "$MILTER_PID"
+	h_wait_for 15 _reloaded_since "$before" || diag "the milter did not reload: $(tail -n 2 "$MLOG")"
+}
 
 # a message with a real key (made here) and a card number in its Subject
 CARD=$(h_luhn_complete "4$(h_random_digits 14)")
@@ -133,7 +149,7 @@ check '[[ $modes == "d700 postfix f600 postfix" ]]' "files 0600, folders 0700, o
 check '! grep -rqF -- "$KEYLINE" "$QUARANTINE_DIR" && ! grep -rqF -- "$CARD" "$QUARANTINE_DIR"' \
     "grep -r finds neither the private key nor the card number in the quarantine"
 check '! grep -rqF -- "Token $tok" "$QUARANTINE_DIR"/????/' "not even the body's text (the message is encrypted)"
-out=$(runuser -u postfix -- "$QBIN" -c "$CONF" show "$ID" --message 2>&1)
+out=$(runuser -u postfix -- "$H/bin/exfil-quarantine" -c "$CONF" show "$ID" --message 2>&1)
 rc=$?
 check '[[ $rc != 0 && $out != *"$KEYLINE"* && $out == *"encrypted"* ]]' \
     "the milter's user cannot decrypt what it wrote (rc $rc: ${out##*: })"
@@ -216,9 +232,7 @@ openssl pkey -in "$KEYS/q2.key" -pubout -out "$KEYS/q2.pub" 2>/dev/null
 chmod 0600 "$KEYS/q2.key"
 PUB=$KEYS/q2.pub PRIVS="$KEYS/q2.key, $KEYS/q.key"
 write_conf
-kill -USR1 "$MILTER_PID"
-h_wait_for 15 grep -q "reloaded" "$MLOG"
-sleep 1
+reload
 rtok=t$$-rotated-$RANDOM
 mkmsg "$H/run/rot.eml" "$rtok" "$EXT" "after the rotation"
 h_send rotated --from "$FROM" --to "$EXT" --data "@$H/run/rot.eml"
@@ -277,14 +291,12 @@ check '[[ $rc == 1 ]] && grep -q "audit.bad:2:" "$H/run/verify.bad"' "audit-veri
 
 # ------------------------------------------------------ capacity guard
 write_conf "quarantine_min_free = 99"
-kill -USR1 "$MILTER_PID"
-sleep 2
+reload
 h_send full --from "$FROM" --to "$EXT" --data "@$H/run/held.eml"
 check 'grep -Eq "^<\*\* +451" <<<"$SW_REPLY" && grep -q "quarantine nearly full" "$MLOG" && [[ $(h_count_files "$QUARANTINE_DIR" "*.json") == 0 ]]' \
     "quarantine_min_free not met: 451 tempfail, logged, nothing stored"
 write_conf
-kill -USR1 "$MILTER_PID"
-sleep 2
+reload
 
 # --------------------------------------------------- crash in a burst
 N=30
