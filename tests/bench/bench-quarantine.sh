@@ -14,7 +14,9 @@ rounds=${3:-5}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 Q=$top/milter/exfil-quarantine
-make -s -C "$top" milter/exfil-quarantine
+make -s -C "$top" milter/exfil-quarantine tests/bench/qcrypt-bench
+echo "== encryption at rest"
+"$top/tests/bench/qcrypt-bench" 100 "$rounds"
 printf 'quarantine_dir = %s/q\n' "$T" >"$T/conf"
 mkdir -m 0700 "$T/q"
 python3 - "$T/q" "$n" "$days" <<'PY'
