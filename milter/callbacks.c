@@ -220,14 +220,16 @@ mlfi_eom(SMFICTX *ctx)
 	const char *qid = smfi_getsymval(ctx, "i");
 	struct result r;
 	sfsistat st;
+	bool admitted;
 
 	if (c == NULL || c->m == NULL)
 		return SMFIS_TEMPFAIL;
 	if (qid && c->m->qid == NULL)
 		message_set_envelope(c->m, qid, NULL, NULL, NULL);
-	if (c->failed || !release_honoured(c->engine, c->m, &r))
+	admitted = engine_admit(c->engine, &r);
+	if (admitted && (c->failed || !release_honoured(c->engine, c->m, &r)))
 		engine_scan(c->engine, c->m, &r);
-	if (c->failed) {
+	if (admitted && c->failed) {
 		r.error = 1;
 		r.verdict.action = c->engine->cfg->on_error;
 		r.verdict.reason = "message could not be held";
@@ -235,6 +237,8 @@ mlfi_eom(SMFICTX *ctx)
 	log_verdict(c->engine, c->m, &r);
 	st = actions_apply(ctx, c->engine, c->m, &r);
 	st = actions_audit(ctx, c->engine, audit_log, c->m, &r, st);
+	if (admitted)
+		engine_leave();
 	metrics_message(c->m, &r);
 	pthread_mutex_lock(&engine_lock);
 	stats.messages++;

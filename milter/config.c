@@ -77,6 +77,9 @@ static const struct config_key keys[] = {
 	"most decoded bytes produced from one message"},
     {"max_message_memory", CFG_SIZE, OFF(max_message_memory), "256M",
 	"memory budget of one message's scan"},
+    {"max_scans", CFG_UINT, OFF(max_scans), "16",
+	"messages scanned at the same time; more are tempfailed (0: no "
+	"cap)"},
     {"max_archive_depth", CFG_UINT, OFF(max_archive_depth), "5",
 	"archives and documents nested deeper are not opened"},
     {"max_archive_members", CFG_UINT, OFF(max_archive_members), "10000",

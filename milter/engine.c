@@ -107,6 +107,33 @@ engine_unref(struct engine *e)
 	free(e);
 }
 
+/* messages in the scan stage now, in the whole daemon */
+static unsigned scans_active;
+
+/* engine_admit - count one more message in, unless max_scans are */
+bool
+engine_admit(const struct engine *e, struct result *r)
+{
+	unsigned cap = e->cfg->max_scans;
+
+	if (__atomic_add_fetch(&scans_active, 1, __ATOMIC_SEQ_CST) <= cap ||
+	    cap == 0)
+		return true;
+	__atomic_sub_fetch(&scans_active, 1, __ATOMIC_SEQ_CST);
+	memset(r, 0, sizeof(*r));
+	engine_ref_id(r->ref, sizeof(r->ref));
+	r->verdict.action = ACTION_TEMPFAIL;
+	r->verdict.reason = "busy: max_scans messages are being scanned";
+	return false;
+}
+
+/* engine_leave - one message out of the scan stage */
+void
+engine_leave(void)
+{
+	__atomic_sub_fetch(&scans_active, 1, __ATOMIC_SEQ_CST);
+}
+
 /* engine_ref_id - 8 hex digits of time, 12 of randomness */
 void
 engine_ref_id(char *out, size_t outlen)

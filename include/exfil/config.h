@@ -64,6 +64,7 @@ struct config {
 	size_t max_line_length;
 	size_t max_decoded_bytes;
 	size_t max_message_memory;
+	unsigned max_scans;
 	unsigned max_archive_depth;
 	unsigned max_archive_members;
 	size_t max_expanded_bytes;

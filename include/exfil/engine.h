@@ -95,6 +95,14 @@ int engine_scan_dump(
     struct engine *e, struct message *m, struct result *r, struct buf *dump);
 void result_free(struct result *r);
 
+/*
+ * engine_admit - may one more message enter the scan stage (max_scans)?
+ * true: it is counted until engine_leave(). false: r is filled as a
+ * tempfail ("busy", a new reference id) and nothing is counted.
+ */
+bool engine_admit(const struct engine *e, struct result *r);
+void engine_leave(void);
+
 /* engine_ref_id - a new reference id: sortable by time, unguessable */
 void engine_ref_id(char *out, size_t outlen);
 

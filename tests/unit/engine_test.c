@@ -674,6 +674,34 @@ test_refs_and_ids(void **state)
 	engine_unref(NULL);
 }
 
+/* max_scans: the third message at once is a tempfail, until one leaves */
+static void
+test_max_scans(void **state)
+{
+	struct fixture *fx = *state;
+	struct result r;
+	unsigned saved = fx->cfg->max_scans;
+
+	fx->cfg->max_scans = 2;
+	assert_true(engine_admit(fx->e, &r));
+	assert_true(engine_admit(fx->e, &r));
+	assert_false(engine_admit(fx->e, &r));
+	assert_int_equal(r.verdict.action, ACTION_TEMPFAIL);
+	assert_non_null(strstr(r.verdict.reason, "busy"));
+	assert_int_equal(strlen(r.ref), 20);
+	engine_leave();
+	assert_true(engine_admit(fx->e, &r));
+	engine_leave();
+	engine_leave();
+	/* 0: no cap */
+	fx->cfg->max_scans = 0;
+	for (int i = 0; i < 100; i++)
+		assert_true(engine_admit(fx->e, &r));
+	for (int i = 0; i < 100; i++)
+		engine_leave();
+	fx->cfg->max_scans = saved;
+}
+
 int
 main(void)
 {
@@ -700,6 +728,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_engine_new_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refs_and_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_scans, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(
