@@ -592,7 +592,7 @@ engine_scan_dump(
 	struct mime_limits lim;
 	struct walkctx w;
 	double t0 = extract_now_ms();
-	size_t i;
+	size_t i, xbudget;
 	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -625,9 +625,17 @@ engine_scan_dump(
 		lim.max_headers = cfg->max_headers;
 		lim.max_header_size = cfg->max_header_size;
 		lim.max_line = cfg->max_line_length;
+		/* one budget for the message: the expanded bytes of archive
+		 * members (held outside the arena while they are read) get at
+		 * most half of it, the arena the rest */
+		xbudget = cfg->max_expanded_bytes;
+		if (cfg->max_message_memory &&
+		    (xbudget == 0 || xbudget > cfg->max_message_memory / 2))
+			xbudget = cfg->max_message_memory / 2;
 		if (cfg->max_message_memory)
 			arena_set_budget(m->arena,
-			    arena_used(m->arena) + cfg->max_message_memory);
+			    arena_used(m->arena) + cfg->max_message_memory -
+				xbudget);
 		if ((rc = scan_begin(&r->scan, m->arena, e->rs)) == 0) {
 			scan_set_naive(&r->scan, e->naive);
 			if (e->evidence_keyed)
@@ -639,7 +647,7 @@ engine_scan_dump(
 			w.type = NULL;
 			w.xlim.max_depth = cfg->max_archive_depth;
 			w.xlim.max_members = cfg->max_archive_members;
-			w.xlim.max_expanded = cfg->max_expanded_bytes;
+			w.xlim.max_expanded = xbudget;
 			w.xlim.max_ratio = cfg->max_expansion_ratio;
 			w.xlim.max_text = cfg->max_text_per_part;
 			w.xst = NULL;
