@@ -80,6 +80,14 @@ struct rec {
 #define REC_F_ENCRYPTED 0x2u
 #define REC_F_UNREADABLE 0x4u
 #define REC_F_TRUNCATED 0x8u
+#define REC_F_RETIRE 0x10u /* REC_END: the worker exits after this answer */
+
+/*
+ * CPU seconds a worker may use (RLIMIT_CPU): a runaway parser dies even
+ * when scan_timeout is 0. A worker retires, answering first, once it has
+ * used half of it, so that work done for many messages never kills it.
+ */
+#define WORKER_CPU_SECONDS 120
 
 struct worker {
 	int fd; /* -1: none yet, or dead */
@@ -257,6 +265,28 @@ test_request(const char *type, struct wctx *w)
 	return true;
 }
 
+/* CPU seconds this process has used */
+static long
+cpu_used(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
+}
+
+/* the CPU limit: WORKER_CPU_SECONDS (the tests may set a smaller one) */
+static long
+cpu_limit(void)
+{
+	const char *t = getenv("EXFIL_SANDBOX_CPU");
+
+	if (t && getenv("EXFIL_SANDBOX_TEST") != NULL && atol(t) > 0)
+		return atol(t);
+	return WORKER_CPU_SECONDS;
+}
+
 /* one request after another, until the caller closes the socket */
 static void
 worker_loop(int fd)
@@ -300,7 +330,10 @@ worker_loop(int fd)
 		end.kind = REC_END;
 		end.rc = rc;
 		end.st = q.st;
-		if (write_all(fd, &end, sizeof(end)) < 0)
+		if (cpu_used() >= cpu_limit() / 2)
+			end.flags |= REC_F_RETIRE;
+		if (write_all(fd, &end, sizeof(end)) < 0 ||
+		    (end.flags & REC_F_RETIRE))
 			_exit(0);
 	}
 }
@@ -313,7 +346,7 @@ static iconv_t worker_iconv[EXFIL_ARRAY_LEN(charsets)]; /* never closed */
 static void
 worker_main(int fd)
 {
-	struct rlimit nofile = {16, 16}, fsize = {0, 0};
+	struct rlimit nofile = {16, 16}, fsize = {0, 0}, cpu = {0, 0};
 	struct extract_state st;
 	struct arena *a;
 	size_t i;
@@ -338,6 +371,9 @@ worker_main(int fd)
 #endif
 	setrlimit(RLIMIT_FSIZE, &fsize);
 	setrlimit(RLIMIT_NOFILE, &nofile);
+	cpu.rlim_cur = (rlim_t)cpu_limit();
+	cpu.rlim_max = cpu.rlim_cur + 5;
+	setrlimit(RLIMIT_CPU, &cpu);
 	extract_init();
 	/* character set converters poppler uses through g_convert(): their
 	 * gconv modules are files, loaded now and kept for the worker's
@@ -657,7 +693,7 @@ sandbox_extract(struct arena *a, const char *type, const char *where,
 	struct extract_item it;
 	struct worker *w;
 	struct buf b = {0};
-	struct rec end;
+	struct rec end = {0};
 	struct req q;
 	bool test;
 	int how, rc;
@@ -692,7 +728,8 @@ sandbox_extract(struct arena *a, const char *type, const char *where,
 	else
 		how = drain(
 		    w->fd, lim ? lim->deadline : 0, answer_cap(lim), &b, &end);
-	give_back(w, how != 0);
+	/* a worker that retires is replaced on its next use */
+	give_back(w, how != 0 || (end.flags & REC_F_RETIRE));
 	if (how == EXFIL_ENOMEM) {
 		buf_free(&b);
 		return EXFIL_ENOMEM;

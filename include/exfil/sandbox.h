@@ -21,7 +21,11 @@
  *	A worker is a child of the zygote. It closes every inherited
  *	descriptor but its socket, limits its address space to mem_limit
  *	(RLIMIT_AS; not in a sanitizer build, whose shadow memory needs
- *	terabytes), may write no file (RLIMIT_FSIZE 0), initialises the
+ *	terabytes), may use 120 s of CPU (RLIMIT_CPU: a runaway parser dies
+ *	even without a deadline; a worker retires after an answer once it
+ *	has used half of that, and is replaced, so that the work of many
+ *	messages never kills it), may write no file (RLIMIT_FSIZE 0),
+ *	initialises the
  *	readers (libxml2, libarchive, libgsf, poppler), and then, when built
  *	with libseccomp, allows only the system calls that reading memory
  *	and answering on its socket need: any other (open, socket, fork,

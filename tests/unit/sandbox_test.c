@@ -207,6 +207,34 @@ test_crash(void **state)
 	arena_free(w.a);
 }
 
+/* with no deadline, a runaway worker dies at its CPU limit */
+static void
+test_cpu(void **state)
+{
+	struct walk w;
+	double t0 = now_ms();
+
+	(void)state;
+	walk_init(&w, sandbox_extract);
+	w.lim.deadline = 0;
+	test_call(&w, "hang");
+	print_message("# cpu: stopped after %.0f ms\n", now_ms() - t0);
+	assert_true(now_ms() - t0 < 30000);
+	assert_true(w.st.flags & EXTRACT_F_UNREADABLE);
+	assert_int_equal(w.n, 1);
+	assert_true(w.unreadable[0]);
+	arena_free(w.a);
+
+	/* and the workers that replace it (retiring after each CPU
+	 * second) still read documents */
+	for (int i = 0; i < 3; i++) {
+		walk_init(&w, sandbox_extract);
+		assert_int_equal(walk_file(&w, "doc.docx"), 0);
+		assert_int_equal(w.st.flags, 0);
+		arena_free(w.a);
+	}
+}
+
 /* a worker that hangs is killed at the deadline */
 static void
 test_hang(void **state)
@@ -264,6 +292,8 @@ group_setup(void **state)
 
 	(void)state;
 	setenv("EXFIL_SANDBOX_TEST", "1", 1);
+	/* workers get 2 CPU seconds (and retire after 1): test_cpu */
+	setenv("EXFIL_SANDBOX_CPU", "2", 1);
 	extract_init();
 	if (filetype_init(1) != 0 ||
 	    sandbox_init(2, (size_t)512 * 1024 * 1024) != 0)
@@ -294,6 +324,7 @@ main(void)
 	    cmocka_unit_test(test_same_items),
 	    cmocka_unit_test(test_crash),
 	    cmocka_unit_test(test_hang),
+	    cmocka_unit_test(test_cpu),
 	    cmocka_unit_test(test_confined),
 	};
 
