@@ -52,6 +52,20 @@ for _ in range(400):
         "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(random.randint(14, 18))),
         random.randint(10**9, 10**13), random.randint(10**9, 10**13)))
     lines.append("DE%02d %s CONFIDENTIAL internal restricted" % (random.randint(0, 99), " ".join(str(random.randint(1000, 9999)) for _ in range(5))))
+# matches that start as far before their literal as the rules' windows
+# allow: a quote and 30 word characters (four bytes each) before a keyword,
+# long schemes, long local parts, markings with words before the literal
+wide = ["\u00e9", "\u4e2d", "\U0001d400", "a"]
+for w in wide:
+    for kw in ("encryption_key", "secret", "pass", "mot de passe", "passwd"):
+        lines.append("conf(%s'%s%s', 'Zx8kQ2mN9pL4vR7tY6')" % ("\u2028" * 5, w * 30, kw))
+        lines.append("set(\"%s%s\", \"Zx8kQ2mN9pL4vR7tY6\")" % (w * 31, kw))
+lines.append("NUR F\u00dcR DEN INTERNEN GEBRAUCH / STRICTEMENT CONFIDENTIEL / USAGE INTERNE")
+lines.append("webdavs://alice:Zx8kQ2mN9p@files.corp.test and jdbc:mysql://bob:Pw0rd9xq@db.corp.test")
+lines.append("%s@mail.corp.test" % ("a" * 64))
+lines.append("sl_api_key = %s" % "".join(random.choice("abcdef0123456789") for _ in range(64)))
+lines.append("ibm_cos_hmac_secret_access_key=%s" % "".join(random.choice("abcdef0123456789") for _ in range(48)))
+lines.append("AccountKey=%s==" % "".join(random.choice("ABCDEFabcdef0123456789+/") for _ in range(86)))
 open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
 PY
 same "generated near-misses" "$T/near.eml"
