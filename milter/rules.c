@@ -156,7 +156,8 @@ ruleset_unref(struct ruleset *rs)
 		stmt_clear(&rs->policy[i]);
 	free(rs->policy);
 	strv_free(rs->warnings, rs->nwarnings);
-	prefilter_free(rs->prefilter);
+	for (i = 0; i <= RULES_NSCOPES; i++)
+		prefilter_free(rs->prefilters[i]);
 	free(rs);
 }
 
@@ -1097,14 +1098,16 @@ check_policy(struct parser *p)
 }
 
 /*
- * One automaton over the literals of every enabled rule, each reporting
- * its rule's index; and the fewest digits any digits rule asks for.
+ * One filter over the literals of every enabled rule, each reporting its
+ * rule's index, and one for each scope over the literals of the rules in
+ * that scope; and the fewest digits any digits rule asks for.
  */
 static int
 build_prefilter(struct ruleset *rs)
 {
 	char **lits = NULL;
 	size_t *ids = NULL, n = 0, i, j;
+	unsigned bit;
 	int rc = 0;
 
 	for (i = 0; i < rs->nrules; i++) {
@@ -1124,16 +1127,27 @@ build_prefilter(struct ruleset *rs)
 		rc = EXFIL_ENOMEM;
 		goto out;
 	}
-	for (n = 0, i = 0; i < rs->nrules; i++) {
-		if (!rs->rules[i].enabled)
-			continue;
-		for (j = 0; j < rs->rules[i].nliterals; j++, n++) {
-			lits[n] = rs->rules[i].literals[j];
-			ids[n] = i;
+	/* bit RULES_NSCOPES: every scope */
+	for (bit = 0; bit <= RULES_NSCOPES; bit++) {
+		for (n = 0, i = 0; i < rs->nrules; i++) {
+			const struct rule *r = &rs->rules[i];
+			if (!r->enabled ||
+			    (bit < RULES_NSCOPES && !(r->scope & (1u << bit))))
+				continue;
+			for (j = 0; j < r->nliterals; j++, n++) {
+				lits[n] = r->literals[j];
+				ids[n] = i;
+			}
+		}
+		if (n == 0)
+			continue; /* NULL: no literal in this scope */
+		if ((rs->prefilters[bit] = prefilter_new(lits, ids, n)) ==
+		    NULL) {
+			rc = EXFIL_ENOMEM;
+			goto out;
 		}
 	}
-	if ((rs->prefilter = prefilter_new(lits, ids, n)) == NULL)
-		rc = EXFIL_ENOMEM;
+	rs->prefilter = rs->prefilters[RULES_NSCOPES];
 out:
 	free(lits);
 	free(ids);

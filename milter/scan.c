@@ -396,14 +396,6 @@ on_literal(size_t rule, size_t start, void *arg)
 	h->n[rule]++;
 }
 
-static int
-anchor_cmp(const void *a, const void *b)
-{
-	const struct anchor *x = a, *y = b;
-
-	return x->at < y->at ? -1 : x->at > y->at;
-}
-
 static bool
 is_digit(unsigned char c)
 {
@@ -474,12 +466,18 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 	const struct ruleset *rs = s->rs;
 	struct anchor *runs = NULL, *sel = NULL;
 	size_t nruns = 0, i, j, nsel;
+	const struct prefilter *pf;
 	const struct rule *r;
 	struct hits h;
 	int rc;
 
 	s->bytes += len;
 	memset(&h, 0, sizeof(h));
+	/* a segment of one scope: only the literals of rules in it */
+	pf = rs->prefilter;
+	if (scope && (scope & (scope - 1)) == 0 &&
+	    scope < (1u << RULES_NSCOPES))
+		pf = rs->prefilters[__builtin_ctz(scope)];
 	if (!s->naive && rs->prefilter) {
 		h.s = s;
 		h.an = arena_calloc(s->arena, rs->nrules, sizeof(*h.an));
@@ -487,7 +485,8 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		h.cap = arena_calloc(s->arena, rs->nrules, sizeof(*h.cap));
 		if (!h.an || !h.n || !h.cap)
 			return EXFIL_ENOMEM;
-		prefilter_run(rs->prefilter, text, len, on_literal, &h);
+		if (pf)
+			prefilter_run(pf, text, len, on_literal, &h);
 		if (h.failed)
 			return EXFIL_ENOMEM;
 	}
@@ -504,8 +503,7 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		} else if (r->nliterals) {
 			if (h.n[i] == 0)
 				continue;
-			/* literals end in order; their starts may not */
-			qsort(h.an[i], h.n[i], sizeof(*h.an[i]), anchor_cmp);
+			/* the prefilter reports in order of the start */
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
 			    h.an[i], h.n[i], true);
 		} else {

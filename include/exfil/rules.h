@@ -94,6 +94,7 @@ const char *confidence_name(enum confidence c);
 #define SCOPE_TYPE \
 	0x20u /* a part's true type (libmagic), e.g. application/pdf */
 #define SCOPE_ALL 0x3fu
+#define RULES_NSCOPES 6 /* bits of a scope */
 
 struct rule {
 	char *id;
@@ -169,6 +170,9 @@ struct prefilter;
 struct ruleset {
 	int refs;
 	struct prefilter *prefilter; /* the literals of every rule */
+	/* [b]: the literals of the rules whose scope has bit b, NULL for
+	 * none; [RULES_NSCOPES]: the same as prefilter */
+	struct prefilter *prefilters[RULES_NSCOPES + 1];
 	unsigned min_digits; /* smallest digits of any rule; 0: none */
 	struct rule *rules;
 	size_t nrules;
