@@ -565,9 +565,15 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		if (r->digits == 0 || r->digits > 64)
 			return perr(p, t.col, "digits takes 1 to 64");
 		r->window = RULES_DIGITS_WINDOW;
-		if (next_word(line, &pos, &t)) {
+		/* then "window N" and "whole", in any order */
+		while (next_word(line, &pos, &t)) {
+			if (tok_is(&t, "whole")) {
+				r->digits_whole = true;
+				continue;
+			}
 			if (!tok_is(&t, "window"))
-				return perr(p, t.col, "expected 'window N'");
+				return perr(
+				    p, t.col, "expected 'window N' or 'whole'");
 			if (!next_word(line, &pos, &t))
 				return perr(
 				    p, t.col + t.n, "window needs a number");
@@ -914,6 +920,13 @@ rule_end(struct parser *p, const struct tok *kw)
 		return perr(p, kw->col,
 		    "rule '%s' (line %u): max_count is below min_count", r->id,
 		    r->line);
+	if (r->digits_whole &&
+	    (r->validator == NULL || r->validator->max_digits == 0))
+		return perr(p, kw->col,
+		    "rule '%s' (line %u): 'digits ... whole' needs a numeric "
+		    "validator (luhn, payment_card, us_ssn, aba_routing, "
+		    "de_steuer_id)",
+		    r->id, r->line);
 	if (r->nexamples == 0) {
 		snprintf(w, sizeof(w), "%s:%u: rule '%s' has no example",
 		    r->file, r->line, r->id);

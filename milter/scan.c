@@ -451,6 +451,45 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 	return 0;
 }
 
+/*
+ * May a rule with "digits ... whole" find anything in this run? Its
+ * matches are whole numbers of the run (from one group's first digit to
+ * another's last), so the validator is tried on each such stretch with
+ * as many digits as it may accept: when it accepts none, no pattern
+ * needs to run. A run of more than WHOLE_MAX_GROUPS groups is left to
+ * the patterns.
+ */
+#define WHOLE_MAX_GROUPS 64
+
+static bool
+whole_may_pass(
+    const struct validator *v, const char *text, const struct anchor *an)
+{
+	size_t gs[WHOLE_MAX_GROUPS], ge[WHOLE_MAX_GROUPS], ng = 0, i, a, b;
+	unsigned d;
+
+	/* a run is digits, then single separators each before a digit */
+	for (i = an->at; i < an->limit; i++) {
+		if (ng == WHOLE_MAX_GROUPS)
+			return true;
+		gs[ng] = i;
+		while (i < an->limit && is_digit((unsigned char)text[i]))
+			i++;
+		ge[ng++] = i;
+	}
+	for (a = 0; a < ng; a++) {
+		for (d = 0, b = a; b < ng; b++) {
+			d += (unsigned)(ge[b] - gs[b]);
+			if (d > v->max_digits)
+				break;
+			if (d >= v->min_digits &&
+			    v->check(text + gs[a], ge[b] - gs[a]))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
 void
 scan_set_naive(struct scan *s, bool naive)
@@ -514,7 +553,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 			for (nsel = 0, j = 0; j < nruns; j++)
 				if (runs[j].digits >= r->digits &&
 				    (r->digits_max == 0 ||
-					runs[j].digits <= r->digits_max))
+					runs[j].digits <= r->digits_max) &&
+				    (!r->digits_whole ||
+					whole_may_pass(
+					    r->validator, text, &runs[j])))
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;

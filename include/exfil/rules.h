@@ -20,7 +20,10 @@
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
- *	      digits    N[-M] [window N]    (every match has N (to M) digits)
+ *	      digits    N[-M] [window N] [whole]
+ *	                                    (every match has N (to M) digits;
+ *	                                    whole: each match is whole
+ *	                                    numbers of one run, scan(3))
  *	      keywords  WORD... within N    (required near a match)
  *	      boost     WORD... within N    (optional: raise confidence)
  *	      entropy   BITS                (least Shannon entropy)
@@ -114,6 +117,9 @@ struct rule {
 	unsigned digits; /* every match holds a run of this many digits */
 	unsigned digits_max; /* ... and at most this many; 0: no maximum */
 	unsigned window; /* a match starts at most this far before */
+	/* "digits ... whole": every match lies in one run of digits and
+	 * its value starts and ends at its numbers' edges */
+	bool digits_whole;
 	char **boost; /* optional: raise the confidence */
 	size_t nboost;
 	unsigned boost_within;

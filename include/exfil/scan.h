@@ -38,8 +38,12 @@
  *	match may start at most "window" bytes before a literal it holds. A
  *	rule with "digits N" runs only from runs of N or more digits (single
  *	blanks, dashes, dots or slashes between them). Other rules run over
- *	the whole segment. scan_set_naive() runs every rule over the whole
- *	segment: the same findings, slower (the tests prove it).
+ *	the whole segment. With "digits ... whole" (every match is whole
+ *	numbers of one run) the rule's validator is first tried on each
+ *	stretch of the run's numbers with as many digits as it may accept
+ *	(validators(3)); a run where it accepts none is skipped.
+ *	scan_set_naive() runs every rule over the whole segment: the same
+ *	findings, slower (the tests prove it).
  * LIMITS
  *	At most SCAN_MAX_VALUES distinct values are remembered per rule;
  *	beyond that each further match counts as new.

@@ -65,6 +65,14 @@ lines.append("webdavs://alice:Zx8kQ2mN9p@files.corp.test and jdbc:mysql://bob:Pw
 lines.append("%s@mail.corp.test" % ("a" * 64))
 lines.append("sl_api_key = %s" % "".join(random.choice("abcdef0123456789") for _ in range(64)))
 lines.append("ibm_cos_hmac_secret_access_key=%s" % "".join(random.choice("abcdef0123456789") for _ in range(48)))
+# valid numbers as stretches of longer runs ("digits ... whole"): before,
+# after and between other numbers, with every separator
+for sep in (" ", "-", ".", "/"):
+    for num in ("4111 1111 1111 1111", "4111111111111111", "378282246310005",
+                "536-90-4399", "536 90 4399", "536904399", "111000025",
+                "65929970489", "65 929 970 489"):
+        lines.append("SSN routing steuer-id card: 12%s%s%s2029 and %s%s34" % (sep, num, sep, num, sep))
+        lines.append("ssn aba idnr %s%s%s%s%s" % (luhn("4", 16), sep, num, sep, luhn("5", 16)))
 lines.append("AccountKey=%s==" % "".join(random.choice("ABCDEFabcdef0123456789+/") for _ in range(86)))
 open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
 PY
