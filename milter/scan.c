@@ -7,6 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <exfil/arena.h>
 #include <exfil/charset.h>
 #include <exfil/common.h>
@@ -408,6 +412,29 @@ is_digit_sep(unsigned char c)
 	return c == ' ' || c == '-' || c == '.' || c == '/';
 }
 
+/* the first digit at or after p[i], or len */
+static size_t
+next_digit(const unsigned char *p, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	/* sixteen bytes at a time: x - '0' <= 9, unsigned */
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	unsigned m;
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i y = _mm_sub_epi8(
+		    _mm_loadu_si128((const __m128i *)(p + i)), zero);
+		m = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_min_epu8(y, nine), y));
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	while (i < len && !is_digit(p[i]))
+		i++;
+	return i;
+}
+
 /*
  * Runs of digits, single separators (blank, dash, dot, slash) allowed
  * between them, with at least min digits: [at, limit) and the count.
@@ -421,11 +448,7 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 	struct anchor *v = NULL;
 	unsigned count;
 
-	while (i < len) {
-		if (!is_digit(p[i])) {
-			i++;
-			continue;
-		}
+	while ((i = next_digit(p, i, len)) < len) {
 		start = i;
 		count = 0;
 		for (;;) {
