@@ -120,6 +120,7 @@ rule_clear(struct rule *r)
 	for (i = 0; i < r->npatterns; i++)
 		pcre2_code_free(r->patterns[i]);
 	free(r->patterns);
+	free(r->windows);
 	strv_free(r->keywords, r->nkeywords);
 	strv_free(r->boost, r->nboost);
 	strv_free(r->literals, r->nliterals);
@@ -318,7 +319,7 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
  */
 static int
 regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
-    size_t *n, char ***sources)
+    size_t *n, char ***sources, unsigned **windows)
 {
 	const char *start, *last, *f;
 	/* the scanner limits where a match may start (scan(3)) */
@@ -356,7 +357,28 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 			    "unknown pattern flag '%c'", *f);
 		}
 	}
-	if (expect_end(p, line, (size_t)(f - line)) < 0)
+	if (windows) {
+		/* "window N": this pattern's own bound (scan(3)) */
+		unsigned w = RULES_WINDOW_RULE, *nw;
+		size_t wpos = (size_t)(f - line);
+		struct tok t;
+		int rc;
+		if (next_word(line, &wpos, &t)) {
+			if (!tok_is(&t, "window"))
+				return perr(p, t.col, "expected 'window N'");
+			if (!next_word(line, &wpos, &t))
+				return perr(
+				    p, t.col + t.n, "window needs a number");
+			if ((rc = tok_uint(p, &t, &w)) < 0)
+				return rc;
+		}
+		if (expect_end(p, line, wpos) < 0)
+			return EXFIL_EINVAL;
+		if ((nw = realloc(*windows, (*n + 1) * sizeof(*nw))) == NULL)
+			return EXFIL_ENOMEM;
+		*windows = nw;
+		nw[*n] = w;
+	} else if (expect_end(p, line, (size_t)(f - line)) < 0)
 		return EXFIL_EINVAL;
 	if (last == start)
 		return perr(p, pos + 1, "empty pattern");
@@ -530,10 +552,11 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		return expect_end(p, line, pos);
 	}
 	if (tok_is(kw, "pattern"))
-		return regex_push(
-		    p, line, pos, &r->patterns, &r->npatterns, &r->sources);
+		return regex_push(p, line, pos, &r->patterns, &r->npatterns,
+		    &r->sources, &r->windows);
 	if (tok_is(kw, "allow"))
-		return regex_push(p, line, pos, &r->allow, &r->nallow, NULL);
+		return regex_push(
+		    p, line, pos, &r->allow, &r->nallow, NULL, NULL);
 	if (tok_is(kw, "allow_words"))
 		return word_list(p, line, pos, kw, &r->allow_words,
 		    &r->nallow_words, NULL, NULL, 0);

@@ -319,8 +319,8 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
-    struct finding *f, const char *text, size_t len, const char *where,
-    const struct anchor *an, size_t nan)
+    unsigned window, struct finding *f, const char *text, size_t len,
+    const char *where, const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -328,7 +328,7 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 	int n, rc;
 
 	for (i = 0; i < nan; i++) {
-		start = an[i].at > r->window ? an[i].at - r->window : 0;
+		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
 			start = pos;
 		while (start <= an[i].limit && start <= len) {
@@ -364,8 +364,11 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 
 	for (p = 0; p < r->npatterns; p++) {
 		rc = anchored
-		    ? scan_anchored(
-			  s, r, r->patterns[p], f, text, len, where, an, nan)
+		    ? scan_anchored(s, r, r->patterns[p],
+			  r->windows && r->windows[p] != RULES_WINDOW_RULE
+			      ? r->windows[p]
+			      : r->window,
+			  f, text, len, where, an, nan)
 		    : scan_full(s, r, r->patterns[p], f, text, len, where);
 		if (rc < 0)
 			return rc;

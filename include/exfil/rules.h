@@ -16,7 +16,9 @@
  *
  *	    rule ID
  *	      category  NAME
- *	      pattern   /REGEX/FLAGS        (one or more; flags i m s x)
+ *	      pattern   /REGEX/FLAGS [window N]
+ *	                                    (one or more; flags i m s x;
+ *	                                    window: this pattern's own)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
@@ -98,6 +100,7 @@ const char *confidence_name(enum confidence c);
 	0x20u /* a part's true type (libmagic), e.g. application/pdf */
 #define SCOPE_ALL 0x3fu
 #define RULES_NSCOPES 6 /* bits of a scope */
+#define RULES_WINDOW_RULE 0xffffffffu /* a pattern without its own window */
 
 struct rule {
 	char *id;
@@ -108,6 +111,9 @@ struct rule {
 	pcre2_code **patterns;
 	char **sources; /* each pattern as written, "(?flags)REGEX" */
 	size_t npatterns;
+	/* per pattern: how far before its anchor a match may start, or
+	 * RULES_WINDOW_RULE for the rule's window */
+	unsigned *windows;
 	const struct validator *validator;
 	char **keywords; /* required near a match */
 	size_t nkeywords;

@@ -35,7 +35,8 @@
  *	readable ("4111********1111").
  *	Speed: the literals of all rules are found in one pass (prefilter(3))
  *	and a rule with literals runs its patterns only from those places: a
- *	match may start at most "window" bytes before a literal it holds. A
+ *	match may start at most "window" bytes (the pattern's own window,
+ *	when it has one) before a literal it holds. A
  *	rule with "digits N" runs only from runs of N or more digits (single
  *	blanks, dashes, dots or slashes between them). Other rules run over
  *	the whole segment. With "digits ... whole" (every match is whole

@@ -60,6 +60,13 @@ for w in wide:
     for kw in ("encryption_key", "secret", "pass", "mot de passe", "passwd"):
         lines.append("conf(%s'%s%s', 'Zx8kQ2mN9pL4vR7tY6')" % ("\u2028" * 5, w * 30, kw))
         lines.append("set(\"%s%s\", \"Zx8kQ2mN9pL4vR7tY6\")" % (w * 31, kw))
+# patterns with windows of their own: matches that start at their keyword
+for kw in ("encryption_key", "master.key", "signing-key", "secret", "token"):
+    lines.append("%s = Zx8kQ2mN9pL4vR7tY6 and <%s>Zx8kQ2mN9pL4vR7tY6</x>" % (kw, kw))
+for kw in ("mot de passe", "passwort", "pwd", "password"):
+    lines.append("%s: 'Zx8kQ2mN9pL4' / %s = Zx8k:Q2mN9pL4 / %s is Zx8kQ2mN9pL4!" % (kw, kw, kw))
+lines.append("jdbc:abcdefghijklmnopqrst:abcdefghijklmnopqrst://bob:Pw0rd9xq@db.corp.test")
+lines.append("Server=db1;Database=x;User Id=sa;Password=Zx8kQ2mN9pL4;")
 lines.append("NUR F\u00dcR DEN INTERNEN GEBRAUCH / STRICTEMENT CONFIDENTIEL / USAGE INTERNE")
 lines.append("webdavs://alice:Zx8kQ2mN9p@files.corp.test and jdbc:mysql://bob:Pw0rd9xq@db.corp.test")
 lines.append("%s@mail.corp.test" % ("a" * 64))
