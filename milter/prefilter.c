@@ -16,13 +16,13 @@
 
 #include <exfil/prefilter.h>
 
-#define PF_HBITS 18 /* filter of 2^18 bits: 32 KiB, in the L1 cache */
+#define PF_HBITS 18 /* filter of 2^18 bytes: 256 KiB */
 #define PF_FOLD 0x20202020u /* ASCII letters to lower case, and more */
 #define PF_MAX_SHORT 8 /* literals of one or two bytes tested by SIMD */
 
 struct prefilter {
-	/* bit h(b0..b3 | 0x20 each) set: a literal may start there */
-	uint64_t bloom[(1u << PF_HBITS) / 64];
+	/* byte h(b0..b3 | 0x20 each) 0x80: a literal may start there */
+	unsigned char bloom[1u << PF_HBITS];
 	/* literals of one or two bytes, compared with bit 5 set */
 	unsigned char shortlit[PF_MAX_SHORT][2];
 	unsigned char shortlen[PF_MAX_SHORT];
@@ -54,7 +54,7 @@ bloom_set(struct prefilter *pf, const unsigned char *b)
 
 	memcpy(&x, b, 4);
 	h = pf_hash(x);
-	pf->bloom[h >> 6] |= (uint64_t)1 << (h & 63);
+	pf->bloom[h] = 0x80;
 }
 
 /* the filter learns where a literal of len bytes may start */
@@ -174,7 +174,7 @@ maybe(const struct prefilter *pf, const unsigned char *p)
 
 	memcpy(&x, p, 4);
 	h = pf_hash(x);
-	return ((pf->bloom[h >> 6] >> (h & 63)) |
+	return ((pf->bloom[h] >> 7) |
 		   (pf->shortbyte[p[0] >> 6] >> (p[0] & 63))) &
 	    1;
 }
@@ -229,29 +229,18 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 		m = 0;
 #ifdef __SSE2__
 		if (pf->nshort <= PF_MAX_SHORT) {
-			uint32_t x, h;
-			/* unrolled: constant shifts */
-#define PF_ONE(k) \
-	do { \
-		memcpy(&x, p + base + (k), 4); \
-		h = pf_hash(x); \
-		m |= ((pf->bloom[h >> 6] >> (h & 63)) & 1) << (k); \
-	} while (0)
-#define PF_FOUR(k) \
-	do { \
-		PF_ONE(k); \
-		PF_ONE(k + 1); \
-		PF_ONE(k + 2); \
-		PF_ONE(k + 3); \
-	} while (0)
-			for (k = 0; k < 64; k += 16) {
-				PF_FOUR(k);
-				PF_FOUR(k + 4);
-				PF_FOUR(k + 8);
-				PF_FOUR(k + 12);
+			uint32_t x;
+			unsigned char flag[64];
+			/* one byte a place, then four movemasks */
+			for (k = 0; k < 64; k++) {
+				memcpy(&x, p + base + k, 4);
+				flag[k] = pf->bloom[pf_hash(x)];
 			}
-#undef PF_FOUR
-#undef PF_ONE
+			for (k = 0; k < 64; k += 16)
+				m |= (uint64_t)(unsigned)_mm_movemask_epi8(
+					 _mm_loadu_si128(
+					     (const __m128i *)(flag + k)))
+				    << k;
 			if (pf->nshort)
 				m |= short_mask(pf, p + base);
 		} else

@@ -15,12 +15,14 @@
  *	for every occurrence of every literal, in increasing order of
  *	start (at one start, shorter literals first); id is the literal's
  *	entry of ids[]. Overlapping occurrences are all reported.
- *	How: a bit set of 2^18 bits, indexed by a hash of the first four
- *	bytes of each literal (bit 5 of each byte set, which folds ASCII
- *	case; a literal of three bytes with every fourth byte), says where
- *	a literal may start; literals of one or two bytes are compared with
- *	SIMD, 64 places at a time. The trie is walked only from the places
- *	either lets through (about 1 in 50 in mail text), and decides.
+ *	How: a table of 2^18 bytes (256 KiB), indexed by a hash of the
+ *	first four bytes of each literal (bit 5 of each byte set, which
+ *	folds ASCII case; a literal of three bytes with every fourth
+ *	byte), says where a literal may start, 64 places at a time (SSE2
+ *	gathers the 64 answers in four movemasks); literals of one or two
+ *	bytes are compared with SIMD. The trie is walked only from the
+ *	places either lets through (about 1 in 50 in mail text), and
+ *	decides.
  *	The filter and trie are immutable after prefilter_new() and are
  *	shared by the threads of the daemon.
  * RETURN VALUE
