@@ -121,6 +121,9 @@ rule_clear(struct rule *r)
 		pcre2_code_free(r->patterns[i]);
 	free(r->patterns);
 	free(r->windows);
+	for (i = 0; r->at_start && i < r->npatterns; i++)
+		pcre2_code_free(r->at_start[i]);
+	free(r->at_start);
 	strv_free(r->keywords, r->nkeywords);
 	strv_free(r->boost, r->nboost);
 	strv_free(r->literals, r->nliterals);
@@ -1190,9 +1193,52 @@ out:
 	return rc;
 }
 
+/*
+ * For the patterns of literal rules that start at their literal (window
+ * 0), the same pattern compiled anchored: tried at one place, it does not
+ * first search for where a match may start, which can cost more than the
+ * match. JIT-compiled like the others; without it the scanner uses the
+ * pattern itself.
+ */
+static int
+build_at_start(struct rule *r)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_USE_OFFSET_LIMIT | PCRE2_ANCHORED;
+	PCRE2_SIZE eoff;
+	unsigned w;
+	size_t i;
+	int ecode;
+
+	if (!r->enabled || r->nliterals == 0)
+		return 0;
+	for (i = 0; i < r->npatterns; i++) {
+		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
+		    ? r->windows[i]
+		    : r->window;
+		if (w != 0)
+			continue;
+		if (r->at_start == NULL &&
+		    (r->at_start =
+			    calloc(r->npatterns, sizeof(*r->at_start))) == NULL)
+			return EXFIL_ENOMEM;
+		/* the source holds the flags inline: "(?i)REGEX" */
+		r->at_start[i] = pcre2_compile((PCRE2_SPTR)r->sources[i],
+		    PCRE2_ZERO_TERMINATED, opts, &ecode, &eoff, NULL);
+		if (r->at_start[i] == NULL)
+			continue; /* the unanchored pattern serves */
+		if (pcre2_jit_compile(r->at_start[i], PCRE2_JIT_COMPLETE) !=
+		    0) {
+			/* no JIT: the interpreter works too */
+		}
+	}
+	return 0;
+}
+
 static int
 finish(struct parser *p)
 {
+	size_t i;
 	int rc;
 
 	if (!p->saw_policy) {
@@ -1203,6 +1249,9 @@ finish(struct parser *p)
 	}
 	if ((rc = check_policy(p)) < 0)
 		return rc;
+	for (i = 0; i < p->rs->nrules; i++)
+		if ((rc = build_at_start(&p->rs->rules[i])) < 0)
+			return rc;
 	return build_prefilter(p->rs);
 }
 

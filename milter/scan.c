@@ -288,6 +288,21 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 	return 0;
 }
 
+/*
+ * One search: straight into the JIT code when the pattern has it (what
+ * pcre2_match() would call, without its checks), else the interpreter.
+ */
+static int
+match_from(pcre2_code *re, const char *text, size_t len, size_t start,
+    pcre2_match_data *md, pcre2_match_context *mc)
+{
+	int n = pcre2_jit_match(re, (PCRE2_SPTR)text, len, start, 0, md, mc);
+
+	if (n == PCRE2_ERROR_JIT_BADOPTION)
+		n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md, mc);
+	return n;
+}
+
 /* every match of pattern re over the whole text: the naive path */
 static int
 scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
@@ -298,7 +313,7 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
 	int n, rc;
 
 	while (start <= len) {
-		n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md, NULL);
+		n = match_from(re, text, len, start, md, NULL);
 		if (n < 0)
 			break; /* no match, or a resource limit */
 		ov = pcre2_get_ovector_pointer(md);
@@ -319,8 +334,8 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
-    unsigned window, struct finding *f, const char *text, size_t len,
-    const char *where, const struct anchor *an, size_t nan)
+    pcre2_code *at_start, unsigned window, struct finding *f, const char *text,
+    size_t len, const char *where, const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -332,9 +347,17 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 		if (start < pos)
 			start = pos;
 		while (start <= an[i].limit && start <= len) {
-			pcre2_set_offset_limit(s->match_ctx, an[i].limit);
-			n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md,
-			    s->match_ctx);
+			/* one place to try: the pattern compiled anchored
+			 * skips the search for where a match may start */
+			if (at_start && start == an[i].limit)
+				n = match_from(at_start, text, len, start, md,
+				    s->match_ctx);
+			else {
+				pcre2_set_offset_limit(
+				    s->match_ctx, an[i].limit);
+				n = match_from(
+				    re, text, len, start, md, s->match_ctx);
+			}
 			if (n < 0) {
 				/* no match starts in [start, limit]: the next
 				 * anchor need not look there again */
@@ -365,6 +388,7 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 	for (p = 0; p < r->npatterns; p++) {
 		rc = anchored
 		    ? scan_anchored(s, r, r->patterns[p],
+			  r->at_start ? r->at_start[p] : NULL,
 			  r->windows && r->windows[p] != RULES_WINDOW_RULE
 			      ? r->windows[p]
 			      : r->window,

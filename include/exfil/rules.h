@@ -114,6 +114,10 @@ struct rule {
 	/* per pattern: how far before its anchor a match may start, or
 	 * RULES_WINDOW_RULE for the rule's window */
 	unsigned *windows;
+	/* per pattern, for a rule with literals and a window of 0: the
+	 * pattern compiled anchored (a match starts where it is tried), or
+	 * NULL; the array itself NULL when the rule has none */
+	pcre2_code **at_start;
 	const struct validator *validator;
 	char **keywords; /* required near a match */
 	size_t nkeywords;
