@@ -121,6 +121,10 @@ rule_clear(struct rule *r)
 		pcre2_code_free(r->patterns[i]);
 	free(r->patterns);
 	free(r->windows);
+	for (i = 0; r->pattern_literals && i < r->npatterns; i++)
+		free(r->pattern_literals[i]);
+	free(r->pattern_literals);
+	free(r->litmask);
 	for (i = 0; r->at_start && i < r->npatterns; i++)
 		pcre2_code_free(r->at_start[i]);
 	free(r->at_start);
@@ -322,7 +326,7 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
  */
 static int
 regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
-    size_t *n, char ***sources, unsigned **windows)
+    size_t *n, char ***sources, unsigned **windows, char ***plits)
 {
 	const char *start, *last, *f;
 	/* the scanner limits where a match may start (scan(3)) */
@@ -361,22 +365,49 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 		}
 	}
 	if (windows) {
-		/* "window N": this pattern's own bound (scan(3)) */
+		/* "window N", "literals WORD...": this pattern's own
+		 * window and anchors (scan(3)) */
 		unsigned w = RULES_WINDOW_RULE, *nw;
-		size_t wpos = (size_t)(f - line);
+		size_t wpos = (size_t)(f - line), lpos = 0;
+		char *lits = NULL, **nl;
 		struct tok t;
 		int rc;
-		if (next_word(line, &wpos, &t)) {
+		while (lpos == 0 && next_word(line, &wpos, &t)) {
+			if (tok_is(&t, "literals")) {
+				lpos = wpos;
+				if (!next_word(line, &wpos, &t))
+					return perr(p, t.col + t.n,
+					    "literals needs words");
+				continue;
+			}
 			if (!tok_is(&t, "window"))
-				return perr(p, t.col, "expected 'window N'");
+				return perr(p, t.col,
+				    "expected 'window N' or 'literals "
+				    "WORD...'");
 			if (!next_word(line, &wpos, &t))
 				return perr(
 				    p, t.col + t.n, "window needs a number");
 			if ((rc = tok_uint(p, &t, &w)) < 0)
 				return rc;
 		}
-		if (expect_end(p, line, wpos) < 0)
+		if (lpos) {
+			/* the words, checked against the rule's at its end */
+			while (line[lpos] == ' ' || line[lpos] == '\t')
+				lpos++;
+			wpos = lpos + strcspn(line + lpos, "#");
+			while (wpos > lpos &&
+			    (line[wpos - 1] == ' ' || line[wpos - 1] == '\t'))
+				wpos--;
+			if ((lits = strndup(line + lpos, wpos - lpos)) == NULL)
+				return EXFIL_ENOMEM;
+		} else if (expect_end(p, line, wpos) < 0)
 			return EXFIL_EINVAL;
+		if ((nl = realloc(*plits, (*n + 1) * sizeof(*nl))) == NULL) {
+			free(lits);
+			return EXFIL_ENOMEM;
+		}
+		*plits = nl;
+		nl[*n] = lits;
 		if ((nw = realloc(*windows, (*n + 1) * sizeof(*nw))) == NULL)
 			return EXFIL_ENOMEM;
 		*windows = nw;
@@ -556,10 +587,10 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	}
 	if (tok_is(kw, "pattern"))
 		return regex_push(p, line, pos, &r->patterns, &r->npatterns,
-		    &r->sources, &r->windows);
+		    &r->sources, &r->windows, &r->pattern_literals);
 	if (tok_is(kw, "allow"))
 		return regex_push(
-		    p, line, pos, &r->allow, &r->nallow, NULL, NULL);
+		    p, line, pos, &r->allow, &r->nallow, NULL, NULL, NULL);
 	if (tok_is(kw, "allow_words"))
 		return word_list(p, line, pos, kw, &r->allow_words,
 		    &r->nallow_words, NULL, NULL, 0);
@@ -930,11 +961,53 @@ rule_begin(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	return 0;
 }
 
+/*
+ * "pattern /RE/ literals WORD...": which of the rule's literals anchor
+ * the pattern, as a mask over their places in the "literals" line (the
+ * place 63 standing for itself and all after it).
+ */
+static int
+pattern_litmasks(struct parser *p, struct rule *r, const struct tok *kw)
+{
+	const char *w, *e;
+	size_t i, j, k;
+
+	for (i = 0; i < r->npatterns; i++) {
+		if (r->pattern_literals == NULL ||
+		    r->pattern_literals[i] == NULL)
+			continue;
+		if (r->litmask == NULL &&
+		    (r->litmask = calloc(r->npatterns, sizeof(*r->litmask))) ==
+			NULL)
+			return EXFIL_ENOMEM;
+		for (j = 0; j < r->npatterns; j++)
+			if (r->pattern_literals[j] == NULL)
+				r->litmask[j] = UINT64_MAX;
+		for (w = r->pattern_literals[i]; *w; w = e) {
+			e = w + strcspn(w, " \t");
+			for (k = 0; k < r->nliterals; k++)
+				if (strlen(r->literals[k]) == (size_t)(e - w) &&
+				    strncmp(r->literals[k], w,
+					(size_t)(e - w)) == 0)
+					break;
+			if (k == r->nliterals)
+				return perr(p, kw->col,
+				    "rule '%s' (line %u): pattern %zu names "
+				    "'%.*s', not one of the rule's literals",
+				    r->id, r->line, i + 1, (int)(e - w), w);
+			r->litmask[i] |= (uint64_t)1 << (k < 63 ? k : 63);
+			e += strspn(e, " \t");
+		}
+	}
+	return 0;
+}
+
 static int
 rule_end(struct parser *p, const struct tok *kw)
 {
 	struct rule *r = p->cur;
 	char w[512];
+	int rc;
 
 	if (r->category == NULL)
 		return perr(p, kw->col, "rule '%s' (line %u) has no category",
@@ -946,6 +1019,8 @@ rule_end(struct parser *p, const struct tok *kw)
 		return perr(p, kw->col,
 		    "rule '%s' (line %u): max_count is below min_count", r->id,
 		    r->line);
+	if ((rc = pattern_litmasks(p, r, kw)) < 0)
+		return rc;
 	if (r->digits_whole &&
 	    (r->validator == NULL || r->validator->max_digits == 0))
 		return perr(p, kw->col,
@@ -1175,7 +1250,7 @@ build_prefilter(struct ruleset *rs)
 				continue;
 			for (j = 0; j < r->nliterals; j++, n++) {
 				lits[n] = r->literals[j];
-				ids[n] = i;
+				ids[n] = RULES_LITERAL_ID(i, j);
 			}
 		}
 		if (n == 0)

@@ -195,6 +195,7 @@ struct anchor {
 	size_t at;
 	size_t limit;
 	unsigned digits; /* of a digit run */
+	unsigned lit; /* place of the literal in the rule's list (63: 63+) */
 };
 
 /* one match of rule r (ovector ov, n pairs): validate, count, keep */
@@ -334,8 +335,9 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
-    pcre2_code *at_start, unsigned window, struct finding *f, const char *text,
-    size_t len, const char *where, const struct anchor *an, size_t nan)
+    pcre2_code *at_start, unsigned window, uint64_t litmask, struct finding *f,
+    const char *text, size_t len, const char *where, const struct anchor *an,
+    size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -343,6 +345,9 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 	int n, rc;
 
 	for (i = 0; i < nan; i++) {
+		/* a literal of the rule's that this pattern need not hold */
+		if (litmask != UINT64_MAX && !(litmask >> an[i].lit & 1))
+			continue;
 		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
 			start = pos;
@@ -392,7 +397,8 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 			  r->windows && r->windows[p] != RULES_WINDOW_RULE
 			      ? r->windows[p]
 			      : r->window,
-			  f, text, len, where, an, nan)
+			  r->litmask ? r->litmask[p] : UINT64_MAX, f, text, len,
+			  where, an, nan)
 		    : scan_full(s, r, r->patterns[p], f, text, len, where);
 		if (rc < 0)
 			return rc;
@@ -409,9 +415,10 @@ struct hits {
 };
 
 static void
-on_literal(size_t rule, size_t start, void *arg)
+on_literal(size_t id, size_t start, void *arg)
 {
 	struct hits *h = arg;
+	size_t rule = RULES_LITERAL_RULE(id);
 	struct anchor *v;
 
 	if (h->failed)
@@ -424,6 +431,7 @@ on_literal(size_t rule, size_t start, void *arg)
 	h->an[rule] = v;
 	h->an[rule][h->n[rule]].at = start;
 	h->an[rule][h->n[rule]].limit = start;
+	h->an[rule][h->n[rule]].lit = RULES_LITERAL_PLACE(id);
 	h->n[rule]++;
 }
 
@@ -494,6 +502,7 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 		v[n].at = start;
 		v[n].limit = i;
 		v[n].digits = count;
+		v[n].lit = 0;
 		n++;
 	}
 	*out = v;

@@ -16,9 +16,10 @@
  *
  *	    rule ID
  *	      category  NAME
- *	      pattern   /REGEX/FLAGS [window N]
+ *	      pattern   /REGEX/FLAGS [window N] [literals WORD...]
  *	                                    (one or more; flags i m s x;
- *	                                    window: this pattern's own)
+ *	                                    window, literals: this
+ *	                                    pattern's own, of the rule's)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
@@ -70,6 +71,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -101,6 +103,10 @@ const char *confidence_name(enum confidence c);
 #define SCOPE_ALL 0x3fu
 #define RULES_NSCOPES 6 /* bits of a scope */
 #define RULES_WINDOW_RULE 0xffffffffu /* a pattern without its own window */
+/* the prefilter's id of literal j of rule i */
+#define RULES_LITERAL_ID(i, j) ((size_t)(i) << 6 | ((j) < 63 ? (j) : 63))
+#define RULES_LITERAL_RULE(id) ((id) >> 6)
+#define RULES_LITERAL_PLACE(id) ((unsigned)((id)&63))
 
 struct rule {
 	char *id;
@@ -118,6 +124,11 @@ struct rule {
 	 * pattern compiled anchored (a match starts where it is tried), or
 	 * NULL; the array itself NULL when the rule has none */
 	pcre2_code **at_start;
+	/* per pattern: "literals WORD..." as written, or NULL */
+	char **pattern_literals;
+	/* per pattern: bit j set, the rule's literal j anchors it (bit 63:
+	 * literal 63 and after); NULL: every literal anchors every pattern */
+	uint64_t *litmask;
 	const struct validator *validator;
 	char **keywords; /* required near a match */
 	size_t nkeywords;

@@ -36,7 +36,8 @@
  *	Speed: the literals of all rules are found in one pass (prefilter(3))
  *	and a rule with literals runs its patterns only from those places: a
  *	match may start at most "window" bytes (the pattern's own window,
- *	when it has one) before a literal it holds. A
+ *	when it has one) before a literal it holds (one of the pattern's
+ *	own literals, when it names some). A
  *	rule with "digits N" runs only from runs of N or more digits (single
  *	blanks, dashes, dots or slashes between them). Other rules run over
  *	the whole segment. With "digits ... whole" (every match is whole

@@ -207,6 +207,13 @@ static const struct err_case err_cases[] = {
     {"pattern: window without a number",
 	"rule a\n  category c\n  pattern /x/ window\nend\n", 3, NULL, 21,
 	"window needs a number"},
+    {"pattern: a literal the rule has not",
+	"rule a\n  category c\n  pattern /ab/ literals ab\n  literals "
+	"xy\nend\n",
+	5, "end", 0, "pattern 1 names 'ab', not one of the rule's literals"},
+    {"pattern: literals without words",
+	"rule a\n  category c\n  pattern /x/ literals\nend\n", 3, NULL, 23,
+	"literals needs words"},
     {"digits: an unknown word", RULE_HEAD "  digits 8 wide\nend\n", 4, "wide",
 	0, "expected 'window N' or 'whole'"},
     {"bad entropy", RULE_HEAD "  entropy lots\nend\n", 4, "lots", 0,
