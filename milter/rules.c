@@ -125,6 +125,9 @@ rule_clear(struct rule *r)
 		free(r->pattern_literals[i]);
 	free(r->pattern_literals);
 	free(r->litmask);
+	for (i = 0; r->start_sets && i < r->npatterns; i++)
+		free(r->start_sets[i]);
+	free(r->start_sets);
 	for (i = 0; r->at_start && i < r->npatterns; i++)
 		pcre2_code_free(r->at_start[i]);
 	free(r->at_start);
@@ -1310,10 +1313,69 @@ build_at_start(struct rule *r)
 	return 0;
 }
 
+/*
+ * The bytes a match of pattern i may start with, when PCRE2 keeps no such
+ * set itself: with PCRE2_UCP it keeps none for \d, \w or \s. The same
+ * source compiled without UCP gives the set for ASCII (the classes agree
+ * there); every byte from 0x80 is added, for what UCP matches beyond
+ * ASCII. NULL (no skipping) when PCRE2 cannot tell.
+ */
+static int
+build_start_set(struct rule *r, size_t i)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_USE_OFFSET_LIMIT,
+		 type = 0, unit = 0;
+	const uint8_t *bits = NULL;
+	unsigned char *set;
+	pcre2_code *re;
+	PCRE2_SIZE eoff;
+	unsigned c;
+	int ecode;
+
+	if (pcre2_pattern_info(r->patterns[i], PCRE2_INFO_FIRSTBITMAP, &bits) ==
+		0 &&
+	    bits != NULL)
+		return 0; /* PCRE2 skips by itself */
+	if (pcre2_pattern_info(
+		r->patterns[i], PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
+	    type != 0)
+		return 0;
+	if ((re = pcre2_compile((PCRE2_SPTR)r->sources[i],
+		 PCRE2_ZERO_TERMINATED, opts, &ecode, &eoff, NULL)) == NULL)
+		return 0;
+	bits = NULL;
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bits);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &type);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &unit);
+	if (bits == NULL && (type != 1 || unit > 0x7f)) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	if (r->start_sets == NULL &&
+	    (r->start_sets = calloc(r->npatterns, sizeof(*r->start_sets))) ==
+		NULL) {
+		pcre2_code_free(re);
+		return EXFIL_ENOMEM;
+	}
+	if ((set = calloc(1, 256)) == NULL) {
+		pcre2_code_free(re);
+		return EXFIL_ENOMEM;
+	}
+	for (c = 0; c < 256; c++)
+		set[c] = c >= 0x80 ||
+		    (bits ? (bits[c / 8] >> (c % 8)) & 1
+			  : c == unit || c == (unsigned)tolower((int)unit) ||
+				c == (unsigned)toupper((int)unit));
+	r->start_sets[i] = set;
+	pcre2_code_free(re);
+	return 0;
+}
+
 static int
 finish(struct parser *p)
 {
-	size_t i;
+	size_t i, j;
 	int rc;
 
 	if (!p->saw_policy) {
@@ -1324,9 +1386,16 @@ finish(struct parser *p)
 	}
 	if ((rc = check_policy(p)) < 0)
 		return rc;
-	for (i = 0; i < p->rs->nrules; i++)
-		if ((rc = build_at_start(&p->rs->rules[i])) < 0)
+	for (i = 0; i < p->rs->nrules; i++) {
+		struct rule *r = &p->rs->rules[i];
+		if ((rc = build_at_start(r)) < 0)
 			return rc;
+		for (j = 0; r->enabled && (r->nliterals || r->digits) &&
+		     j < r->npatterns;
+		     j++)
+			if ((rc = build_start_set(r, j)) < 0)
+				return rc;
+	}
 	return build_prefilter(p->rs);
 }
 

@@ -335,9 +335,9 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
-    pcre2_code *at_start, unsigned window, uint64_t litmask, struct finding *f,
-    const char *text, size_t len, const char *where, const struct anchor *an,
-    size_t nan)
+    pcre2_code *at_start, const unsigned char *start_set, unsigned window,
+    uint64_t litmask, struct finding *f, const char *text, size_t len,
+    const char *where, const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -351,6 +351,10 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
 			start = pos;
+		/* no match starts with a byte outside the start set */
+		while (start_set && start <= an[i].limit && start < len &&
+		    !start_set[(unsigned char)text[start]])
+			start++;
 		while (start <= an[i].limit && start <= len) {
 			/* one place to try: the pattern compiled anchored
 			 * skips the search for where a match may start */
@@ -394,6 +398,7 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 		rc = anchored
 		    ? scan_anchored(s, r, r->patterns[p],
 			  r->at_start ? r->at_start[p] : NULL,
+			  r->start_sets ? r->start_sets[p] : NULL,
 			  r->windows && r->windows[p] != RULES_WINDOW_RULE
 			      ? r->windows[p]
 			      : r->window,

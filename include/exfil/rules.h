@@ -129,6 +129,9 @@ struct rule {
 	/* per pattern: bit j set, the rule's literal j anchors it (bit 63:
 	 * literal 63 and after); NULL: every literal anchors every pattern */
 	uint64_t *litmask;
+	/* per pattern: 256 flags, the bytes a match may start with, when
+	 * PCRE2 keeps no such set (NULL: any byte); NULL: none at all */
+	unsigned char **start_sets;
 	const struct validator *validator;
 	char **keywords; /* required near a match */
 	size_t nkeywords;

@@ -44,6 +44,10 @@
  *	numbers of one run) the rule's validator is first tried on each
  *	stretch of the run's numbers with as many digits as it may accept
  *	(validators(3)); a run where it accepts none is skipped.
+ *	Where PCRE2 keeps no set of the bytes a match may start with (it
+ *	keeps none for \d, \w or \s in UCP mode), the rule set has one
+ *	(rules(3)) and a window starts at its first byte that may begin a
+ *	match.
  *	scan_set_naive() runs every rule over the whole segment: the same
  *	findings, slower (the tests prove it).
  * LIMITS

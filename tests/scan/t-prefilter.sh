@@ -80,6 +80,14 @@ for sep in (" ", "-", ".", "/"):
                 "65929970489", "65 929 970 489"):
         lines.append("SSN routing steuer-id card: 12%s%s%s2029 and %s%s34" % (sep, num, sep, num, sep))
         lines.append("ssn aba idnr %s%s%s%s%s" % (luhn("4", 16), sep, num, sep, luhn("5", 16)))
+# a phone list (bulk_phone_numbers counts them): each written as phones
+# are, some after words, digits of other scripts or parentheses, so that
+# the count shows a single one missed
+for i in range(70):
+    cc = random.choice(["+49 ", "+\u0664\u0664 ", "(\u0660\u0662) ", "(030) ", "", "tel. "])
+    lines.append("x%s%d %03d %04d" % (cc, random.randint(10, 99), i, random.randint(1000, 9999)))
+    # the first group in Arabic-Indic digits: the match starts before the run
+    lines.append("y\u0664\u0663 %03d %04d" % (i + 100, random.randint(1000, 9999)))
 lines.append("AccountKey=%s==" % "".join(random.choice("ABCDEFabcdef0123456789+/") for _ in range(86)))
 open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
 PY
