@@ -446,66 +446,123 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool
-is_digit_sep(unsigned char c)
+/* digits and separators (blank, dash, dot, slash) of p[0..63], a bit a
+ * byte */
+static void
+block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
 {
-	return c == ' ' || c == '-' || c == '.' || c == '/';
-}
+	unsigned k;
 
-/* the first digit at or after p[i], or len */
-static size_t
-next_digit(const unsigned char *p, size_t i, size_t len)
-{
+	*dm = *sm = 0;
 #ifdef __SSE2__
-	/* sixteen bytes at a time: x - '0' <= 9, unsigned */
-	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-	unsigned m;
-
-	for (; i + 16 <= len; i += 16) {
-		__m128i y = _mm_sub_epi8(
-		    _mm_loadu_si128((const __m128i *)(p + i)), zero);
-		m = (unsigned)_mm_movemask_epi8(
-		    _mm_cmpeq_epi8(_mm_min_epu8(y, nine), y));
-		if (m)
-			return i + (size_t)__builtin_ctz(m);
+	{
+		const __m128i zero = _mm_set1_epi8('0'),
+			      nine = _mm_set1_epi8(9);
+		for (k = 0; k < 64; k += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(p + k));
+			__m128i y = _mm_sub_epi8(x, zero);
+			__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(y, nine), y);
+			__m128i e = _mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+				_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))),
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')),
+				_mm_cmpeq_epi8(x, _mm_set1_epi8('/'))));
+			*dm |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << k;
+			*sm |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << k;
+		}
+	}
+#else
+	for (k = 0; k < 64; k++) {
+		*dm |= (uint64_t)is_digit(p[k]) << k;
+		*sm |= (uint64_t)(p[k] == ' ' || p[k] == '-' || p[k] == '.' ||
+			   p[k] == '/')
+		    << k;
 	}
 #endif
-	while (i < len && !is_digit(p[i]))
-		i++;
-	return i;
+}
+
+/* bits a to b - 1 */
+static inline uint64_t
+bit_range(unsigned a, unsigned b)
+{
+	return (b == 64 ? ~(uint64_t)0 : ((uint64_t)1 << b) - 1) &
+	    ~(((uint64_t)1 << a) - 1);
 }
 
 /*
  * Runs of digits, single separators (blank, dash, dot, slash) allowed
  * between them, with at least min digits: [at, limit) and the count.
+ * Sixty-four bytes at a time: a byte is in a run when it is a digit, or
+ * a separator between two digits; the edges of that mask are where runs
+ * start and end.
  */
 static int
 digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
     struct anchor **out, size_t *nout)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t i = 0, start, n = 0, cap = 0;
+	const unsigned char *p = (const unsigned char *)text, *q;
+	uint64_t dm, sm, in, edges, prev_d = 0, prev_in = 0, next_d;
+	size_t b, n = 0, cap = 0, start = 0;
 	struct anchor *v = NULL;
-	unsigned count;
+	unsigned char tail[64];
+	unsigned k, from = 0, count = 0;
+	bool open = false;
 
-	while ((i = next_digit(p, i, len)) < len) {
-		start = i;
-		count = 0;
-		for (;;) {
-			while (i < len && is_digit(p[i]))
-				i++, count++;
-			if (i + 1 < len && is_digit_sep(p[i]) &&
-			    is_digit(p[i + 1]))
-				i++;
-			else
-				break;
+	for (b = 0; b < len; b += 64) {
+		q = p + b;
+		if (len - b < 64) {
+			/* zeros: neither digits nor separators */
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, q, len - b);
+			q = tail;
 		}
-		if (count < min)
-			continue;
+		block_masks(q, &dm, &sm);
+		next_d = len - b > 64 && is_digit(p[b + 64]);
+		in = dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
+		edges = in ^ (in << 1 | prev_in);
+		/* too few digits for a run that starts and ends here */
+		if (!open && !(in >> 63) &&
+		    (unsigned)__builtin_popcountll(dm) < min)
+			edges = 0;
+		while (edges) {
+			k = (unsigned)__builtin_ctzll(edges);
+			edges &= edges - 1;
+			if (in >> k & 1) {
+				open = true;
+				start = b + k;
+				from = k;
+				count = 0;
+				continue;
+			}
+			/* the run ended before b + k */
+			count += (unsigned)__builtin_popcountll(
+			    dm & bit_range(from, k));
+			open = false;
+			if (count < min)
+				continue;
+			if ((v = arena_grow(
+				 s->arena, v, n, &cap, sizeof(*v))) == NULL)
+				return EXFIL_ENOMEM;
+			v[n].at = start;
+			v[n].limit = b + k;
+			v[n].digits = count;
+			v[n].lit = 0;
+			n++;
+		}
+		if (open) {
+			count += (unsigned)__builtin_popcountll(
+			    dm & bit_range(from, 64));
+			from = 0;
+		}
+		prev_d = dm >> 63;
+		prev_in = in >> 63;
+	}
+	if (open && count >= min) {
+		/* a run to the end of the text */
 		if ((v = arena_grow(s->arena, v, n, &cap, sizeof(*v))) == NULL)
 			return EXFIL_ENOMEM;
 		v[n].at = start;
-		v[n].limit = i;
+		v[n].limit = len;
 		v[n].digits = count;
 		v[n].lit = 0;
 		n++;
