@@ -120,6 +120,17 @@ rule_clear(struct rule *r)
 	for (i = 0; i < r->npatterns; i++)
 		pcre2_code_free(r->patterns[i]);
 	free(r->patterns);
+	free(r->windows);
+	for (i = 0; r->pattern_literals && i < r->npatterns; i++)
+		free(r->pattern_literals[i]);
+	free(r->pattern_literals);
+	free(r->litmask);
+	for (i = 0; r->start_sets && i < r->npatterns; i++)
+		free(r->start_sets[i]);
+	free(r->start_sets);
+	for (i = 0; r->at_start && i < r->npatterns; i++)
+		pcre2_code_free(r->at_start[i]);
+	free(r->at_start);
 	strv_free(r->keywords, r->nkeywords);
 	strv_free(r->boost, r->nboost);
 	strv_free(r->literals, r->nliterals);
@@ -156,7 +167,8 @@ ruleset_unref(struct ruleset *rs)
 		stmt_clear(&rs->policy[i]);
 	free(rs->policy);
 	strv_free(rs->warnings, rs->nwarnings);
-	prefilter_free(rs->prefilter);
+	for (i = 0; i <= RULES_NSCOPES; i++)
+		prefilter_free(rs->prefilters[i]);
 	free(rs);
 }
 
@@ -317,7 +329,7 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
  */
 static int
 regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
-    size_t *n, char ***sources)
+    size_t *n, char ***sources, unsigned **windows, char ***plits)
 {
 	const char *start, *last, *f;
 	/* the scanner limits where a match may start (scan(3)) */
@@ -355,7 +367,55 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 			    "unknown pattern flag '%c'", *f);
 		}
 	}
-	if (expect_end(p, line, (size_t)(f - line)) < 0)
+	if (windows) {
+		/* "window N", "literals WORD...": this pattern's own
+		 * window and anchors (scan(3)) */
+		unsigned w = RULES_WINDOW_RULE, *nw;
+		size_t wpos = (size_t)(f - line), lpos = 0;
+		char *lits = NULL, **nl;
+		struct tok t;
+		int rc;
+		while (lpos == 0 && next_word(line, &wpos, &t)) {
+			if (tok_is(&t, "literals")) {
+				lpos = wpos;
+				if (!next_word(line, &wpos, &t))
+					return perr(p, t.col + t.n,
+					    "literals needs words");
+				continue;
+			}
+			if (!tok_is(&t, "window"))
+				return perr(p, t.col,
+				    "expected 'window N' or 'literals "
+				    "WORD...'");
+			if (!next_word(line, &wpos, &t))
+				return perr(
+				    p, t.col + t.n, "window needs a number");
+			if ((rc = tok_uint(p, &t, &w)) < 0)
+				return rc;
+		}
+		if (lpos) {
+			/* the words, checked against the rule's at its end */
+			while (line[lpos] == ' ' || line[lpos] == '\t')
+				lpos++;
+			wpos = lpos + strcspn(line + lpos, "#");
+			while (wpos > lpos &&
+			    (line[wpos - 1] == ' ' || line[wpos - 1] == '\t'))
+				wpos--;
+			if ((lits = strndup(line + lpos, wpos - lpos)) == NULL)
+				return EXFIL_ENOMEM;
+		} else if (expect_end(p, line, wpos) < 0)
+			return EXFIL_EINVAL;
+		if ((nl = realloc(*plits, (*n + 1) * sizeof(*nl))) == NULL) {
+			free(lits);
+			return EXFIL_ENOMEM;
+		}
+		*plits = nl;
+		nl[*n] = lits;
+		if ((nw = realloc(*windows, (*n + 1) * sizeof(*nw))) == NULL)
+			return EXFIL_ENOMEM;
+		*windows = nw;
+		nw[*n] = w;
+	} else if (expect_end(p, line, (size_t)(f - line)) < 0)
 		return EXFIL_EINVAL;
 	if (last == start)
 		return perr(p, pos + 1, "empty pattern");
@@ -529,10 +589,11 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		return expect_end(p, line, pos);
 	}
 	if (tok_is(kw, "pattern"))
-		return regex_push(
-		    p, line, pos, &r->patterns, &r->npatterns, &r->sources);
+		return regex_push(p, line, pos, &r->patterns, &r->npatterns,
+		    &r->sources, &r->windows, &r->pattern_literals);
 	if (tok_is(kw, "allow"))
-		return regex_push(p, line, pos, &r->allow, &r->nallow, NULL);
+		return regex_push(
+		    p, line, pos, &r->allow, &r->nallow, NULL, NULL, NULL);
 	if (tok_is(kw, "allow_words"))
 		return word_list(p, line, pos, kw, &r->allow_words,
 		    &r->nallow_words, NULL, NULL, 0);
@@ -564,9 +625,15 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		if (r->digits == 0 || r->digits > 64)
 			return perr(p, t.col, "digits takes 1 to 64");
 		r->window = RULES_DIGITS_WINDOW;
-		if (next_word(line, &pos, &t)) {
+		/* then "window N" and "whole", in any order */
+		while (next_word(line, &pos, &t)) {
+			if (tok_is(&t, "whole")) {
+				r->digits_whole = true;
+				continue;
+			}
 			if (!tok_is(&t, "window"))
-				return perr(p, t.col, "expected 'window N'");
+				return perr(
+				    p, t.col, "expected 'window N' or 'whole'");
 			if (!next_word(line, &pos, &t))
 				return perr(
 				    p, t.col + t.n, "window needs a number");
@@ -897,11 +964,53 @@ rule_begin(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	return 0;
 }
 
+/*
+ * "pattern /RE/ literals WORD...": which of the rule's literals anchor
+ * the pattern, as a mask over their places in the "literals" line (the
+ * place 63 standing for itself and all after it).
+ */
+static int
+pattern_litmasks(struct parser *p, struct rule *r, const struct tok *kw)
+{
+	const char *w, *e;
+	size_t i, j, k;
+
+	for (i = 0; i < r->npatterns; i++) {
+		if (r->pattern_literals == NULL ||
+		    r->pattern_literals[i] == NULL)
+			continue;
+		if (r->litmask == NULL &&
+		    (r->litmask = calloc(r->npatterns, sizeof(*r->litmask))) ==
+			NULL)
+			return EXFIL_ENOMEM;
+		for (j = 0; j < r->npatterns; j++)
+			if (r->pattern_literals[j] == NULL)
+				r->litmask[j] = UINT64_MAX;
+		for (w = r->pattern_literals[i]; *w; w = e) {
+			e = w + strcspn(w, " \t");
+			for (k = 0; k < r->nliterals; k++)
+				if (strlen(r->literals[k]) == (size_t)(e - w) &&
+				    strncmp(r->literals[k], w,
+					(size_t)(e - w)) == 0)
+					break;
+			if (k == r->nliterals)
+				return perr(p, kw->col,
+				    "rule '%s' (line %u): pattern %zu names "
+				    "'%.*s', not one of the rule's literals",
+				    r->id, r->line, i + 1, (int)(e - w), w);
+			r->litmask[i] |= (uint64_t)1 << (k < 63 ? k : 63);
+			e += strspn(e, " \t");
+		}
+	}
+	return 0;
+}
+
 static int
 rule_end(struct parser *p, const struct tok *kw)
 {
 	struct rule *r = p->cur;
 	char w[512];
+	int rc;
 
 	if (r->category == NULL)
 		return perr(p, kw->col, "rule '%s' (line %u) has no category",
@@ -913,6 +1022,15 @@ rule_end(struct parser *p, const struct tok *kw)
 		return perr(p, kw->col,
 		    "rule '%s' (line %u): max_count is below min_count", r->id,
 		    r->line);
+	if ((rc = pattern_litmasks(p, r, kw)) < 0)
+		return rc;
+	if (r->digits_whole &&
+	    (r->validator == NULL || r->validator->max_digits == 0))
+		return perr(p, kw->col,
+		    "rule '%s' (line %u): 'digits ... whole' needs a numeric "
+		    "validator (luhn, payment_card, us_ssn, aba_routing, "
+		    "de_steuer_id)",
+		    r->id, r->line);
 	if (r->nexamples == 0) {
 		snprintf(w, sizeof(w), "%s:%u: rule '%s' has no example",
 		    r->file, r->line, r->id);
@@ -1097,14 +1215,16 @@ check_policy(struct parser *p)
 }
 
 /*
- * One automaton over the literals of every enabled rule, each reporting
- * its rule's index; and the fewest digits any digits rule asks for.
+ * One filter over the literals of every enabled rule, each reporting its
+ * rule's index, and one for each scope over the literals of the rules in
+ * that scope; and the fewest digits any digits rule asks for.
  */
 static int
 build_prefilter(struct ruleset *rs)
 {
 	char **lits = NULL;
 	size_t *ids = NULL, n = 0, i, j;
+	unsigned bit;
 	int rc = 0;
 
 	for (i = 0; i < rs->nrules; i++) {
@@ -1124,25 +1244,138 @@ build_prefilter(struct ruleset *rs)
 		rc = EXFIL_ENOMEM;
 		goto out;
 	}
-	for (n = 0, i = 0; i < rs->nrules; i++) {
-		if (!rs->rules[i].enabled)
-			continue;
-		for (j = 0; j < rs->rules[i].nliterals; j++, n++) {
-			lits[n] = rs->rules[i].literals[j];
-			ids[n] = i;
+	/* bit RULES_NSCOPES: every scope */
+	for (bit = 0; bit <= RULES_NSCOPES; bit++) {
+		for (n = 0, i = 0; i < rs->nrules; i++) {
+			const struct rule *r = &rs->rules[i];
+			if (!r->enabled ||
+			    (bit < RULES_NSCOPES && !(r->scope & (1u << bit))))
+				continue;
+			for (j = 0; j < r->nliterals; j++, n++) {
+				lits[n] = r->literals[j];
+				ids[n] = RULES_LITERAL_ID(i, j);
+			}
+		}
+		if (n == 0)
+			continue; /* NULL: no literal in this scope */
+		if ((rs->prefilters[bit] = prefilter_new(lits, ids, n)) ==
+		    NULL) {
+			rc = EXFIL_ENOMEM;
+			goto out;
 		}
 	}
-	if ((rs->prefilter = prefilter_new(lits, ids, n)) == NULL)
-		rc = EXFIL_ENOMEM;
+	rs->prefilter = rs->prefilters[RULES_NSCOPES];
 out:
 	free(lits);
 	free(ids);
 	return rc;
 }
 
+/*
+ * For the patterns of literal rules that start at their literal (window
+ * 0), the same pattern compiled anchored: tried at one place, it does not
+ * first search for where a match may start, which can cost more than the
+ * match. JIT-compiled like the others; without it the scanner uses the
+ * pattern itself.
+ */
+static int
+build_at_start(struct rule *r)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_USE_OFFSET_LIMIT | PCRE2_ANCHORED;
+	PCRE2_SIZE eoff;
+	unsigned w;
+	size_t i;
+	int ecode;
+
+	if (!r->enabled || r->nliterals == 0)
+		return 0;
+	for (i = 0; i < r->npatterns; i++) {
+		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
+		    ? r->windows[i]
+		    : r->window;
+		if (w != 0)
+			continue;
+		if (r->at_start == NULL &&
+		    (r->at_start =
+			    calloc(r->npatterns, sizeof(*r->at_start))) == NULL)
+			return EXFIL_ENOMEM;
+		/* the source holds the flags inline: "(?i)REGEX" */
+		r->at_start[i] = pcre2_compile((PCRE2_SPTR)r->sources[i],
+		    PCRE2_ZERO_TERMINATED, opts, &ecode, &eoff, NULL);
+		if (r->at_start[i] == NULL)
+			continue; /* the unanchored pattern serves */
+		if (pcre2_jit_compile(r->at_start[i], PCRE2_JIT_COMPLETE) !=
+		    0) {
+			/* no JIT: the interpreter works too */
+		}
+	}
+	return 0;
+}
+
+/*
+ * The bytes a match of pattern i may start with, when PCRE2 keeps no such
+ * set itself: with PCRE2_UCP it keeps none for \d, \w or \s. The same
+ * source compiled without UCP gives the set for ASCII (the classes agree
+ * there); every byte from 0x80 is added, for what UCP matches beyond
+ * ASCII. NULL (no skipping) when PCRE2 cannot tell.
+ */
+static int
+build_start_set(struct rule *r, size_t i)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_USE_OFFSET_LIMIT,
+		 type = 0, unit = 0;
+	const uint8_t *bits = NULL;
+	unsigned char *set;
+	pcre2_code *re;
+	PCRE2_SIZE eoff;
+	unsigned c;
+	int ecode;
+
+	if (pcre2_pattern_info(r->patterns[i], PCRE2_INFO_FIRSTBITMAP, &bits) ==
+		0 &&
+	    bits != NULL)
+		return 0; /* PCRE2 skips by itself */
+	if (pcre2_pattern_info(
+		r->patterns[i], PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
+	    type != 0)
+		return 0;
+	if ((re = pcre2_compile((PCRE2_SPTR)r->sources[i],
+		 PCRE2_ZERO_TERMINATED, opts, &ecode, &eoff, NULL)) == NULL)
+		return 0;
+	bits = NULL;
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bits);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &type);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &unit);
+	if (bits == NULL && (type != 1 || unit > 0x7f)) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	if (r->start_sets == NULL &&
+	    (r->start_sets = calloc(r->npatterns, sizeof(*r->start_sets))) ==
+		NULL) {
+		pcre2_code_free(re);
+		return EXFIL_ENOMEM;
+	}
+	if ((set = calloc(1, 256)) == NULL) {
+		pcre2_code_free(re);
+		return EXFIL_ENOMEM;
+	}
+	for (c = 0; c < 256; c++)
+		set[c] = c >= 0x80 ||
+		    (bits ? (bits[c / 8] >> (c % 8)) & 1
+			  : c == unit || c == (unsigned)tolower((int)unit) ||
+				c == (unsigned)toupper((int)unit));
+	r->start_sets[i] = set;
+	pcre2_code_free(re);
+	return 0;
+}
+
 static int
 finish(struct parser *p)
 {
+	size_t i, j;
 	int rc;
 
 	if (!p->saw_policy) {
@@ -1153,6 +1386,16 @@ finish(struct parser *p)
 	}
 	if ((rc = check_policy(p)) < 0)
 		return rc;
+	for (i = 0; i < p->rs->nrules; i++) {
+		struct rule *r = &p->rs->rules[i];
+		if ((rc = build_at_start(r)) < 0)
+			return rc;
+		for (j = 0; r->enabled && (r->nliterals || r->digits) &&
+		     j < r->npatterns;
+		     j++)
+			if ((rc = build_start_set(r, j)) < 0)
+				return rc;
+	}
 	return build_prefilter(p->rs);
 }
 

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <exfil/arena.h>
 #include <exfil/charset.h>
 #include <exfil/common.h>
@@ -191,6 +195,7 @@ struct anchor {
 	size_t at;
 	size_t limit;
 	unsigned digits; /* of a digit run */
+	unsigned lit; /* place of the literal in the rule's list (63: 63+) */
 };
 
 /* one match of rule r (ovector ov, n pairs): validate, count, keep */
@@ -284,6 +289,21 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 	return 0;
 }
 
+/*
+ * One search: straight into the JIT code when the pattern has it (what
+ * pcre2_match() would call, without its checks), else the interpreter.
+ */
+static int
+match_from(pcre2_code *re, const char *text, size_t len, size_t start,
+    pcre2_match_data *md, pcre2_match_context *mc)
+{
+	int n = pcre2_jit_match(re, (PCRE2_SPTR)text, len, start, 0, md, mc);
+
+	if (n == PCRE2_ERROR_JIT_BADOPTION)
+		n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md, mc);
+	return n;
+}
+
 /* every match of pattern re over the whole text: the naive path */
 static int
 scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
@@ -294,7 +314,7 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
 	int n, rc;
 
 	while (start <= len) {
-		n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md, NULL);
+		n = match_from(re, text, len, start, md, NULL);
 		if (n < 0)
 			break; /* no match, or a resource limit */
 		ov = pcre2_get_ovector_pointer(md);
@@ -315,8 +335,9 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
-    struct finding *f, const char *text, size_t len, const char *where,
-    const struct anchor *an, size_t nan)
+    pcre2_code *at_start, const unsigned char *start_set, unsigned window,
+    uint64_t litmask, struct finding *f, const char *text, size_t len,
+    const char *where, const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -324,13 +345,28 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 	int n, rc;
 
 	for (i = 0; i < nan; i++) {
-		start = an[i].at > r->window ? an[i].at - r->window : 0;
+		/* a literal of the rule's that this pattern need not hold */
+		if (litmask != UINT64_MAX && !(litmask >> an[i].lit & 1))
+			continue;
+		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
 			start = pos;
+		/* no match starts with a byte outside the start set */
+		while (start_set && start <= an[i].limit && start < len &&
+		    !start_set[(unsigned char)text[start]])
+			start++;
 		while (start <= an[i].limit && start <= len) {
-			pcre2_set_offset_limit(s->match_ctx, an[i].limit);
-			n = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, md,
-			    s->match_ctx);
+			/* one place to try: the pattern compiled anchored
+			 * skips the search for where a match may start */
+			if (at_start && start == an[i].limit)
+				n = match_from(at_start, text, len, start, md,
+				    s->match_ctx);
+			else {
+				pcre2_set_offset_limit(
+				    s->match_ctx, an[i].limit);
+				n = match_from(
+				    re, text, len, start, md, s->match_ctx);
+			}
 			if (n < 0) {
 				/* no match starts in [start, limit]: the next
 				 * anchor need not look there again */
@@ -360,8 +396,14 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 
 	for (p = 0; p < r->npatterns; p++) {
 		rc = anchored
-		    ? scan_anchored(
-			  s, r, r->patterns[p], f, text, len, where, an, nan)
+		    ? scan_anchored(s, r, r->patterns[p],
+			  r->at_start ? r->at_start[p] : NULL,
+			  r->start_sets ? r->start_sets[p] : NULL,
+			  r->windows && r->windows[p] != RULES_WINDOW_RULE
+			      ? r->windows[p]
+			      : r->window,
+			  r->litmask ? r->litmask[p] : UINT64_MAX, f, text, len,
+			  where, an, nan)
 		    : scan_full(s, r, r->patterns[p], f, text, len, where);
 		if (rc < 0)
 			return rc;
@@ -378,9 +420,10 @@ struct hits {
 };
 
 static void
-on_literal(size_t rule, size_t start, void *arg)
+on_literal(size_t id, size_t start, void *arg)
 {
 	struct hits *h = arg;
+	size_t rule = RULES_LITERAL_RULE(id);
 	struct anchor *v;
 
 	if (h->failed)
@@ -393,15 +436,8 @@ on_literal(size_t rule, size_t start, void *arg)
 	h->an[rule] = v;
 	h->an[rule][h->n[rule]].at = start;
 	h->an[rule][h->n[rule]].limit = start;
+	h->an[rule][h->n[rule]].lit = RULES_LITERAL_PLACE(id);
 	h->n[rule]++;
-}
-
-static int
-anchor_cmp(const void *a, const void *b)
-{
-	const struct anchor *x = a, *y = b;
-
-	return x->at < y->at ? -1 : x->at > y->at;
 }
 
 static bool
@@ -410,53 +446,169 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool
-is_digit_sep(unsigned char c)
+/* digits and separators (blank, dash, dot, slash) of p[0..63], a bit a
+ * byte */
+static void
+block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
 {
-	return c == ' ' || c == '-' || c == '.' || c == '/';
+	unsigned k;
+
+	*dm = *sm = 0;
+#ifdef __SSE2__
+	{
+		const __m128i zero = _mm_set1_epi8('0'),
+			      nine = _mm_set1_epi8(9);
+		for (k = 0; k < 64; k += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(p + k));
+			__m128i y = _mm_sub_epi8(x, zero);
+			__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(y, nine), y);
+			__m128i e = _mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+				_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))),
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')),
+				_mm_cmpeq_epi8(x, _mm_set1_epi8('/'))));
+			*dm |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << k;
+			*sm |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << k;
+		}
+	}
+#else
+	for (k = 0; k < 64; k++) {
+		*dm |= (uint64_t)is_digit(p[k]) << k;
+		*sm |= (uint64_t)(p[k] == ' ' || p[k] == '-' || p[k] == '.' ||
+			   p[k] == '/')
+		    << k;
+	}
+#endif
+}
+
+/* bits a to b - 1 */
+static inline uint64_t
+bit_range(unsigned a, unsigned b)
+{
+	return (b == 64 ? ~(uint64_t)0 : ((uint64_t)1 << b) - 1) &
+	    ~(((uint64_t)1 << a) - 1);
 }
 
 /*
  * Runs of digits, single separators (blank, dash, dot, slash) allowed
  * between them, with at least min digits: [at, limit) and the count.
+ * Sixty-four bytes at a time: a byte is in a run when it is a digit, or
+ * a separator between two digits; the edges of that mask are where runs
+ * start and end.
  */
 static int
 digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
     struct anchor **out, size_t *nout)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t i = 0, start, n = 0, cap = 0;
+	const unsigned char *p = (const unsigned char *)text, *q;
+	uint64_t dm, sm, in, edges, prev_d = 0, prev_in = 0, next_d;
+	size_t b, n = 0, cap = 0, start = 0;
 	struct anchor *v = NULL;
-	unsigned count;
+	unsigned char tail[64];
+	unsigned k, from = 0, count = 0;
+	bool open = false;
 
-	while (i < len) {
-		if (!is_digit(p[i])) {
-			i++;
-			continue;
+	for (b = 0; b < len; b += 64) {
+		q = p + b;
+		if (len - b < 64) {
+			/* zeros: neither digits nor separators */
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, q, len - b);
+			q = tail;
 		}
-		start = i;
-		count = 0;
-		for (;;) {
-			while (i < len && is_digit(p[i]))
-				i++, count++;
-			if (i + 1 < len && is_digit_sep(p[i]) &&
-			    is_digit(p[i + 1]))
-				i++;
-			else
-				break;
+		block_masks(q, &dm, &sm);
+		next_d = len - b > 64 && is_digit(p[b + 64]);
+		in = dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
+		edges = in ^ (in << 1 | prev_in);
+		/* too few digits for a run that starts and ends here */
+		if (!open && !(in >> 63) &&
+		    (unsigned)__builtin_popcountll(dm) < min)
+			edges = 0;
+		while (edges) {
+			k = (unsigned)__builtin_ctzll(edges);
+			edges &= edges - 1;
+			if (in >> k & 1) {
+				open = true;
+				start = b + k;
+				from = k;
+				count = 0;
+				continue;
+			}
+			/* the run ended before b + k */
+			count += (unsigned)__builtin_popcountll(
+			    dm & bit_range(from, k));
+			open = false;
+			if (count < min)
+				continue;
+			if ((v = arena_grow(
+				 s->arena, v, n, &cap, sizeof(*v))) == NULL)
+				return EXFIL_ENOMEM;
+			v[n].at = start;
+			v[n].limit = b + k;
+			v[n].digits = count;
+			v[n].lit = 0;
+			n++;
 		}
-		if (count < min)
-			continue;
+		if (open) {
+			count += (unsigned)__builtin_popcountll(
+			    dm & bit_range(from, 64));
+			from = 0;
+		}
+		prev_d = dm >> 63;
+		prev_in = in >> 63;
+	}
+	if (open && count >= min) {
+		/* a run to the end of the text */
 		if ((v = arena_grow(s->arena, v, n, &cap, sizeof(*v))) == NULL)
 			return EXFIL_ENOMEM;
 		v[n].at = start;
-		v[n].limit = i;
+		v[n].limit = len;
 		v[n].digits = count;
+		v[n].lit = 0;
 		n++;
 	}
 	*out = v;
 	*nout = n;
 	return 0;
+}
+
+/*
+ * May a rule with "digits ... whole" find anything in this run? Its
+ * matches are whole numbers of the run (from one group's first digit to
+ * another's last), so the validator is tried on each such stretch with
+ * as many digits as it may accept: when it accepts none, no pattern
+ * needs to run. A run of more than WHOLE_MAX_GROUPS groups is left to
+ * the patterns.
+ */
+#define WHOLE_MAX_GROUPS 64
+
+static bool
+whole_may_pass(
+    const struct validator *v, const char *text, const struct anchor *an)
+{
+	size_t gs[WHOLE_MAX_GROUPS], ge[WHOLE_MAX_GROUPS], ng = 0, i, a, b;
+	unsigned d;
+
+	/* a run is digits, then single separators each before a digit */
+	for (i = an->at; i < an->limit; i++) {
+		if (ng == WHOLE_MAX_GROUPS)
+			return true;
+		gs[ng] = i;
+		while (i < an->limit && is_digit((unsigned char)text[i]))
+			i++;
+		ge[ng++] = i;
+	}
+	for (a = 0; a < ng; a++) {
+		for (d = 0, b = a; b < ng; b++) {
+			d += (unsigned)(ge[b] - gs[b]);
+			if (d > v->max_digits)
+				break;
+			if (d >= v->min_digits &&
+			    v->check(text + gs[a], ge[b] - gs[a]))
+				return true;
+		}
+	}
+	return false;
 }
 
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
@@ -474,12 +626,18 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 	const struct ruleset *rs = s->rs;
 	struct anchor *runs = NULL, *sel = NULL;
 	size_t nruns = 0, i, j, nsel;
+	const struct prefilter *pf;
 	const struct rule *r;
 	struct hits h;
 	int rc;
 
 	s->bytes += len;
 	memset(&h, 0, sizeof(h));
+	/* a segment of one scope: only the literals of rules in it */
+	pf = rs->prefilter;
+	if (scope && (scope & (scope - 1)) == 0 &&
+	    scope < (1u << RULES_NSCOPES))
+		pf = rs->prefilters[__builtin_ctz(scope)];
 	if (!s->naive && rs->prefilter) {
 		h.s = s;
 		h.an = arena_calloc(s->arena, rs->nrules, sizeof(*h.an));
@@ -487,7 +645,8 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		h.cap = arena_calloc(s->arena, rs->nrules, sizeof(*h.cap));
 		if (!h.an || !h.n || !h.cap)
 			return EXFIL_ENOMEM;
-		prefilter_run(rs->prefilter, text, len, on_literal, &h);
+		if (pf)
+			prefilter_run(pf, text, len, on_literal, &h);
 		if (h.failed)
 			return EXFIL_ENOMEM;
 	}
@@ -504,8 +663,7 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		} else if (r->nliterals) {
 			if (h.n[i] == 0)
 				continue;
-			/* literals end in order; their starts may not */
-			qsort(h.an[i], h.n[i], sizeof(*h.an[i]), anchor_cmp);
+			/* the prefilter reports in order of the start */
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
 			    h.an[i], h.n[i], true);
 		} else {
@@ -516,7 +674,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 			for (nsel = 0, j = 0; j < nruns; j++)
 				if (runs[j].digits >= r->digits &&
 				    (r->digits_max == 0 ||
-					runs[j].digits <= r->digits_max))
+					runs[j].digits <= r->digits_max) &&
+				    (!r->digits_whole ||
+					whole_may_pass(
+					    r->validator, text, &runs[j])))
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;

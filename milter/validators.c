@@ -729,18 +729,19 @@ validator_entropy(const char *s, size_t n)
 
 /*
  * The validators by the names rules use, with how each value is
- * normalised for counting.
+ * normalised for counting and how many digits a value they accept has
+ * (the length checks of each function above).
  */
 static const struct validator validators[] = {
-    {"luhn", validate_luhn, true, false},
-    {"payment_card", validate_payment_card, true, false},
-    {"iban", validate_iban, false, true},
-    {"us_ssn", validate_us_ssn, true, false},
-    {"aba_routing", validate_aba_routing, true, false},
-    {"uk_nino", validate_uk_nino, false, true},
-    {"de_steuer_id", validate_de_steuer_id, true, false},
-    {"jwt", validate_jwt, false, false},
-    {"pem_private_key", validate_pem_private_key, false, false},
+    {"luhn", validate_luhn, true, false, 13, 19},
+    {"payment_card", validate_payment_card, true, false, 12, 19},
+    {"iban", validate_iban, false, true, 0, 0},
+    {"us_ssn", validate_us_ssn, true, false, 9, 9},
+    {"aba_routing", validate_aba_routing, true, false, 9, 9},
+    {"uk_nino", validate_uk_nino, false, true, 0, 0},
+    {"de_steuer_id", validate_de_steuer_id, true, false, 11, 11},
+    {"jwt", validate_jwt, false, false, 0, 0},
+    {"pem_private_key", validate_pem_private_key, false, false, 0, 0},
 };
 
 /* validator_find - a validator by its name in the rules */

@@ -16,11 +16,17 @@
  *
  *	    rule ID
  *	      category  NAME
- *	      pattern   /REGEX/FLAGS        (one or more; flags i m s x)
+ *	      pattern   /REGEX/FLAGS [window N] [literals WORD...]
+ *	                                    (one or more; flags i m s x;
+ *	                                    window, literals: this
+ *	                                    pattern's own, of the rule's)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
- *	      digits    N[-M] [window N]    (every match has N (to M) digits)
+ *	      digits    N[-M] [window N] [whole]
+ *	                                    (every match has N (to M) digits;
+ *	                                    whole: each match is whole
+ *	                                    numbers of one run, scan(3))
  *	      keywords  WORD... within N    (required near a match)
  *	      boost     WORD... within N    (optional: raise confidence)
  *	      entropy   BITS                (least Shannon entropy)
@@ -65,6 +71,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -94,6 +101,12 @@ const char *confidence_name(enum confidence c);
 #define SCOPE_TYPE \
 	0x20u /* a part's true type (libmagic), e.g. application/pdf */
 #define SCOPE_ALL 0x3fu
+#define RULES_NSCOPES 6 /* bits of a scope */
+#define RULES_WINDOW_RULE 0xffffffffu /* a pattern without its own window */
+/* the prefilter's id of literal j of rule i */
+#define RULES_LITERAL_ID(i, j) ((size_t)(i) << 6 | ((j) < 63 ? (j) : 63))
+#define RULES_LITERAL_RULE(id) ((id) >> 6)
+#define RULES_LITERAL_PLACE(id) ((unsigned)((id)&63))
 
 struct rule {
 	char *id;
@@ -104,6 +117,21 @@ struct rule {
 	pcre2_code **patterns;
 	char **sources; /* each pattern as written, "(?flags)REGEX" */
 	size_t npatterns;
+	/* per pattern: how far before its anchor a match may start, or
+	 * RULES_WINDOW_RULE for the rule's window */
+	unsigned *windows;
+	/* per pattern, for a rule with literals and a window of 0: the
+	 * pattern compiled anchored (a match starts where it is tried), or
+	 * NULL; the array itself NULL when the rule has none */
+	pcre2_code **at_start;
+	/* per pattern: "literals WORD..." as written, or NULL */
+	char **pattern_literals;
+	/* per pattern: bit j set, the rule's literal j anchors it (bit 63:
+	 * literal 63 and after); NULL: every literal anchors every pattern */
+	uint64_t *litmask;
+	/* per pattern: 256 flags, the bytes a match may start with, when
+	 * PCRE2 keeps no such set (NULL: any byte); NULL: none at all */
+	unsigned char **start_sets;
 	const struct validator *validator;
 	char **keywords; /* required near a match */
 	size_t nkeywords;
@@ -113,6 +141,9 @@ struct rule {
 	unsigned digits; /* every match holds a run of this many digits */
 	unsigned digits_max; /* ... and at most this many; 0: no maximum */
 	unsigned window; /* a match starts at most this far before */
+	/* "digits ... whole": every match lies in one run of digits and
+	 * its value starts and ends at its numbers' edges */
+	bool digits_whole;
 	char **boost; /* optional: raise the confidence */
 	size_t nboost;
 	unsigned boost_within;
@@ -169,6 +200,9 @@ struct prefilter;
 struct ruleset {
 	int refs;
 	struct prefilter *prefilter; /* the literals of every rule */
+	/* [b]: the literals of the rules whose scope has bit b, NULL for
+	 * none; [RULES_NSCOPES]: the same as prefilter */
+	struct prefilter *prefilters[RULES_NSCOPES + 1];
 	unsigned min_digits; /* smallest digits of any rule; 0: none */
 	struct rule *rules;
 	size_t nrules;

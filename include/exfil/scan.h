@@ -35,11 +35,21 @@
  *	readable ("4111********1111").
  *	Speed: the literals of all rules are found in one pass (prefilter(3))
  *	and a rule with literals runs its patterns only from those places: a
- *	match may start at most "window" bytes before a literal it holds. A
+ *	match may start at most "window" bytes (the pattern's own window,
+ *	when it has one) before a literal it holds (one of the pattern's
+ *	own literals, when it names some). A
  *	rule with "digits N" runs only from runs of N or more digits (single
  *	blanks, dashes, dots or slashes between them). Other rules run over
- *	the whole segment. scan_set_naive() runs every rule over the whole
- *	segment: the same findings, slower (the tests prove it).
+ *	the whole segment. With "digits ... whole" (every match is whole
+ *	numbers of one run) the rule's validator is first tried on each
+ *	stretch of the run's numbers with as many digits as it may accept
+ *	(validators(3)); a run where it accepts none is skipped.
+ *	Where PCRE2 keeps no set of the bytes a match may start with (it
+ *	keeps none for \d, \w or \s in UCP mode), the rule set has one
+ *	(rules(3)) and a window starts at its first byte that may begin a
+ *	match.
+ *	scan_set_naive() runs every rule over the whole segment: the same
+ *	findings, slower (the tests prove it).
  * LIMITS
  *	At most SCAN_MAX_VALUES distinct values are remembered per rule;
  *	beyond that each further match counts as new.

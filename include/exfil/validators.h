@@ -54,6 +54,10 @@
  *	               is base64 (header lines such as "Proc-Type:" aside)
  *	               of at least 32 characters.
  *	validator_find() looks a validator up by the name used in rules.
+ *	A numeric validator also says how many digits a value it accepts
+ *	has (luhn 13 to 19, payment_card 12 to 19, us_ssn and aba_routing
+ *	9, de_steuer_id 11), so that the scanner can try it on the numbers
+ *	of a digit run before any pattern runs.
  *
  *	Each validator also says how to normalise a value so that the same
  *	number written twice counts once: digits_only keeps the digits,
@@ -81,6 +85,9 @@ struct validator {
 	bool (*check)(const char *s, size_t n);
 	bool digits_only; /* normalise the value to its digits */
 	bool alnum_upper; /* normalise to letters and digits, upper case */
+	/* every value it accepts has min_digits to max_digits digits; 0:
+	 * no such bound (the scanner's "digits ... whole" test, scan(3)) */
+	unsigned min_digits, max_digits;
 };
 
 const struct validator *validator_find(const char *name);

@@ -52,6 +52,43 @@ for _ in range(400):
         "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(random.randint(14, 18))),
         random.randint(10**9, 10**13), random.randint(10**9, 10**13)))
     lines.append("DE%02d %s CONFIDENTIAL internal restricted" % (random.randint(0, 99), " ".join(str(random.randint(1000, 9999)) for _ in range(5))))
+# matches that start as far before their literal as the rules' windows
+# allow: a quote and 30 word characters (four bytes each) before a keyword,
+# long schemes, long local parts, markings with words before the literal
+wide = ["\u00e9", "\u4e2d", "\U0001d400", "a"]
+for w in wide:
+    for kw in ("encryption_key", "secret", "pass", "mot de passe", "passwd"):
+        lines.append("conf(%s'%s%s', 'Zx8kQ2mN9pL4vR7tY6')" % ("\u2028" * 5, w * 30, kw))
+        lines.append("set(\"%s%s\", \"Zx8kQ2mN9pL4vR7tY6\")" % (w * 31, kw))
+# patterns with windows of their own: matches that start at their keyword
+for kw in ("encryption_key", "master.key", "signing-key", "secret", "token"):
+    lines.append("%s = Zx8kQ2mN9pL4vR7tY6 and <%s>Zx8kQ2mN9pL4vR7tY6</x>" % (kw, kw))
+for kw in ("mot de passe", "passwort", "pwd", "password"):
+    lines.append("%s: 'Zx8kQ2mN9pL4' / %s = Zx8k:Q2mN9pL4 / %s is Zx8kQ2mN9pL4!" % (kw, kw, kw))
+lines.append("jdbc:abcdefghijklmnopqrst:abcdefghijklmnopqrst://bob:Pw0rd9xq@db.corp.test")
+lines.append("Server=db1;Database=x;User Id=sa;Password=Zx8kQ2mN9pL4;")
+lines.append("NUR F\u00dcR DEN INTERNEN GEBRAUCH / STRICTEMENT CONFIDENTIEL / USAGE INTERNE")
+lines.append("webdavs://alice:Zx8kQ2mN9p@files.corp.test and jdbc:mysql://bob:Pw0rd9xq@db.corp.test")
+lines.append("%s@mail.corp.test" % ("a" * 64))
+lines.append("sl_api_key = %s" % "".join(random.choice("abcdef0123456789") for _ in range(64)))
+lines.append("ibm_cos_hmac_secret_access_key=%s" % "".join(random.choice("abcdef0123456789") for _ in range(48)))
+# valid numbers as stretches of longer runs ("digits ... whole"): before,
+# after and between other numbers, with every separator
+for sep in (" ", "-", ".", "/"):
+    for num in ("4111 1111 1111 1111", "4111111111111111", "378282246310005",
+                "536-90-4399", "536 90 4399", "536904399", "111000025",
+                "65929970489", "65 929 970 489"):
+        lines.append("SSN routing steuer-id card: 12%s%s%s2029 and %s%s34" % (sep, num, sep, num, sep))
+        lines.append("ssn aba idnr %s%s%s%s%s" % (luhn("4", 16), sep, num, sep, luhn("5", 16)))
+# a phone list (bulk_phone_numbers counts them): each written as phones
+# are, some after words, digits of other scripts or parentheses, so that
+# the count shows a single one missed
+for i in range(70):
+    cc = random.choice(["+49 ", "+\u0664\u0664 ", "(\u0660\u0662) ", "(030) ", "", "tel. "])
+    lines.append("x%s%d %03d %04d" % (cc, random.randint(10, 99), i, random.randint(1000, 9999)))
+    # the first group in Arabic-Indic digits: the match starts before the run
+    lines.append("y\u0664\u0663 %03d %04d" % (i + 100, random.randint(1000, 9999)))
+lines.append("AccountKey=%s==" % "".join(random.choice("ABCDEFabcdef0123456789+/") for _ in range(86)))
 open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
 PY
 same "generated near-misses" "$T/near.eml"

@@ -15,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
 #include <exfil/arena.h>
 #include <exfil/buf.h>
 #include <exfil/common.h>
+#include <exfil/prefilter.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 
@@ -655,10 +657,98 @@ test_max_count(void **state)
 	    conf_of(rules, "ID-001 ID-002 ID-003 ID-003 ID-001"), CONF_LOW);
 }
 
+/* every (literal, start) a naive search finds, in order of start */
+struct pf_hits {
+	size_t n;
+	size_t id[4096], at[4096];
+};
+
+static void
+pf_collect(size_t id, size_t start, void *arg)
+{
+	struct pf_hits *h = arg;
+
+	if (h->n < 4096) {
+		h->id[h->n] = id;
+		h->at[h->n] = start;
+	}
+	h->n++;
+}
+
+/*
+ * The prefilter against a naive search: literals of one to nine bytes
+ * (several of one and two bytes, so that both the SIMD test and its
+ * fallback run), in any case, at every place of random texts of every
+ * length up to 300 (the end of the text, where the filter cannot read
+ * four bytes, included).
+ */
+static void
+test_prefilter_exact(void **state)
+{
+	static const char alphabet[] = "aAbBkK.@-_~ 0\xc3\xa9";
+	char *lits[40], text[301];
+	size_t ids[40], nl, len, i, j, k, l, expect, round;
+	struct pf_hits *got = malloc(sizeof(*got));
+	struct prefilter *pf;
+	unsigned seed = 1;
+
+	(void)state;
+	assert_non_null(got);
+	for (round = 0; round < 400; round++) {
+		nl = 1 + (size_t)(rand_r(&seed) % 30);
+		for (i = 0; i < nl; i++) {
+			l = 1 + (size_t)(rand_r(&seed) % 9);
+			lits[i] = malloc(l + 1);
+			for (j = 0; j < l; j++)
+				lits[i][j] = alphabet[rand_r(&seed) %
+				    (sizeof(alphabet) - 1)];
+			lits[i][l] = '\0';
+			ids[i] = (size_t)rand_r(&seed) % 5;
+		}
+		assert_non_null(pf = prefilter_new(lits, ids, nl));
+		len = (size_t)(rand_r(&seed) % 301);
+		for (j = 0; j < len; j++)
+			text[j] =
+			    alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		got->n = 0;
+		prefilter_run(pf, text, len, pf_collect, got);
+		/* in order of start: compare the multisets place by place */
+		for (k = 1; k < got->n && k < 4096; k++)
+			assert_true(got->at[k - 1] <= got->at[k]);
+		for (expect = 0, j = 0; j < len; j++)
+			for (i = 0; i < nl; i++) {
+				l = strlen(lits[i]);
+				if (j + l <= len &&
+				    strncasecmp(text + j, lits[i], l) == 0) {
+					/* reported once per literal, here */
+					size_t seen = 0, want = 0, m;
+					for (m = 0; m < got->n && m < 4096; m++)
+						seen += got->at[m] == j &&
+						    got->id[m] == ids[i];
+					for (m = 0; m < nl; m++)
+						want += ids[m] == ids[i] &&
+						    strlen(lits[m]) <=
+							len - j &&
+						    strncasecmp(text + j,
+							lits[m],
+							strlen(lits[m])) == 0;
+					assert_int_equal(seen, want);
+					expect++;
+				}
+			}
+		assert_int_equal(got->n, expect);
+		prefilter_free(pf);
+		for (i = 0; i < nl; i++)
+			free(lits[i]);
+	}
+	free(got);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_prefilter_exact),
 	    cmocka_unit_test(test_confidence_levels),
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
