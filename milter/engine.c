@@ -582,6 +582,16 @@ engine_scan(struct engine *e, struct message *m, struct result *r)
 	return engine_scan_dump(e, m, r, NULL);
 }
 
+/* what the arena may take of the budget: the rest after the member
+ * bytes and the body, at least a little (the scan then stops early) */
+static size_t
+arena_share(size_t budget, size_t members, size_t body)
+{
+	size_t taken = members + body;
+
+	return budget > taken + 4096 ? budget - taken : 4096;
+}
+
 /* engine_scan_dump - the verdict, and every segment as scanned */
 int
 engine_scan_dump(
@@ -632,10 +642,12 @@ engine_scan_dump(
 		if (cfg->max_message_memory &&
 		    (xbudget == 0 || xbudget > cfg->max_message_memory / 2))
 			xbudget = cfg->max_message_memory / 2;
+		/* the body as received is held too (in memory or mapped) */
 		if (cfg->max_message_memory)
 			arena_set_budget(m->arena,
-			    arena_used(m->arena) + cfg->max_message_memory -
-				xbudget);
+			    arena_used(m->arena) +
+				arena_share(cfg->max_message_memory, xbudget,
+				    m->body_len));
 		if ((rc = scan_begin(&r->scan, m->arena, e->rs)) == 0) {
 			scan_set_naive(&r->scan, e->naive);
 			if (e->evidence_keyed)
