@@ -409,7 +409,9 @@ Where the results appear (state/ in the clone links to each):
   delivered    $RUN/sink/m.*
   tagged       the delivered ones with X-Exfil-Verdict: tag:
                  grep -l '^X-Exfil-Verdict: tag' $RUN/sink/m.*
-  quarantined  $RUN/quarantine/<ref>.eml and <ref>.json
+  quarantined  $RUN/quarantine/YYYY/MM/DD/<ref>.eml and <ref>.json; review them:
+                 milter/exfil-quarantine -c $CONF list
+                 milter/exfil-quarantine -c $CONF show <ref>
   rejected     none with the shipped policy; with a "then reject" policy line
                (exfil-rules(5)) the client sees 550 5.7.1 ... (ref <id>)
   verdicts     $RUN/log/milter.log (shown below), Postfix: $PF_LOG
