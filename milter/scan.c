@@ -611,6 +611,66 @@ whole_may_pass(
 	return false;
 }
 
+/* may a byte be in a match of a rule with "digits ... shape"? */
+static bool
+shape_byte(unsigned char c)
+{
+	return c >= 0x80 || is_digit(c) || c == '+' || c == '(' || c == ')' ||
+	    c == ' ' || c == '.' || c == '-';
+}
+
+/*
+ * May a match of a rule with "digits ... shape" touch this run? By the
+ * rule's promise (rules.h): a match that starts before the run reaches
+ * it through text[at - 1], one that goes on past it through
+ * text[limit]; when both are ASCII bytes that no match holds, a match
+ * that touches the run lies in it. There it starts at the run's first
+ * digit or at a digit after a slash (after a digit, or a digit and a
+ * blank, dot or dash, none starts; a separator starts none, and no
+ * match holds a slash), and is the shape's groups, each a whole group
+ * of the run, joined by single blanks, dots or dashes. A run with no
+ * such place holds no match; as every match holds a run of the rule's
+ * ("digits N"), whose window is searched, skipping this one finds the
+ * same matches. A run of more than WHOLE_MAX_GROUPS groups is left to
+ * the patterns.
+ */
+static bool
+shape_may_match(
+    const struct rule *r, const char *text, size_t len, const struct anchor *an)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned char gl[WHOLE_MAX_GROUPS], sep[WHOLE_MAX_GROUPS];
+	size_t ng = 0, i, g, a, k;
+
+	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
+	    (an->limit < len && shape_byte(p[an->limit])))
+		return true;
+	/* a run is digits, then single separators each before a digit */
+	for (i = an->at; i < an->limit; i++) {
+		if (ng == WHOLE_MAX_GROUPS)
+			return true;
+		for (g = i; i < an->limit && is_digit(p[i]); i++)
+			;
+		gl[ng] = (unsigned char)(i - g > 255 ? 255 : i - g);
+		sep[ng++] = i < an->limit ? p[i] : 0;
+	}
+	for (a = 0; a + r->nshape <= ng; a++) {
+		if (a > 0 && sep[a - 1] != '/')
+			continue;
+		for (k = 0; k < r->nshape; k++) {
+			if (gl[a + k] < r->shape_lo[k] ||
+			    gl[a + k] > r->shape_hi[k])
+				break;
+			if (k + 1 < r->nshape && sep[a + k] != ' ' &&
+			    sep[a + k] != '.' && sep[a + k] != '-')
+				break;
+		}
+		if (k == r->nshape)
+			return true;
+	}
+	return false;
+}
+
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
 void
 scan_set_naive(struct scan *s, bool naive)
@@ -677,7 +737,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 					runs[j].digits <= r->digits_max) &&
 				    (!r->digits_whole ||
 					whole_may_pass(
-					    r->validator, text, &runs[j])))
+					    r->validator, text, &runs[j])) &&
+				    (!r->nshape ||
+					shape_may_match(
+					    r, text, len, &runs[j])))
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;
