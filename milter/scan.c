@@ -635,30 +635,57 @@ shape_byte(unsigned char c)
 }
 
 /*
- * May a match of a rule with "digits ... shape" touch this run? By the
- * rule's promise (rules.h): a match that starts before the run reaches
- * it through text[at - 1], one that goes on past it through
- * text[limit]; when both are ASCII bytes that no match holds, a match
- * that touches the run lies in it. There it starts at the run's first
- * digit or at a digit after a slash (after a digit, or a digit and a
- * blank, dot or dash, none starts; a separator starts none, and no
- * match holds a slash), and is the shape's groups, each a whole group
- * of the run, joined by single blanks, dots or dashes. A run with no
- * such place holds no match; as every match holds a run of the rule's
- * ("digits N"), whose window is searched, skipping this one finds the
- * same matches. A run of more than WHOLE_MAX_GROUPS groups is left to
- * the patterns.
+ * May a match of a rule with "digits ... shape" start in this run's
+ * window [at - window, limit]? By the rule's promise (rules.h): a match
+ * that starts before the run reaches it through text[at - 1], one that
+ * goes on past it through text[limit]; when both are ASCII bytes that no
+ * match holds, a match either lies in the run or before text[at - 1].
+ * Before it, in at most window - 1 bytes, lies none when they hold fewer
+ * digits (ASCII, or non-ASCII bytes) than a match holds, or, for a shape
+ * of two groups or more, none of + ( blank . - nor a non-ASCII byte. In
+ * the run a match starts at its first digit or at a digit after a slash
+ * (after a digit, or a digit and a blank, dot or dash, none starts; a
+ * separator starts none, and no match holds a slash), and is the
+ * shape's groups, each a whole group of the run, joined by single
+ * blanks, dots or dashes. A run with none of these starts no match in
+ * its window, and skipping it finds the same matches. A run of more than
+ * WHOLE_MAX_GROUPS groups is left to the patterns.
  */
+/* the widest window of a rule's patterns */
+static unsigned
+shape_window(const struct rule *r)
+{
+	unsigned w = r->window;
+	size_t k;
+
+	for (k = 0; r->windows && k < r->npatterns; k++)
+		if (r->windows[k] != RULES_WINDOW_RULE && r->windows[k] > w)
+			w = r->windows[k];
+	return w;
+}
+
 static bool
-shape_may_match(
-    const struct rule *r, const char *text, size_t len, const struct anchor *an)
+shape_may_match(const struct rule *r, unsigned window, const char *text,
+    size_t len, const struct anchor *an)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	unsigned char gl[WHOLE_MAX_GROUPS], sep[WHOLE_MAX_GROUPS];
-	size_t ng = 0, i, g, a, k;
+	size_t ng = 0, i, g, a, k, from;
+	unsigned digits = 0, least = 0, marks = 0;
 
 	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
 	    (an->limit < len && shape_byte(p[an->limit])))
+		return true;
+	/* what lies before text[at - 1] */
+	for (k = 0; k < r->nshape; k++)
+		least += r->shape_lo[k];
+	from = an->at > window ? an->at - window : 0;
+	for (i = from; i + 1 < an->at; i++) {
+		digits += is_digit(p[i]) || p[i] >= 0x80;
+		marks += p[i] >= 0x80 || p[i] == '+' || p[i] == '(' ||
+		    p[i] == ' ' || p[i] == '.' || p[i] == '-';
+	}
+	if (digits >= least && (marks || r->nshape < 2))
 		return true;
 	/* a run is digits, then single separators each before a digit */
 	for (i = an->at; i < an->limit; i++) {
@@ -754,8 +781,8 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 					whole_may_pass(
 					    r->validator, text, &runs[j])) &&
 				    (!r->nshape ||
-					shape_may_match(
-					    r, text, len, &runs[j])))
+					shape_may_match(r, shape_window(r),
+					    text, len, &runs[j])))
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;

@@ -153,11 +153,13 @@ struct rule {
 	 * promises that a match (1) consists of digits, non-ASCII
 	 * characters and the bytes + ( ) blank . - only; (2) never starts
 	 * right after an ASCII digit, nor after one and a blank, dot or
-	 * dash; (3) when it starts with an ASCII digit, is there k groups
-	 * of digits, the i-th whole (no digit right before or after it)
-	 * with shape_lo[i] to shape_hi[i] digits, joined by single blanks,
-	 * dots or dashes. A run that no match of that form can touch is
-	 * skipped (scan.c: shape_may_match).
+	 * dash; (3) holds at least shape_lo[0] + ... + shape_lo[k-1]
+	 * digits, starts with a digit, + or (, and when it starts with an
+	 * ASCII digit, is there k groups of digits, the i-th whole (no
+	 * digit right before or after it) with shape_lo[i] to shape_hi[i]
+	 * digits, joined by single blanks, dots or dashes. A run in whose
+	 * window no match of that form can start is skipped (scan.c:
+	 * shape_may_match).
 	 */
 	unsigned char shape_lo[8], shape_hi[8];
 	unsigned nshape; /* 0: no shape */
