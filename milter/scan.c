@@ -634,23 +634,6 @@ shape_byte(unsigned char c)
 	    c == ' ' || c == '.' || c == '-';
 }
 
-/*
- * May a match of a rule with "digits ... shape" start in this run's
- * window [at - window, limit]? By the rule's promise (rules.h): a match
- * that starts before the run reaches it through text[at - 1], one that
- * goes on past it through text[limit]; when both are ASCII bytes that no
- * match holds, a match either lies in the run or before text[at - 1].
- * Before it, in at most window - 1 bytes, lies none when they hold fewer
- * digits (ASCII, or non-ASCII bytes) than a match holds, or, for a shape
- * of two groups or more, none of + ( blank . - nor a non-ASCII byte. In
- * the run a match starts at its first digit or at a digit after a slash
- * (after a digit, or a digit and a blank, dot or dash, none starts; a
- * separator starts none, and no match holds a slash), and is the
- * shape's groups, each a whole group of the run, joined by single
- * blanks, dots or dashes. A run with none of these starts no match in
- * its window, and skipping it finds the same matches. A run of more than
- * WHOLE_MAX_GROUPS groups is left to the patterns.
- */
 /* the widest window of a rule's patterns */
 static unsigned
 shape_window(const struct rule *r)
@@ -664,53 +647,81 @@ shape_window(const struct rule *r)
 	return w;
 }
 
+/* is c a blank, dot or dash, what joins the groups of a shape? */
+static bool
+shape_joint(unsigned char c)
+{
+	return c == ' ' || c == '.' || c == '-';
+}
+
+/* do the shape's groups, whole, start at p[q] and end before p[end]?
+ * (p[end] is no digit) */
+static bool
+shape_at(const struct rule *r, const unsigned char *p, size_t q, size_t end)
+{
+	size_t k, d;
+
+	for (k = 0;; k++) {
+		for (d = q; d < end && is_digit(p[d]); d++)
+			;
+		if (d - q < r->shape_lo[k] || d - q > r->shape_hi[k])
+			return false;
+		if (k + 1 == r->nshape)
+			return true;
+		if (d + 1 >= end || !shape_joint(p[d]) || !is_digit(p[d + 1]))
+			return false;
+		q = d + 1;
+	}
+}
+
+/*
+ * May a match of a rule with "digits ... shape" start in this run's
+ * window [at - window, limit]? By the rule's promise (rules.h): a match
+ * that starts before the run reaches it through text[at - 1], one that
+ * goes on past it through text[limit]; when both are ASCII bytes that no
+ * match holds, a match lies in the run or before text[at - 1]. A match
+ * starts at an ASCII digit (then it is the shape's groups, each a whole
+ * group of digits, joined by single blanks, dots or dashes), or at + (
+ * or a non-ASCII byte (then it holds at least as many digits as the
+ * groups' least); never after an ASCII digit, or one and a blank, dot or
+ * dash. In the run that leaves its first digit and the digits after a
+ * slash; before it, the places of the window. A run with no such start
+ * starts no match in its window, and skipping it finds the same matches.
+ */
 static bool
 shape_may_match(const struct rule *r, unsigned window, const char *text,
     size_t len, const struct anchor *an)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	unsigned char gl[WHOLE_MAX_GROUPS], sep[WHOLE_MAX_GROUPS];
-	size_t ng = 0, i, g, a, k, from;
-	unsigned digits = 0, least = 0, marks = 0;
+	unsigned digits = 0, least = 0, other = 0;
+	size_t i, k, from;
 
 	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
 	    (an->limit < len && shape_byte(p[an->limit])))
 		return true;
-	/* what lies before text[at - 1] */
-	for (k = 0; k < r->nshape; k++)
-		least += r->shape_lo[k];
+	for (i = an->at; i < an->limit; i++)
+		if ((i == an->at || p[i - 1] == '/') && is_digit(p[i]) &&
+		    shape_at(r, p, i, an->limit))
+			return true;
+	/* before text[at - 1], which no match holds */
 	from = an->at > window ? an->at - window : 0;
 	for (i = from; i + 1 < an->at; i++) {
 		digits += is_digit(p[i]) || p[i] >= 0x80;
-		marks += p[i] >= 0x80 || p[i] == '+' || p[i] == '(' ||
-		    p[i] == ' ' || p[i] == '.' || p[i] == '-';
-	}
-	if (digits >= least && (marks || r->nshape < 2))
-		return true;
-	/* a run is digits, then single separators each before a digit */
-	for (i = an->at; i < an->limit; i++) {
-		if (ng == WHOLE_MAX_GROUPS)
-			return true;
-		for (g = i; i < an->limit && is_digit(p[i]); i++)
-			;
-		gl[ng] = (unsigned char)(i - g > 255 ? 255 : i - g);
-		sep[ng++] = i < an->limit ? p[i] : 0;
-	}
-	for (a = 0; a + r->nshape <= ng; a++) {
-		if (a > 0 && sep[a - 1] != '/')
+		if (p[i] >= 0x80 || p[i] == '+' || p[i] == '(') {
+			other = 1;
 			continue;
-		for (k = 0; k < r->nshape; k++) {
-			if (gl[a + k] < r->shape_lo[k] ||
-			    gl[a + k] > r->shape_hi[k])
-				break;
-			if (k + 1 < r->nshape && sep[a + k] != ' ' &&
-			    sep[a + k] != '.' && sep[a + k] != '-')
-				break;
 		}
-		if (k == r->nshape)
+		if (is_digit(p[i]) &&
+		    (i == 0 ||
+			(!is_digit(p[i - 1]) &&
+			    !(i >= 2 && shape_joint(p[i - 1]) &&
+				is_digit(p[i - 2])))) &&
+		    shape_at(r, p, i, an->at - 1))
 			return true;
 	}
-	return false;
+	for (k = 0; k < r->nshape; k++)
+		least += r->shape_lo[k];
+	return other && digits >= least;
 }
 
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
