@@ -242,6 +242,30 @@ tok_uint(struct parser *p, const struct tok *t, unsigned *out)
 	return 0;
 }
 
+/* N or N-M into *lo and *hi (0 for N alone) */
+static int
+tok_range(struct parser *p, const struct tok *t, unsigned *lo, unsigned *hi)
+{
+	const char *dash = memchr(t->s, '-', t->n);
+	struct tok a = *t, b = *t;
+	int rc;
+
+	*hi = 0;
+	if (dash) {
+		a.n = (size_t)(dash - t->s);
+		b.s = dash + 1;
+		b.n = t->n - a.n - 1;
+		b.col = t->col + a.n + 1;
+		if ((rc = tok_uint(p, &b, hi)) < 0)
+			return rc;
+	}
+	if ((rc = tok_uint(p, &a, lo)) < 0)
+		return rc;
+	if (dash && *hi < *lo)
+		return perr(p, b.col, "N-M needs M >= N");
+	return 0;
+}
+
 /* the rest of the line must be empty */
 static int
 expect_end(struct parser *p, const char *line, size_t pos)
@@ -250,6 +274,36 @@ expect_end(struct parser *p, const char *line, size_t pos)
 
 	if (next_word(line, &pos, &t))
 		return perr(p, t.col, "unexpected '%.*s'", (int)t.n, t.s);
+	return 0;
+}
+
+/* "shape G1 G2 ...": groups of N or N-M digits, as many as follow */
+static int
+shape_groups(struct parser *p, struct rule *r, const char *line, size_t *pos,
+    const struct tok *kw)
+{
+	unsigned lo, hi;
+	size_t at = *pos;
+	struct tok t;
+	int rc;
+
+	r->nshape = 0;
+	while (next_word(line, &at, &t) && isdigit((unsigned char)t.s[0])) {
+		if (r->nshape == RULES_MAX_SHAPE)
+			return perr(p, t.col, "shape takes at most %d groups",
+			    RULES_MAX_SHAPE);
+		if ((rc = tok_range(p, &t, &lo, &hi)) < 0)
+			return rc;
+		if (hi == 0)
+			hi = lo;
+		if (lo == 0 || hi > 64)
+			return perr(p, t.col, "a group takes 1 to 64 digits");
+		r->shape_lo[r->nshape] = (unsigned char)lo;
+		r->shape_hi[r->nshape++] = (unsigned char)hi;
+		*pos = at;
+	}
+	if (r->nshape == 0)
+		return perr(p, kw->col + kw->n, "shape needs groups: N or N-M");
 	return 0;
 }
 
@@ -605,35 +659,27 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 			return perr(
 			    p, kw->col + kw->n, "digits needs a number");
 		/* N, or N-M: a run of N to M digits */
-		{
-			const char *dash = memchr(t.s, '-', t.n);
-			struct tok lo = t, hi = t;
-			if (dash) {
-				lo.n = (size_t)(dash - t.s);
-				hi.s = dash + 1;
-				hi.n = t.n - lo.n - 1;
-				hi.col = t.col + lo.n + 1;
-				if ((rc = tok_uint(p, &hi, &r->digits_max)) < 0)
-					return rc;
-			}
-			if ((rc = tok_uint(p, &lo, &r->digits)) < 0)
-				return rc;
-			if (dash && r->digits_max < r->digits)
-				return perr(
-				    p, hi.col, "digits N-M needs M >= N");
-		}
+		if ((rc = tok_range(p, &t, &r->digits, &r->digits_max)) < 0)
+			return rc;
 		if (r->digits == 0 || r->digits > 64)
 			return perr(p, t.col, "digits takes 1 to 64");
 		r->window = RULES_DIGITS_WINDOW;
-		/* then "window N" and "whole", in any order */
+		/* then "window N", "whole" and "shape G...", in any order */
 		while (next_word(line, &pos, &t)) {
 			if (tok_is(&t, "whole")) {
 				r->digits_whole = true;
 				continue;
 			}
+			if (tok_is(&t, "shape")) {
+				if ((rc = shape_groups(p, r, line, &pos, &t)) <
+				    0)
+					return rc;
+				continue;
+			}
 			if (!tok_is(&t, "window"))
-				return perr(
-				    p, t.col, "expected 'window N' or 'whole'");
+				return perr(p, t.col,
+				    "expected 'window N', 'whole' or 'shape "
+				    "G...'");
 			if (!next_word(line, &pos, &t))
 				return perr(
 				    p, t.col + t.n, "window needs a number");

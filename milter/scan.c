@@ -481,6 +481,24 @@ block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
 #endif
 }
 
+/*
+ * Bits set in x: the instruction where the build targets it, else a few
+ * shifts and a multiply inline (GCC's __builtin_popcountll without
+ * -mpopcnt is a call into libgcc, 2.6% of the scan stage).
+ */
+static inline unsigned
+pop64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 /* bits a to b - 1 */
 static inline uint64_t
 bit_range(unsigned a, unsigned b)
@@ -521,8 +539,7 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 		in = dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
 		edges = in ^ (in << 1 | prev_in);
 		/* too few digits for a run that starts and ends here */
-		if (!open && !(in >> 63) &&
-		    (unsigned)__builtin_popcountll(dm) < min)
+		if (!open && !(in >> 63) && pop64(dm) < min)
 			edges = 0;
 		while (edges) {
 			k = (unsigned)__builtin_ctzll(edges);
@@ -535,8 +552,7 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 				continue;
 			}
 			/* the run ended before b + k */
-			count += (unsigned)__builtin_popcountll(
-			    dm & bit_range(from, k));
+			count += pop64(dm & bit_range(from, k));
 			open = false;
 			if (count < min)
 				continue;
@@ -550,8 +566,7 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 			n++;
 		}
 		if (open) {
-			count += (unsigned)__builtin_popcountll(
-			    dm & bit_range(from, 64));
+			count += pop64(dm & bit_range(from, 64));
 			from = 0;
 		}
 		prev_d = dm >> 63;
@@ -609,6 +624,104 @@ whole_may_pass(
 		}
 	}
 	return false;
+}
+
+/* may a byte be in a match of a rule with "digits ... shape"? */
+static bool
+shape_byte(unsigned char c)
+{
+	return c >= 0x80 || is_digit(c) || c == '+' || c == '(' || c == ')' ||
+	    c == ' ' || c == '.' || c == '-';
+}
+
+/* the widest window of a rule's patterns */
+static unsigned
+shape_window(const struct rule *r)
+{
+	unsigned w = r->window;
+	size_t k;
+
+	for (k = 0; r->windows && k < r->npatterns; k++)
+		if (r->windows[k] != RULES_WINDOW_RULE && r->windows[k] > w)
+			w = r->windows[k];
+	return w;
+}
+
+/* is c a blank, dot or dash, what joins the groups of a shape? */
+static bool
+shape_joint(unsigned char c)
+{
+	return c == ' ' || c == '.' || c == '-';
+}
+
+/* do the shape's groups, whole, start at p[q] and end before p[end]?
+ * (p[end] is no digit) */
+static bool
+shape_at(const struct rule *r, const unsigned char *p, size_t q, size_t end)
+{
+	size_t k, d;
+
+	for (k = 0;; k++) {
+		for (d = q; d < end && is_digit(p[d]); d++)
+			;
+		if (d - q < r->shape_lo[k] || d - q > r->shape_hi[k])
+			return false;
+		if (k + 1 == r->nshape)
+			return true;
+		if (d + 1 >= end || !shape_joint(p[d]) || !is_digit(p[d + 1]))
+			return false;
+		q = d + 1;
+	}
+}
+
+/*
+ * May a match of a rule with "digits ... shape" start in this run's
+ * window [at - window, limit]? By the rule's promise (rules.h): a match
+ * that starts before the run reaches it through text[at - 1], one that
+ * goes on past it through text[limit]; when both are ASCII bytes that no
+ * match holds, a match lies in the run or before text[at - 1]. A match
+ * starts at an ASCII digit (then it is the shape's groups, each a whole
+ * group of digits, joined by single blanks, dots or dashes), or at + (
+ * or a non-ASCII byte (then it holds at least as many digits as the
+ * groups' least); never after an ASCII digit, or one and a blank, dot or
+ * dash. In the run that leaves its first digit and the digits after a
+ * slash; before it, the places of the window. A run with no such start
+ * starts no match in its window, and skipping it finds the same matches.
+ */
+static bool
+shape_may_match(const struct rule *r, unsigned window, const char *text,
+    size_t len, const struct anchor *an)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned digits = 0, least = 0, other = 0;
+	size_t i, k, from;
+
+	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
+	    (an->limit < len && shape_byte(p[an->limit])))
+		return true;
+	for (i = an->at; i < an->limit; i++)
+		if ((i == an->at || p[i - 1] == '/') && is_digit(p[i]) &&
+		    shape_at(r, p, i, an->limit))
+			return true;
+	/* before text[at - 1], which no match holds */
+	from = an->at > window ? an->at - window : 0;
+	for (i = from; i + 1 < an->at; i++) {
+		digits += is_digit(p[i]) || p[i] >= 0x80;
+		if (p[i] >= 0x80 || p[i] == '+' || p[i] == '(') {
+			other = 1;
+			continue;
+		}
+		if (is_digit(p[i]) &&
+		    (i == 0 ||
+			(!is_digit(p[i - 1]) &&
+			    !(i >= 2 && shape_joint(p[i - 1]) &&
+				is_digit(p[i - 2])))) &&
+		    shape_at(r, p, i, an->at - 1))
+			return true;
+	}
+	for (k = 0; k < r->nshape; k++)
+		least += r->shape_lo[k];
+	return other && digits >= least;
 }
 
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
@@ -677,7 +790,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 					runs[j].digits <= r->digits_max) &&
 				    (!r->digits_whole ||
 					whole_may_pass(
-					    r->validator, text, &runs[j])))
+					    r->validator, text, &runs[j])) &&
+				    (!r->nshape ||
+					shape_may_match(r, shape_window(r),
+					    text, len, &runs[j])))
 					sel[nsel++] = runs[j];
 			if (nsel == 0)
 				continue;

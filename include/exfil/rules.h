@@ -23,10 +23,13 @@
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
- *	      digits    N[-M] [window N] [whole]
+ *	      digits    N[-M] [window N] [whole] [shape G...]
  *	                                    (every match has N (to M) digits;
  *	                                    whole: each match is whole
- *	                                    numbers of one run, scan(3))
+ *	                                    numbers of one run; shape: the
+ *	                                    groups, N or N-M digits each,
+ *	                                    of a match that starts in a run,
+ *	                                    scan(3))
  *	      keywords  WORD... within N    (required near a match)
  *	      boost     WORD... within N    (optional: raise confidence)
  *	      entropy   BITS                (least Shannon entropy)
@@ -102,6 +105,7 @@ const char *confidence_name(enum confidence c);
 	0x20u /* a part's true type (libmagic), e.g. application/pdf */
 #define SCOPE_ALL 0x3fu
 #define RULES_NSCOPES 6 /* bits of a scope */
+#define RULES_MAX_SHAPE 8 /* groups of "digits ... shape" */
 #define RULES_WINDOW_RULE 0xffffffffu /* a pattern without its own window */
 /* the prefilter's id of literal j of rule i */
 #define RULES_LITERAL_ID(i, j) ((size_t)(i) << 6 | ((j) < 63 ? (j) : 63))
@@ -144,6 +148,21 @@ struct rule {
 	/* "digits ... whole": every match lies in one run of digits and
 	 * its value starts and ends at its numbers' edges */
 	bool digits_whole;
+	/*
+	 * "digits ... shape G1 .. Gk" (k <= RULES_MAX_SHAPE): the rule
+	 * promises that a match (1) consists of digits, non-ASCII
+	 * characters and the bytes + ( ) blank . - only; (2) never starts
+	 * right after an ASCII digit, nor after one and a blank, dot or
+	 * dash; (3) holds at least shape_lo[0] + ... + shape_lo[k-1]
+	 * digits, starts with a digit, + or (, and when it starts with an
+	 * ASCII digit, is there k groups of digits, the i-th whole (no
+	 * digit right before or after it) with shape_lo[i] to shape_hi[i]
+	 * digits, joined by single blanks, dots or dashes. A run in whose
+	 * window no match of that form can start is skipped (scan.c:
+	 * shape_may_match).
+	 */
+	unsigned char shape_lo[8], shape_hi[8];
+	unsigned nshape; /* 0: no shape */
 	char **boost; /* optional: raise the confidence */
 	size_t nboost;
 	unsigned boost_within;

@@ -88,6 +88,23 @@ for i in range(70):
     lines.append("x%s%d %03d %04d" % (cc, random.randint(10, 99), i, random.randint(1000, 9999)))
     # the first group in Arabic-Indic digits: the match starts before the run
     lines.append("y\u0664\u0663 %03d %04d" % (i + 100, random.randint(1000, 9999)))
+# runs that "digits ... shape" (bulk_phone_numbers) skips or keeps, at
+# its edges: phones glued to letters, after a slash, of the smallest and
+# largest groups, just before a run that holds none; near-misses of
+# other groupings (dates, amounts, hex ids, a group too short or long)
+for i in range(60):
+    r4 = lambda: random.randint(1000, 9999)
+    lines.append("id%s%02d %03d %04dzz" % (random.choice(["ab", "f", "_"]), random.randint(10, 99), i, r4()))
+    lines.append("ref:%03d/%02d-%03d-%04d/" % (i, random.randint(10, 99), i + 200, r4()))
+    lines.append("%04d.%04d.%04d;" % (r4(), i + 5000, r4()))
+    lines.append("%02d.%03d.%03d" % (random.randint(10, 99), i + 300, random.randint(100, 999)))
+    lines.append("k%02d-%03d-%04dx%06d" % (random.randint(10, 99), i + 400, r4(), random.randint(0, 999999)))
+    # a phone whose own run is too long (the slash joins it): found only
+    # from the window of the run after it, which must not be skipped
+    lines.append("%07d/%02d-%03d-%04dx%06d" % (i, random.randint(10, 99), i + 600, r4(), random.randint(0, 999999)))
+    lines.append(",2019-%02d-%02d,%d.%02d,9f%07dae,%d-%03d-%04d,%05d-%03d-%04d,%02d-%02d-%04d" % (
+        i % 12 + 1, i % 28 + 1, random.randint(10**4, 10**6), i, random.randint(0, 10**7 - 1),
+        i % 10, i, r4(), random.randint(10**4, 10**5 - 1), i, r4(), i, i, r4()))
 lines.append("AccountKey=%s==" % "".join(random.choice("ABCDEFabcdef0123456789+/") for _ in range(86)))
 open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
 PY
