@@ -102,6 +102,8 @@ for i in range(60):
     # a phone whose own run is too long (the slash joins it): found only
     # from the window of the run after it, which must not be skipped
     lines.append("%07d/%02d-%03d-%04dx%06d" % (i, random.randint(10, 99), i + 600, r4(), random.randint(0, 999999)))
+    # and one with no run after it: its own joined run is the only way in
+    lines.append("%07d/%02d-%03d-%04d" % (i, random.randint(10, 99), i + 700, r4()))
     lines.append(",2019-%02d-%02d,%d.%02d,9f%07dae,%d-%03d-%04d,%05d-%03d-%04d,%02d-%02d-%04d" % (
         i % 12 + 1, i % 28 + 1, random.randint(10**4, 10**6), i, random.randint(0, 10**7 - 1),
         i % 10, i, r4(), random.randint(10**4, 10**5 - 1), i, r4(), i, i, r4()))
