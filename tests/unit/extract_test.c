@@ -155,18 +155,7 @@ walk_done(struct walk *w)
 static char *
 load(const char *name, size_t *len)
 {
-	char path[1024];
-	struct stat st;
-	FILE *fp;
-	char *p;
-
-	snprintf(path, sizeof(path), "%s/%s", datadir, name);
-	if ((fp = fopen(path, "rb")) == NULL || fstat(fileno(fp), &st) < 0)
-		fail_msg("cannot read %s", path);
-	assert_non_null(p = malloc((size_t)st.st_size + 1));
-	*len = fread(p, 1, (size_t)st.st_size, fp);
-	fclose(fp);
-	return p;
+	return testutil_read_file(datadir, name, len);
 }
 
 /* walk one file as the attachment "name", typed by libmagic */

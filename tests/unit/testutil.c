@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,6 +110,24 @@ testutil_write_file(const char *dir, const char *name, const char *text)
 	assert_non_null(fp);
 	assert_int_equal(fputs(text, fp) >= 0, 1);
 	assert_int_equal(fclose(fp), 0);
+}
+
+char *
+testutil_read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[1024];
+	struct stat st;
+	FILE *fp;
+	char *p;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "rb")) == NULL || fstat(fileno(fp), &st) < 0)
+		fail_msg("cannot read %s", path);
+	assert_non_null(p = malloc((size_t)st.st_size + 1));
+	*len = fread(p, 1, (size_t)st.st_size, fp);
+	p[*len] = '\0';
+	fclose(fp);
+	return p;
 }
 
 void

@@ -14,6 +14,8 @@
  *	void testutil_write_file(const char *dir, const char *name,
  *	    const char *text);
  *	void testutil_remove_tree(const char *dir);
+ *	char *testutil_read_file(const char *dir, const char *name,
+ *	    size_t *len);
  *
  *	void testutil_put_base64(struct buf *b, const void *p, size_t n);
  *	struct message *testutil_parse_message(size_t mem_limit,
@@ -85,6 +87,9 @@ const char *testutil_tmpdir(void);
 void testutil_temp_dir(char *dir, size_t dirlen, const char *name);
 void testutil_write_file(const char *dir, const char *name, const char *text);
 void testutil_remove_tree(const char *dir);
+/* testutil_read_file - dir/name whole, NUL-terminated; the test fails if
+ * it cannot be read; free() it */
+char *testutil_read_file(const char *dir, const char *name, size_t *len);
 
 void testutil_put_base64(struct buf *b, const void *p, size_t n);
 struct message *testutil_parse_message(
