@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <exfil/buf.h>
@@ -122,4 +123,38 @@ exfil_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* buf_read_fd - the rest of fd, appended; one allocation for a file */
+int
+buf_read_fd(struct buf *b, int fd)
+{
+	char tmp[16384];
+	struct stat st;
+	size_t room;
+	ssize_t n;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    buf_reserve(b, (size_t)st.st_size) < 0)
+		return EXFIL_ENOMEM;
+	for (;;) {
+		/* into the room there is; past it (or at the end of a file
+		 * read whole) through tmp, so that the end costs no growth */
+		room = b->cap ? b->cap - b->len - 1 : 0;
+		n = room ? read(fd, b->p + b->len, room)
+			 : read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return EXFIL_EIO;
+		if (n == 0)
+			return 0;
+		if (room == 0) {
+			if (buf_append(b, tmp, (size_t)n) < 0)
+				return EXFIL_ENOMEM;
+		} else {
+			b->len += (size_t)n;
+			b->p[b->len] = '\0';
+		}
+	}
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,33 +59,21 @@ usage(FILE *fp)
 	    "read.\n");
 }
 
+/* a whole file ("-": standard input) into b */
 static int
 read_all(const char *path, struct buf *b)
 {
-	char chunk[65536];
-	FILE *fp;
-	size_t n;
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	int rc, e;
 
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (fp == NULL)
+	if (fd < 0)
 		return EXFIL_EIO;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (buf_append(b, chunk, n) < 0) {
-			if (fp != stdin)
-				fclose(fp);
-			errno = ENOMEM;
-			return EXFIL_ENOMEM;
-		}
-	if (ferror(fp)) {
-		int e = errno;
-		if (fp != stdin)
-			fclose(fp);
-		errno = e ? e : EIO;
-		return EXFIL_EIO;
-	}
-	if (fp != stdin)
-		fclose(fp);
-	return 0;
+	rc = buf_read_fd(b, fd);
+	e = rc == EXFIL_ENOMEM ? ENOMEM : errno;
+	if (fd != 0)
+		close(fd);
+	errno = e;
+	return rc;
 }
 
 /* give the message the envelope of the command line */

@@ -360,31 +360,6 @@ qcrypt_is_sealed(const void *p, size_t n)
 
 /* --- opening -------------------------------------------------------- */
 
-static int
-read_file(int fd, struct buf *b)
-{
-	char tmp[65536];
-	struct stat st;
-	ssize_t n;
-
-	/* one allocation for the usual case: the file's size */
-	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
-	    buf_reserve(b, (size_t)st.st_size) < 0)
-		return EXFIL_ENOMEM;
-
-	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return EXFIL_EIO;
-		if (n == 0)
-			return 0;
-		if (buf_append(b, tmp, (size_t)n) < 0)
-			return EXFIL_ENOMEM;
-	}
-}
-
 /* unwrap the message key of a file with header at p (n bytes) */
 static int
 unwrap(const unsigned char *p, size_t n, EVP_PKEY *priv, EVP_CIPHER_CTX *c,
@@ -473,7 +448,7 @@ qcrypt_open(int fd, EVP_PKEY *priv, struct buf *out, char *err, size_t errlen)
 	int rc;
 
 	buf_reset(out);
-	if ((rc = read_file(fd, &in)) < 0) {
+	if ((rc = buf_read_fd(&in, fd)) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto out;
 	}

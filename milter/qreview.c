@@ -53,24 +53,18 @@ qreview_str(const struct qentry *q, const char *key)
 	return "";
 }
 
+/* a whole file into b */
 static int
 read_all(const char *path, struct buf *b)
 {
-	char tmp[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, e;
 
 	if (fd < 0)
 		return EXFIL_EIO;
-	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || buf_append(b, tmp, (size_t)n) < 0) {
-			rc = EXFIL_EIO;
-			break;
-		}
-	}
+	rc = buf_read_fd(b, fd);
+	e = errno;
 	close(fd);
+	errno = e;
 	return rc;
 }
 
@@ -132,9 +126,12 @@ cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* the names in a folder, sorted; NULL-terminated, NULL on error */
+/*
+ * the names in a folder, sorted; NULL-terminated, NULL on error; names
+ * that start with a dot only with hidden (never "." and "..")
+ */
 static char **
-sorted_names(const char *path)
+sorted_names(const char *path, bool hidden)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -144,7 +141,9 @@ sorted_names(const char *path)
 	if (d == NULL)
 		return NULL;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' &&
+		    (!hidden || strcmp(de->d_name, ".") == 0 ||
+			strcmp(de->d_name, "..") == 0))
 			continue;
 		if ((nv = realloc(v, (n + 2) * sizeof(*v))) == NULL)
 			break;
@@ -187,52 +186,39 @@ day_in_range(int y, int m, int d, time_t since, time_t until)
 	return 1;
 }
 
-/* qreview_walk - every complete entry in [since, until], oldest first */
-int
-qreview_walk(
-    const char *qdir, time_t since, time_t until, qreview_fn *fn, void *arg)
+/* one day folder (its path, and all the names in it, sorted) */
+typedef int day_fn(const char *path, char **names, void *arg);
+
+/*
+ * Every day folder YYYY/MM/DD of qdir whose day meets [since, until] (0:
+ * no bound), oldest first; stops at the first fn that returns non-zero.
+ */
+static int
+walk_days(const char *qdir, time_t since, time_t until, day_fn *fn, void *arg)
 {
-	char path[4096], err[512];
-	char **ys = sorted_names(qdir), **ms, **ds, **fs;
-	struct qentry q;
-	size_t a, b, c, f, len;
+	char path[4096];
+	char **ys = sorted_names(qdir, false), **ms, **ds, **fs;
+	size_t a, b, c;
 	int rc = 0;
 
 	for (a = 0; ys && ys[a] && rc == 0; a++) {
 		if (strlen(ys[a]) != 4 || !isdigit((unsigned char)ys[a][0]))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", qdir, ys[a]);
-		ms = sorted_names(path);
+		ms = sorted_names(path, false);
 		for (b = 0; ms && ms[b] && rc == 0; b++) {
 			snprintf(
 			    path, sizeof(path), "%s/%s/%s", qdir, ys[a], ms[b]);
-			ds = sorted_names(path);
+			ds = sorted_names(path, false);
 			for (c = 0; ds && ds[c] && rc == 0; c++) {
 				if (!day_in_range(atoi(ys[a]), atoi(ms[b]),
 					atoi(ds[c]), since, until))
 					continue;
 				snprintf(path, sizeof(path), "%s/%s/%s/%s",
 				    qdir, ys[a], ms[b], ds[c]);
-				fs = sorted_names(path);
-				for (f = 0; fs && fs[f] && rc == 0; f++) {
-					len = strlen(fs[f]);
-					if (len != QUARANTINE_ID_LEN + 5 ||
-					    strcmp(fs[f] + QUARANTINE_ID_LEN,
-						".json") != 0)
-						continue;
-					fs[f][QUARANTINE_ID_LEN] = '\0';
-					if (qreview_load(qdir, fs[f], &q, err,
-						sizeof(err)) < 0) {
-						fprintf(stderr,
-						    "exfil-quarantine: %s\n",
-						    err);
-						continue;
-					}
-					if ((!since || q.time >= since) &&
-					    (!until || q.time <= until))
-						rc = fn(&q, arg);
-					qreview_free(&q);
-				}
+				/* the day: temporary files too (the sweep) */
+				fs = sorted_names(path, true);
+				rc = fs ? fn(path, fs, arg) : 0;
 				free_names(fs);
 			}
 			free_names(ds);
@@ -241,6 +227,51 @@ qreview_walk(
 	}
 	free_names(ys);
 	return rc;
+}
+
+struct entries {
+	const char *qdir;
+	time_t since, until;
+	qreview_fn *fn;
+	void *arg;
+};
+
+/* the complete entries (ID.json) of one day folder */
+static int
+day_entries(const char *path, char **names, void *arg)
+{
+	struct entries *w = arg;
+	char err[512];
+	struct qentry q;
+	size_t f;
+	int rc = 0;
+
+	(void)path;
+	for (f = 0; names[f] && rc == 0; f++) {
+		if (strlen(names[f]) != QUARANTINE_ID_LEN + 5 ||
+		    strcmp(names[f] + QUARANTINE_ID_LEN, ".json") != 0)
+			continue;
+		names[f][QUARANTINE_ID_LEN] = '\0';
+		if (qreview_load(w->qdir, names[f], &q, err, sizeof(err)) < 0) {
+			fprintf(stderr, "exfil-quarantine: %s\n", err);
+			continue;
+		}
+		if ((!w->since || q.time >= w->since) &&
+		    (!w->until || q.time <= w->until))
+			rc = w->fn(&q, w->arg);
+		qreview_free(&q);
+	}
+	return rc;
+}
+
+/* qreview_walk - every complete entry in [since, until], oldest first */
+int
+qreview_walk(
+    const char *qdir, time_t since, time_t until, qreview_fn *fn, void *arg)
+{
+	struct entries w = {qdir, since, until, fn, arg};
+
+	return walk_days(qdir, since, until, day_entries, &w);
 }
 
 /* path of the entry's message file: clear or sealed */
@@ -428,48 +459,39 @@ orphan(int dfd, const char *name)
 	return fstatat(dfd, json, &st, 0) < 0 && errno == ENOENT;
 }
 
+struct sweep {
+	time_t before;
+	bool dry_run;
+	int n;
+};
+
+/* the leftovers of one day folder */
+static int
+day_sweep(const char *path, char **names, void *arg)
+{
+	struct sweep *w = arg;
+	struct stat st;
+	size_t f;
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return 0;
+	for (f = 0; names[f]; f++)
+		if (orphan(dfd, names[f]) &&
+		    fstatat(dfd, names[f], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < w->before &&
+		    (w->dry_run || unlinkat(dfd, names[f], 0) == 0))
+			w->n++;
+	close(dfd);
+	return 0;
+}
+
 /* qreview_sweep - remove what interrupted writes left, older than before */
 int
 qreview_sweep(const char *qdir, time_t before, bool dry_run)
 {
-	char path[4096];
-	char **ys = sorted_names(qdir), **ms, **ds;
-	struct dirent *de;
-	struct stat st;
-	size_t a, b, c;
-	DIR *d;
-	int n = 0;
+	struct sweep w = {before, dry_run, 0};
 
-	for (a = 0; ys && ys[a]; a++) {
-		snprintf(path, sizeof(path), "%s/%s", qdir, ys[a]);
-		ms = sorted_names(path);
-		for (b = 0; ms && ms[b]; b++) {
-			snprintf(
-			    path, sizeof(path), "%s/%s/%s", qdir, ys[a], ms[b]);
-			ds = sorted_names(path);
-			for (c = 0; ds && ds[c]; c++) {
-				snprintf(path, sizeof(path), "%s/%s/%s/%s",
-				    qdir, ys[a], ms[b], ds[c]);
-				if ((d = opendir(path)) == NULL)
-					continue;
-				while ((de = readdir(d)) != NULL) {
-					if (!orphan(dirfd(d), de->d_name) ||
-					    fstatat(dirfd(d), de->d_name, &st,
-						AT_SYMLINK_NOFOLLOW) < 0 ||
-					    !S_ISREG(st.st_mode) ||
-					    st.st_mtime >= before)
-						continue;
-					if (dry_run ||
-					    unlinkat(dirfd(d), de->d_name, 0) ==
-						0)
-						n++;
-				}
-				closedir(d);
-			}
-			free_names(ds);
-		}
-		free_names(ms);
-	}
-	free_names(ys);
-	return n;
+	(void)walk_days(qdir, 0, 0, day_sweep, &w);
+	return w.n;
 }

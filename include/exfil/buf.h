@@ -32,6 +32,9 @@ int buf_putc(struct buf *b, int c);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
+/* buf_read_fd - append all that can be read from fd (to its end): 0,
+ * EXFIL_EIO (errno says why) or EXFIL_ENOMEM */
+int buf_read_fd(struct buf *b, int fd);
 void buf_free(struct buf *b);
 
 #endif

@@ -1896,23 +1896,12 @@ test_callback_error(void **state)
 static int
 group_setup(void **state)
 {
-	const char *top = getenv("top_srcdir");
-	const char *cands[] = {top, "../..", ".", ".."};
-	struct stat st;
-	size_t i;
-
 	(void)state;
 	extract_init();
 	if (filetype_init(1) != 0)
 		return -1;
-	for (i = 0; i < EXFIL_ARRAY_LEN(cands); i++) {
-		if (cands[i] == NULL || *cands[i] == '\0')
-			continue;
-		snprintf(datadir, sizeof(datadir), "%s/tests/data/extract",
-		    cands[i]);
-		if (stat(datadir, &st) == 0)
-			return 0;
-	}
+	if (testutil_data_dir("extract", datadir, sizeof(datadir)) == 0)
+		return 0;
 	print_message("# tests/data/extract not found: set top_srcdir\n");
 	return -1;
 }

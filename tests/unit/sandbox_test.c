@@ -274,11 +274,6 @@ test_confined(void **state)
 static int
 group_setup(void **state)
 {
-	const char *top = getenv("top_srcdir");
-	const char *cands[] = {top, "../..", ".", ".."};
-	struct stat st;
-	size_t i;
-
 	(void)state;
 	setenv("EXFIL_SANDBOX_TEST", "1", 1);
 	/* workers get 2 CPU seconds (and retire after 1): test_cpu */
@@ -287,15 +282,7 @@ group_setup(void **state)
 	if (filetype_init(1) != 0 ||
 	    sandbox_init(2, (size_t)512 * 1024 * 1024) != 0)
 		return -1;
-	for (i = 0; i < EXFIL_ARRAY_LEN(cands); i++) {
-		if (cands[i] == NULL || *cands[i] == '\0')
-			continue;
-		snprintf(datadir, sizeof(datadir), "%s/tests/data/extract",
-		    cands[i]);
-		if (stat(datadir, &st) == 0)
-			return 0;
-	}
-	return -1;
+	return testutil_data_dir("extract", datadir, sizeof(datadir));
 }
 
 static int

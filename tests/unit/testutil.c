@@ -130,6 +130,24 @@ testutil_read_file(const char *dir, const char *name, size_t *len)
 	return p;
 }
 
+int
+testutil_data_dir(const char *sub, char *out, size_t outlen)
+{
+	const char *top = getenv("top_srcdir");
+	const char *cands[] = {top, "../..", ".", ".."};
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+		if (cands[i] == NULL || *cands[i] == '\0')
+			continue;
+		snprintf(out, outlen, "%s/tests/data/%s", cands[i], sub);
+		if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return -1;
+}
+
 void
 testutil_remove_tree(const char *dir)
 {

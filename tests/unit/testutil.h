@@ -16,6 +16,7 @@
  *	void testutil_remove_tree(const char *dir);
  *	char *testutil_read_file(const char *dir, const char *name,
  *	    size_t *len);
+ *	int testutil_data_dir(const char *sub, char *out, size_t outlen);
  *
  *	void testutil_put_base64(struct buf *b, const void *p, size_t n);
  *	struct message *testutil_parse_message(size_t mem_limit,
@@ -90,6 +91,9 @@ void testutil_remove_tree(const char *dir);
 /* testutil_read_file - dir/name whole, NUL-terminated; the test fails if
  * it cannot be read; free() it */
 char *testutil_read_file(const char *dir, const char *name, size_t *len);
+/* testutil_data_dir - the folder tests/data/SUB of the source tree
+ * ($top_srcdir, or found from the build folder): 0, or -1 */
+int testutil_data_dir(const char *sub, char *out, size_t outlen);
 
 void testutil_put_base64(struct buf *b, const void *p, size_t n);
 struct message *testutil_parse_message(
