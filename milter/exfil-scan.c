@@ -159,7 +159,32 @@ out:
 	return status;
 }
 
-/* --test-rules: every example matches its rule, no counter does */
+/* does a match in an example or counter start where "start" says none
+ * can? (a broken promise loses findings in the fast path) */
+static bool
+start_broken(const struct rule *r)
+{
+	size_t j, bad;
+	const char *t;
+
+	for (j = 0; j < r->nexamples + r->ncounters; j++) {
+		t = j < r->nexamples ? r->examples[j]
+				     : r->counters[j - r->nexamples];
+		if (scan_text_starts(r, t, strlen(t), &bad) == 0 &&
+		    bad != (size_t)-1) {
+			printf("FAIL %s:%u: rule %s: %s %zu has a match at "
+			       "byte %zu, where its start classes allow none\n",
+			    r->file, r->line, r->id,
+			    j < r->nexamples ? "example" : "counter",
+			    (j < r->nexamples ? j : j - r->nexamples) + 1, bad);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --test-rules: every example matches its rule, no counter does, and no
+ * match breaks the rule's start classes */
 static int
 test_rules(const struct ruleset *rs)
 {
@@ -172,6 +197,8 @@ test_rules(const struct ruleset *rs)
 		fprintf(stderr, "warning: %s\n", rs->warnings[i]);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
+		if (start_broken(r))
+			failed++;
 		for (j = 0; j < r->nexamples; j++, nex++) {
 			if (scan_text_matches(rs, r, r->examples[j],
 				strlen(r->examples[j]), &hit) < 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <exfil/common.h>
+#include <exfil/decode.h>
 #include <exfil/prefilter.h>
 #include <exfil/rules.h>
 #include <exfil/validators.h>
@@ -304,6 +305,115 @@ shape_groups(struct parser *p, struct rule *r, const char *line, size_t *pos,
 	}
 	if (r->nshape == 0)
 		return perr(p, kw->col + kw->n, "shape needs groups: N or N-M");
+	return 0;
+}
+
+/*
+ * One class of "start": [SET] or [^SET], SET bytes and ranges A-B, where
+ * a byte may be \xHH, \d (the ASCII digits), \w (ASCII letters, digits
+ * and _), \s (blank and tab) or \ and any other byte; a '-' first or
+ * last is itself. Sets 256 flags.
+ */
+static int
+start_class(struct parser *p, const struct tok *t, unsigned char *set)
+{
+	const unsigned char *s = (const unsigned char *)t->s;
+	size_t i = 1, n = t->n;
+	bool neg = false;
+	int lo, hi, c, h, l;
+
+	memset(set, 0, 256);
+	if (n < 3 || s[0] != '[' || s[n - 1] != ']')
+		return perr(p, t->col, "a start class is [BYTES] or [^BYTES]");
+	if (s[i] == '^')
+		neg = true, i++;
+	for (lo = -1; i < n - 1; i++) {
+		c = s[i];
+		if (c == '\\' && i + 1 < n - 1) {
+			c = s[++i];
+			if (c == 'd' || c == 'w' || c == 's') {
+				for (h = 0; h < 256; h++)
+					set[h] |= c == 'd' ? isdigit(h) != 0
+					    : c == 's' ? h == ' ' || h == '\t'
+						       : h < 0x80 &&
+						(isalnum(h) || h == '_');
+				lo = -1;
+				continue;
+			}
+			if (c == 'x') {
+				if (i + 2 >= n - 1 ||
+				    (h = decode_hexval(s[i + 1])) < 0 ||
+				    (l = decode_hexval(s[i + 2])) < 0)
+					return perr(p, t->col + i - 1,
+					    "\\x needs two hex digits");
+				c = h << 4 | l;
+				i += 2;
+			}
+		} else if (c == '-' && lo >= 0 && i + 1 < n - 1) {
+			/* a range: lo-hi */
+			hi = s[++i];
+			if (hi == '\\' && i + 3 < n - 1 && s[i + 1] == 'x' &&
+			    (h = decode_hexval(s[i + 2])) >= 0 &&
+			    (l = decode_hexval(s[i + 3])) >= 0)
+				hi = h << 4 | l, i += 3;
+			if (hi < lo)
+				return perr(
+				    p, t->col + i, "range out of order");
+			for (c = lo; c <= hi; c++)
+				set[c] = 1;
+			lo = -1;
+			continue;
+		}
+		set[c] = 1;
+		lo = c;
+	}
+	for (c = 0; neg && c < 256; c++)
+		set[c] = !set[c];
+	return 0;
+}
+
+/* "start [<C0] C1 .. [through C]": the bytes every match starts with */
+static int
+start_classes(struct parser *p, struct rule *r, const char *line, size_t pos,
+    const struct tok *kw)
+{
+	unsigned char set[256];
+	struct tok t;
+	unsigned c;
+	int rc;
+
+	memset(r->start_map, 0, sizeof(r->start_map));
+	memset(r->start_prev, 1, sizeof(r->start_prev));
+	memset(r->start_thru, 1, sizeof(r->start_thru));
+	r->nstart = 0;
+	while (next_word(line, &pos, &t)) {
+		if (tok_is(&t, "through")) {
+			if (!next_word(line, &pos, &t))
+				return perr(p, t.col + t.n,
+				    "through needs a class: [BYTES]");
+			if ((rc = start_class(p, &t, r->start_thru)) < 0)
+				return rc;
+			return r->nstart ? expect_end(p, line, pos)
+					 : perr(p, kw->col + kw->n,
+					       "start needs a class: [BYTES]");
+		}
+		if (t.s[0] == '<' && r->nstart == 0) {
+			t.s++, t.n--, t.col++;
+			if ((rc = start_class(p, &t, r->start_prev)) < 0)
+				return rc;
+			continue;
+		}
+		if (r->nstart == RULES_MAX_START)
+			return perr(p, t.col, "start takes at most %d classes",
+			    RULES_MAX_START);
+		if ((rc = start_class(p, &t, set)) < 0)
+			return rc;
+		for (c = 0; c < 256; c++)
+			r->start_map[c] |= (unsigned char)(set[c] << r->nstart);
+		r->nstart++;
+	}
+	if (r->nstart == 0)
+		return perr(p, kw->col + kw->n, "start needs a class: [BYTES]");
 	return 0;
 }
 
@@ -688,6 +798,8 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		}
 		return expect_end(p, line, pos);
 	}
+	if (tok_is(kw, "start"))
+		return start_classes(p, r, line, pos, kw);
 	if (tok_is(kw, "boost"))
 		return word_list(p, line, pos, kw, &r->boost, &r->nboost,
 		    "within", &r->boost_within, 100);
@@ -1319,9 +1431,9 @@ out:
 
 /*
  * For the patterns of literal rules that start at their literal (window
- * 0), the same pattern compiled anchored: tried at one place, it does not
- * first search for where a match may start, which can cost more than the
- * match. JIT-compiled like the others; without it the scanner uses the
+ * 0), and of rules with "start", the same pattern compiled anchored: tried
+ * at one place, it does not first search for where a match may start,
+ * which can cost more than the match. JIT-compiled like the others; without it the scanner uses the
  * pattern itself.
  */
 static int
@@ -1334,13 +1446,14 @@ build_at_start(struct rule *r)
 	size_t i;
 	int ecode;
 
-	if (!r->enabled || r->nliterals == 0)
+	if (!r->enabled || (r->nliterals == 0 && r->nstart == 0))
 		return 0;
 	for (i = 0; i < r->npatterns; i++) {
 		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
 		    ? r->windows[i]
 		    : r->window;
-		if (w != 0)
+		/* "start": each pattern is tried at its places */
+		if (w != 0 && r->nstart == 0)
 			continue;
 		if (r->at_start == NULL &&
 		    (r->at_start =

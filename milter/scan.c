@@ -325,6 +325,70 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
 	return 0;
 }
 
+/* may a match of rule r start at text[i]? ("start": rules.h) */
+static inline bool
+start_at(const struct rule *r, const unsigned char *p, size_t len, size_t i)
+{
+	unsigned k;
+
+	if (i + r->nstart > len || (i > 0 && !r->start_prev[p[i - 1]]))
+		return false;
+	for (k = 0; k < r->nstart; k++)
+		if (!(r->start_map[p[i + k]] >> k & 1))
+			return false;
+	return true;
+}
+
+/*
+ * The matches of a rule with "start" that start in [from, an->limit] at or
+ * after *pos: its anchored pattern tried at each place where a match may
+ * start, in order, and from the end of each match found; *pos moves past
+ * what was searched. The same matches as a search from `from`, as no
+ * match starts elsewhere.
+ */
+static int
+scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
+    struct finding *f, const char *text, size_t len, const char *where,
+    size_t from, const struct anchor *an, size_t *pos)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *first = r->start_map;
+	pcre2_match_data *md = s->match_data;
+	size_t i, limit = an->limit;
+	PCRE2_SIZE *ov;
+	int n, rc;
+
+	/* "through": no match starts before the bytes up to the anchor */
+	for (i = an->at; i > from && r->start_thru[p[i - 1]]; i--)
+		;
+	if (from < i)
+		from = i;
+	if (from < *pos)
+		from = *pos;
+	if (limit > len)
+		limit = len;
+	for (i = from; i <= limit; i++) {
+		/* the first class decides most places */
+		if (i == len || !(first[p[i]] & 1) || !start_at(r, p, len, i))
+			continue;
+		/* the interpreter honours the limit even when anchored */
+		pcre2_set_offset_limit(s->match_ctx, i);
+		n = match_from(at_start, text, len, i, md, s->match_ctx);
+		if (n < 0)
+			continue;
+		ov = pcre2_get_ovector_pointer(md);
+		if ((rc = take_match(s, r, f, text, len, where, ov, n)) < 0)
+			return rc;
+		/* the next match starts after this one */
+		if (ov[1] > i)
+			i = ov[1] - 1;
+		*pos = i + 1;
+	}
+	if (*pos < limit + 1)
+		*pos = limit + 1;
+	return 0;
+}
+
 /*
  * The matches of pattern re that start at most window bytes before an
  * anchor and no later than its limit (the anchor's start for a literal,
@@ -351,6 +415,12 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
 			start = pos;
+		if (r->nstart && at_start) {
+			if ((rc = scan_starts(s, r, at_start, f, text, len,
+				 where, start, &an[i], &pos)) < 0)
+				return rc;
+			continue;
+		}
 		/* no match starts with a byte outside the start set */
 		while (start_set && start <= an[i].limit && start < len &&
 		    !start_set[(unsigned char)text[start]])
@@ -358,15 +428,13 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 		while (start <= an[i].limit && start <= len) {
 			/* one place to try: the pattern compiled anchored
 			 * skips the search for where a match may start */
+			pcre2_set_offset_limit(s->match_ctx, an[i].limit);
 			if (at_start && start == an[i].limit)
 				n = match_from(at_start, text, len, start, md,
 				    s->match_ctx);
-			else {
-				pcre2_set_offset_limit(
-				    s->match_ctx, an[i].limit);
+			else
 				n = match_from(
 				    re, text, len, start, md, s->match_ctx);
-			}
 			if (n < 0) {
 				/* no match starts in [start, limit]: the next
 				 * anchor need not look there again */
@@ -507,81 +575,131 @@ bit_range(unsigned a, unsigned b)
 	    ~(((uint64_t)1 << a) - 1);
 }
 
+/* the masks of block p[b..b+63], zeros past len */
+static void
+block_masks_at(
+    const unsigned char *p, size_t len, size_t b, uint64_t *dm, uint64_t *sm)
+{
+	unsigned char tail[64];
+
+	if (b >= len) {
+		*dm = *sm = 0;
+		return;
+	}
+	if (len - b >= 64) {
+		block_masks(p + b, dm, sm);
+		return;
+	}
+	/* zeros: neither digits nor separators */
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + b, len - b);
+	block_masks(tail, dm, sm);
+}
+
+/* the bytes of a block in a run: digits, and each separator between two
+ * digits (prev_d: the last byte before is a digit, next_d: the first
+ * after) */
+static inline uint64_t
+run_mask(uint64_t dm, uint64_t sm, uint64_t prev_d, uint64_t next_d)
+{
+	return dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
+}
+
+/* keep a run [at, limit) of count digits */
+static int
+run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
+    size_t limit, unsigned count)
+{
+	struct anchor *w;
+
+	if ((w = arena_grow(s->arena, *v, *n, cap, sizeof(*w))) == NULL)
+		return EXFIL_ENOMEM;
+	*v = w;
+	w[*n].at = at;
+	w[*n].limit = limit;
+	w[*n].digits = count;
+	w[*n].lit = 0;
+	(*n)++;
+	return 0;
+}
+
 /*
  * Runs of digits, single separators (blank, dash, dot, slash) allowed
  * between them, with at least min digits: [at, limit) and the count.
- * Sixty-four bytes at a time: a byte is in a run when it is a digit, or
- * a separator between two digits; the edges of that mask are where runs
- * start and end.
+ * Sixty-four bytes at a time, the next block's masks known: a byte is in
+ * a run when it is a digit, or a separator between two digits. A run of
+ * min digits is at least min bytes long, so only the runs that start
+ * where min bytes in a row are in a run are looked at; their digits are
+ * counted up to their end.
  */
 static int
 digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
     struct anchor **out, size_t *nout)
 {
-	const unsigned char *p = (const unsigned char *)text, *q;
-	uint64_t dm, sm, in, edges, prev_d = 0, prev_in = 0, next_d;
+	const unsigned char *p = (const unsigned char *)text;
+	uint64_t dm, sm, in, ndm, nsm, nin, prev_in = 0, starts, keep, t, rest;
 	size_t b, n = 0, cap = 0, start = 0;
 	struct anchor *v = NULL;
-	unsigned char tail[64];
-	unsigned k, from = 0, count = 0;
+	unsigned j, k, e, count = 0;
 	bool open = false;
+	int rc;
 
+	block_masks_at(p, len, 0, &dm, &sm);
+	in = run_mask(dm, sm, 0, len > 64 && is_digit(p[64]));
 	for (b = 0; b < len; b += 64) {
-		q = p + b;
-		if (len - b < 64) {
-			/* zeros: neither digits nor separators */
-			memset(tail, 0, sizeof(tail));
-			memcpy(tail, q, len - b);
-			q = tail;
+		/* the next block: its masks, and whether it starts a digit */
+		block_masks_at(p, len, b + 64, &ndm, &nsm);
+		nin = run_mask(
+		    ndm, nsm, dm >> 63, len > b + 128 && is_digit(p[b + 128]));
+		if (open) {
+			/* a run that began before: where does it end? */
+			if (~in == 0) {
+				count += pop64(dm);
+				goto next;
+			}
+			e = (unsigned)__builtin_ctzll(~in);
+			count += pop64(dm & bit_range(0, e));
+			open = false;
+			if (count >= min &&
+			    (rc = run_push(
+				 s, &v, &n, &cap, start, b + e, count)) < 0)
+				return rc;
 		}
-		block_masks(q, &dm, &sm);
-		next_d = len - b > 64 && is_digit(p[b + 64]);
-		in = dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
-		edges = in ^ (in << 1 | prev_in);
-		/* too few digits for a run that starts and ends here */
-		if (!open && !(in >> 63) && pop64(dm) < min)
-			edges = 0;
-		while (edges) {
-			k = (unsigned)__builtin_ctzll(edges);
-			edges &= edges - 1;
-			if (in >> k & 1) {
+		starts = in & ~(in << 1 | prev_in);
+		if (starts == 0)
+			goto next;
+		/* t: places from which min bytes in a row are in a run */
+		for (t = in, j = 1; j < min && t; j++)
+			t &= in >> j | nin << (64 - j);
+		keep = starts & t;
+		while (keep) {
+			k = (unsigned)__builtin_ctzll(keep);
+			keep &= keep - 1;
+			rest = ~in & ~bit_range(0, k);
+			if (rest == 0) {
+				/* on into the next block */
 				open = true;
 				start = b + k;
-				from = k;
-				count = 0;
-				continue;
+				count = pop64(dm & bit_range(k, 64));
+				break;
 			}
-			/* the run ended before b + k */
-			count += pop64(dm & bit_range(from, k));
-			open = false;
-			if (count < min)
-				continue;
-			if ((v = arena_grow(
-				 s->arena, v, n, &cap, sizeof(*v))) == NULL)
-				return EXFIL_ENOMEM;
-			v[n].at = start;
-			v[n].limit = b + k;
-			v[n].digits = count;
-			v[n].lit = 0;
-			n++;
+			e = (unsigned)__builtin_ctzll(rest);
+			count = pop64(dm & bit_range(k, e));
+			if (count >= min &&
+			    (rc = run_push(
+				 s, &v, &n, &cap, b + k, b + e, count)) < 0)
+				return rc;
 		}
-		if (open) {
-			count += pop64(dm & bit_range(from, 64));
-			from = 0;
-		}
-		prev_d = dm >> 63;
+	next:
 		prev_in = in >> 63;
+		dm = ndm;
+		sm = nsm;
+		in = nin;
 	}
-	if (open && count >= min) {
-		/* a run to the end of the text */
-		if ((v = arena_grow(s->arena, v, n, &cap, sizeof(*v))) == NULL)
-			return EXFIL_ENOMEM;
-		v[n].at = start;
-		v[n].limit = len;
-		v[n].digits = count;
-		v[n].lit = 0;
-		n++;
-	}
+	/* a run to the end of the text */
+	if (open && count >= min &&
+	    (rc = run_push(s, &v, &n, &cap, start, len, count)) < 0)
+		return rc;
 	*out = v;
 	*nout = n;
 	return 0;
@@ -827,6 +945,44 @@ scan_text_matches(const struct ruleset *rs, const struct rule *r,
 		*matched = rc == 0 && scan_finding(&s, r->index) != NULL;
 	}
 	scan_end(&s);
+	arena_free(a);
+	return rc;
+}
+
+/* scan_text_starts - do the rule's matches keep its "start" promise? */
+int
+scan_text_starts(
+    const struct rule *r, const char *text, size_t len, size_t *bad)
+{
+	pcre2_match_data *md = NULL;
+	struct arena *a;
+	PCRE2_SIZE *ov, at;
+	size_t p;
+	int rc = 0;
+
+	*bad = (size_t)-1;
+	if (r->nstart == 0)
+		return 0;
+	if ((a = arena_new()) == NULL)
+		return EXFIL_ENOMEM;
+	if ((text = text_normalize(a, text, len, &len)) == NULL ||
+	    (md = pcre2_match_data_create(16, NULL)) == NULL)
+		rc = EXFIL_ENOMEM;
+	for (p = 0; rc == 0 && p < r->npatterns && *bad == (size_t)-1; p++) {
+		for (at = 0; at <= len;) {
+			if (match_from(
+				r->patterns[p], text, len, at, md, NULL) < 0)
+				break;
+			ov = pcre2_get_ovector_pointer(md);
+			if (!start_at(
+				r, (const unsigned char *)text, len, ov[0])) {
+				*bad = ov[0];
+				break;
+			}
+			at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		}
+	}
+	pcre2_match_data_free(md);
 	arena_free(a);
 	return rc;
 }

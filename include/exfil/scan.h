@@ -44,6 +44,11 @@
  *	numbers of one run) the rule's validator is first tried on each
  *	stretch of the run's numbers with as many digits as it may accept
  *	(validators(3)); a run where it accepts none is skipped.
+ *	A rule with "start" classes (rules(3)) is tried, anchored, only at
+ *	the places of a window where its classes allow a match to start
+ *	(and, with "through", no further back than the bytes before the
+ *	anchor that are all in that class), from the end of each match
+ *	found: the same matches as a search over the window.
  *	Where PCRE2 keeps no set of the bytes a match may start with (it
  *	keeps none for \d, \w or \s in UCP mode), the rule set has one
  *	(rules(3)) and a window starts at its first byte that may begin a
@@ -116,5 +121,13 @@ char *scan_mask(struct arena *a, const char *value, size_t len);
  */
 int scan_text_matches(const struct ruleset *rs, const struct rule *r,
     const char *text, size_t len, bool *matched);
+
+/*
+ * scan_text_starts - does every match of the rule's patterns in this text
+ * (normalised) start where its "start" classes say one may? *bad: the
+ * offset of the first that does not, or (size_t)-1 for none.
+ */
+int scan_text_starts(
+    const struct rule *r, const char *text, size_t len, size_t *bad);
 
 #endif

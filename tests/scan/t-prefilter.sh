@@ -108,7 +108,35 @@ for i in range(60):
         i % 12 + 1, i % 28 + 1, random.randint(10**4, 10**6), i, random.randint(0, 10**7 - 1),
         i % 10, i, r4(), random.randint(10**4, 10**5 - 1), i, r4(), i, i, r4()))
 lines.append("AccountKey=%s==" % "".join(random.choice("ABCDEFabcdef0123456789+/") for _ in range(86)))
-open(sys.argv[1], "w").write("Subject: near misses\n\n" + "\n".join(lines) + "\n")
+# rules with "start" (iban, bulk_email_addresses, bulk_phone_numbers):
+# matches at the edges of what their classes allow: after a letter or a
+# digit, in lower case, with blanks or dashes after the country, check
+# digits of another script, letters in the BBAN, at a line's start
+def iban(cc, bban):
+    n = int("".join(str(int(c, 36)) for c in bban + cc + "00"))
+    return "%s%02d%s" % (cc, 98 - n % 97, bban)
+def group(v, sep):
+    return sep.join(v[i:i + 4] for i in range(0, len(v), 4))
+for pre in ("", "x", "7", " ", "IBAN:", "(", "\u00e9", "-"):
+    de = lambda: iban("DE", "%018d" % random.randint(0, 10**18 - 1))
+    nl = lambda: iban("NL", "ABNA%010d" % random.randint(0, 10**10 - 1))
+    for ib in (group(de(), " "), de().lower(), group(nl(), " "), group(nl(), "-"),
+               (lambda v: v[:2] + " " + v[2:4] + " " + group(v[4:], " "))(de()),
+               (lambda v: v[:2] + "-" + v[2:4] + "-" + group(v[4:], "-"))(de()),
+               (lambda v: v[:2] + "\u0668\u0669" + v[4:])(de())):
+        lines.append("%s%s BIC" % (pre, ib))
+# an address list: local parts of 1 to 65 bytes, after every kind of byte,
+# with dots, plus and percent; some glued to words or other addresses
+for i in range(70):
+    local = random.choice(["a", "j.doe", "x+tag", "o%d" % i, "p_q-r", "z" * (60 + i % 6)])
+    pre = random.choice(["", " ", "<", "mailto:", "\u00e9", "x@", ".", ";", "a\u2028"])
+    lines.append("%s%s%d@mail%d.corp.test" % (pre, local, i, i % 7))
+# access tokens after their digits, in any case and script
+for pre in ("", "x", "|", "token=", "\u00e9"):
+    for sep in ("|", "%7C", "%7c", "%7D"):
+        for digits in ("123456789012345", "1234567890123456", "\u0661" * 15, "12345678901234"):
+            lines.append("%s%s%s%s" % (pre, digits, sep, "aB3_-" * 7))
+open(sys.argv[1], "w").write("Subject: near misses DE89370400440532013000\n\n" + "\n".join(lines) + "\n")
 PY
 same "generated near-misses" "$T/near.eml"
 n=$(python3 -c 'import json,sys; print(len(json.loads(open(sys.argv[1]).readline())["matches"]))' "$T/fast")

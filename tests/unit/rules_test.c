@@ -160,6 +160,39 @@ test_scopes(void **state)
 	}
 }
 
+/* "start": the classes of the first bytes, the byte before, through */
+static void
+test_start_classes(void **state)
+{
+	static const char text[] =
+	    "rule r\ncategory c\npattern /x/\n"
+	    "start <[^A-Za-z0-9] [a-c\\d] [-\\x20\\x80-\\xff] through [^;]\n"
+	    "example \"x\"\nend\n";
+	const struct rule *r;
+	struct ruleset *rs;
+	char err[512];
+
+	(void)state;
+	if (load(text, &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	r = &rs->rules[0];
+	assert_int_equal(r->nstart, 2);
+	assert_int_equal(r->start_map['b'], 1);
+	assert_int_equal(r->start_map['7'], 1);
+	assert_int_equal(r->start_map['d'], 0);
+	assert_int_equal(r->start_map['-'], 2);
+	assert_int_equal(r->start_map[' '], 2);
+	assert_int_equal(r->start_map[0xe9], 2);
+	assert_int_equal(r->start_map['x'], 0);
+	assert_int_equal(r->start_prev['a'], 0);
+	assert_int_equal(r->start_prev['5'], 0);
+	assert_int_equal(r->start_prev[' '], 1);
+	assert_int_equal(r->start_prev[0xc3], 1);
+	assert_int_equal(r->start_thru[';'], 0);
+	assert_int_equal(r->start_thru['q'], 1);
+	ruleset_unref(rs);
+}
+
 /* what a minimal rule gets by default */
 static void
 test_rule_defaults(void **state)
@@ -224,6 +257,21 @@ static const struct err_case err_cases[] = {
 	"a group takes 1 to 64 digits"},
     {"digits: a shape group backwards", RULE_HEAD "  digits 8 shape 4-2\nend\n",
 	4, "2\n", 0, "N-M needs M >= N"},
+    {"start without classes", RULE_HEAD "  start\nend\n", 4, NULL, 8,
+	"start needs a class: [BYTES]"},
+    {"start: not a class", RULE_HEAD "  start [ab] cd\nend\n", 4, "cd", 0,
+	"a start class is [BYTES] or [^BYTES]"},
+    {"start: a range backwards", RULE_HEAD "  start [z-a]\nend\n", 4, "a]", 0,
+	"range out of order"},
+    {"start: half a hex byte", RULE_HEAD "  start [\\x4]\nend\n", 4, "\\x4", 0,
+	"\\x needs two hex digits"},
+    {"start: only the byte before", RULE_HEAD "  start <[a]\nend\n", 4, NULL, 8,
+	"start needs a class: [BYTES]"},
+    {"start: through without a class", RULE_HEAD "  start [a] through\nend\n",
+	4, NULL, 20, "through needs a class: [BYTES]"},
+    {"start: too many classes",
+	RULE_HEAD "  start [a] [a] [a] [a] [a] [a] [a] [a] [b]\nend\n", 4,
+	"[b]", 0, "start takes at most 8 classes"},
     {"bad entropy", RULE_HEAD "  entropy lots\nend\n", 4, "lots", 0,
 	"expected a number of bits"},
     {"bad confidence", RULE_HEAD "  min_confidence sure\nend\n", 4, "sure", 0,
@@ -784,6 +832,7 @@ main(void)
 	    cmocka_unit_test(test_good_rule),
 	    cmocka_unit_test(test_scopes),
 	    cmocka_unit_test(test_rule_defaults),
+	    cmocka_unit_test(test_start_classes),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_bad_regex_column),
 	    cmocka_unit_test(test_small_error_buffer),
