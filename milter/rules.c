@@ -372,6 +372,19 @@ start_class(struct parser *p, const struct tok *t, unsigned char *set)
 	return 0;
 }
 
+/* the byte before a match, in bit 7 of start_map: one table lookup a
+ * byte tells the scanner all it needs (scan.c) */
+static int
+start_prev_bit(struct rule *r)
+{
+	unsigned c;
+
+	for (c = 0; c < 256; c++)
+		r->start_map[c] = (unsigned char)((r->start_map[c] & 0x7f) |
+		    (r->start_prev[c] ? 0x80 : 0));
+	return 0;
+}
+
 /* "start [<C0] C1 .. [through C]": the bytes every match starts with */
 static int
 start_classes(struct parser *p, struct rule *r, const char *line, size_t pos,
@@ -393,9 +406,12 @@ start_classes(struct parser *p, struct rule *r, const char *line, size_t pos,
 				    "through needs a class: [BYTES]");
 			if ((rc = start_class(p, &t, r->start_thru)) < 0)
 				return rc;
-			return r->nstart ? expect_end(p, line, pos)
-					 : perr(p, kw->col + kw->n,
-					       "start needs a class: [BYTES]");
+			if (r->nstart == 0)
+				return perr(p, kw->col + kw->n,
+				    "start needs a class: [BYTES]");
+			if ((rc = start_prev_bit(r)) < 0)
+				return rc;
+			return expect_end(p, line, pos);
 		}
 		if (t.s[0] == '<' && r->nstart == 0) {
 			t.s++, t.n--, t.col++;
@@ -414,7 +430,7 @@ start_classes(struct parser *p, struct rule *r, const char *line, size_t pos,
 	}
 	if (r->nstart == 0)
 		return perr(p, kw->col + kw->n, "start needs a class: [BYTES]");
-	return 0;
+	return start_prev_bit(r);
 }
 
 /* "TEXT" with \" \\ \n \t \r \xHH escapes */

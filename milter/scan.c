@@ -331,12 +331,52 @@ start_at(const struct rule *r, const unsigned char *p, size_t len, size_t i)
 {
 	unsigned k;
 
-	if (i + r->nstart > len || (i > 0 && !r->start_prev[p[i - 1]]))
+	if (i + r->nstart > len || (i > 0 && !(r->start_map[p[i - 1]] >> 7)))
 		return false;
 	for (k = 0; k < r->nstart; k++)
 		if (!(r->start_map[p[i + k]] >> k & 1))
 			return false;
 	return true;
+}
+
+/*
+ * Bit j set: a match of rule r may start at p[base + j], for j < n (n at
+ * most 64). One lookup a byte gives its classes (bits 0..6, and bit 7 for
+ * the byte before a match); the bits of each class are then gathered 16
+ * places at a time. Without branches: which places pass is unpredictable.
+ */
+static uint64_t
+start_mask(const struct rule *r, const unsigned char *p, size_t len,
+    size_t base, unsigned n)
+{
+	/* v[0]: the byte before base; v[1 + j]: p[base + j], 0 past len */
+	unsigned char v[1 + 64 + RULES_MAX_START + 16];
+	uint64_t m = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1, bits;
+	unsigned j, k, w = n + r->nstart;
+
+	v[0] = base > 0 ? r->start_map[p[base - 1]] : 0x80;
+	for (j = 0; j < w; j++)
+		v[1 + j] = base + j < len ? r->start_map[p[base + j]] : 0;
+	memset(v + 1 + w, 0, sizeof(v) - 1 - w);
+	for (k = 0; k <= r->nstart; k++) {
+		/* class k - 1 of byte j + k - 1; k = 0: bit 7 of byte j - 1 */
+		unsigned bit = k ? k - 1 : 7;
+		bits = 0;
+#ifdef __SSE2__
+		for (j = 0; j < n; j += 16) {
+			__m128i x =
+			    _mm_loadu_si128((const __m128i *)(v + j + k));
+			/* bit `bit` of each byte to its top, then gathered */
+			x = _mm_slli_epi16(x, (int)(7 - bit));
+			bits |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << j;
+		}
+#else
+		for (j = 0; j < n; j++)
+			bits |= (uint64_t)(v[j + k] >> bit & 1) << j;
+#endif
+		m &= bits;
+	}
+	return m;
 }
 
 /*
@@ -352,11 +392,12 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
     size_t from, const struct anchor *an, size_t *pos)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	const unsigned char *first = r->start_map;
 	pcre2_match_data *md = s->match_data;
-	size_t i, limit = an->limit;
+	size_t i, base, next, limit = an->limit;
 	PCRE2_SIZE *ov;
-	int n, rc;
+	uint64_t m;
+	unsigned n;
+	int k, rc;
 
 	/* "through": no match starts before the bytes up to the anchor */
 	for (i = an->at; i > from && r->start_thru[p[i - 1]]; i--)
@@ -365,27 +406,36 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 		from = i;
 	if (from < *pos)
 		from = *pos;
-	if (limit > len)
-		limit = len;
-	for (i = from; i <= limit; i++) {
-		/* the first class decides most places */
-		if (i == len || !(first[p[i]] & 1) || !start_at(r, p, len, i))
-			continue;
-		/* the interpreter honours the limit even when anchored */
-		pcre2_set_offset_limit(s->match_ctx, i);
-		n = match_from(at_start, text, len, i, md, s->match_ctx);
-		if (n < 0)
-			continue;
-		ov = pcre2_get_ovector_pointer(md);
-		if ((rc = take_match(s, r, f, text, len, where, ov, n)) < 0)
-			return rc;
-		/* the next match starts after this one */
-		if (ov[1] > i)
-			i = ov[1] - 1;
-		*pos = i + 1;
+	if (limit >= len)
+		limit = len - 1; /* a match holds at least one byte */
+	for (base = from; len && base <= limit;) {
+		n = limit - base + 1 < 64 ? (unsigned)(limit - base + 1) : 64;
+		m = start_mask(r, p, len, base, n);
+		next = base + n;
+		while (m) {
+			i = base + (size_t)__builtin_ctzll(m);
+			m &= m - 1;
+			/* the interpreter honours the limit even anchored */
+			pcre2_set_offset_limit(s->match_ctx, i);
+			if ((k = match_from(
+				 at_start, text, len, i, md, s->match_ctx)) < 0)
+				continue;
+			ov = pcre2_get_ovector_pointer(md);
+			if ((rc = take_match(
+				 s, r, f, text, len, where, ov, k)) < 0)
+				return rc;
+			/* the next match starts after this one */
+			if (ov[1] > i + 1) {
+				if (ov[1] >= base + n) {
+					next = ov[1];
+					break;
+				}
+				m &= ~(uint64_t)0 << (ov[1] - base);
+			}
+		}
+		base = next;
 	}
-	if (*pos < limit + 1)
-		*pos = limit + 1;
+	*pos = base > limit + 1 ? base : limit + 1;
 	return 0;
 }
 

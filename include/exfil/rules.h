@@ -112,7 +112,7 @@ const char *confidence_name(enum confidence c);
 #define SCOPE_ALL 0x3fu
 #define RULES_NSCOPES 6 /* bits of a scope */
 #define RULES_MAX_SHAPE 8 /* groups of "digits ... shape" */
-#define RULES_MAX_START 8 /* classes of "start" */
+#define RULES_MAX_START 7 /* classes of "start" */
 #define RULES_WINDOW_RULE 0xffffffffu /* a pattern without its own window */
 /* the prefilter's id of literal j of rule i */
 #define RULES_LITERAL_ID(i, j) ((size_t)(i) << 6 | ((j) < 63 ? (j) : 63))
@@ -175,8 +175,8 @@ struct rule {
 	 * that every match of its patterns starts at a byte text[i] with
 	 * text[i + j - 1] in class Cj for each j (all k bytes in the text),
 	 * and, with <C0, text[i - 1] in C0 or i the segment's start. Bit
-	 * j - 1 of start_map[b] is set when byte b is in Cj; start_prev[b]
-	 * when it is in C0 (every byte without one). With "through C",
+	 * j - 1 of start_map[b] is set when byte b is in Cj, and bit 7
+	 * (as start_prev[b]) when it is in C0 (every byte without one). With "through C",
 	 * every byte from a match's start to its anchor (the start of its
 	 * literal or digit run) is in C: start_thru[b] (every byte
 	 * without). The scanner tries the patterns, anchored, only at such
