@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -802,17 +803,20 @@ shape_byte(unsigned char c)
 	    c == ' ' || c == '.' || c == '-';
 }
 
-/* the widest window of a rule's patterns */
-static unsigned
-shape_window(const struct rule *r)
+/* the widest window of a rule's patterns, and the least digits of its
+ * shape */
+static void
+shape_limits(const struct rule *r, unsigned *window, unsigned *least)
 {
-	unsigned w = r->window;
 	size_t k;
 
+	*window = r->window;
 	for (k = 0; r->windows && k < r->npatterns; k++)
-		if (r->windows[k] != RULES_WINDOW_RULE && r->windows[k] > w)
-			w = r->windows[k];
-	return w;
+		if (r->windows[k] != RULES_WINDOW_RULE &&
+		    r->windows[k] > *window)
+			*window = r->windows[k];
+	for (*least = 0, k = 0; k < r->nshape; k++)
+		*least += r->shape_lo[k];
 }
 
 /* is c a blank, dot or dash, what joins the groups of a shape? */
@@ -857,19 +861,23 @@ shape_at(const struct rule *r, const unsigned char *p, size_t q, size_t end)
  * starts no match in its window, and skipping it finds the same matches.
  */
 static bool
-shape_may_match(const struct rule *r, unsigned window, const char *text,
-    size_t len, const struct anchor *an)
+shape_may_match(const struct rule *r, unsigned window, unsigned least,
+    const char *text, size_t len, const struct anchor *an)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	unsigned digits = 0, least = 0, other = 0;
-	size_t i, k, from;
+	const unsigned char *p = (const unsigned char *)text, *q;
+	unsigned digits = 0, other = 0;
+	size_t i, from;
 
 	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
 	    (an->limit < len && shape_byte(p[an->limit])))
 		return true;
-	for (i = an->at; i < an->limit; i++)
-		if ((i == an->at || p[i - 1] == '/') && is_digit(p[i]) &&
-		    shape_at(r, p, i, an->limit))
+	/* the run's first digit, and each digit after a slash */
+	if (shape_at(r, p, an->at, an->limit))
+		return true;
+	for (i = an->at + 1;
+	     i < an->limit && (q = memchr(p + i, '/', an->limit - i)) != NULL;
+	     i = (size_t)(q - p) + 1)
+		if (shape_at(r, p, (size_t)(q - p) + 1, an->limit))
 			return true;
 	/* before text[at - 1], which no match holds */
 	from = an->at > window ? an->at - window : 0;
@@ -887,9 +895,28 @@ shape_may_match(const struct rule *r, unsigned window, const char *text,
 		    shape_at(r, p, i, an->at - 1))
 			return true;
 	}
-	for (k = 0; k < r->nshape; k++)
-		least += r->shape_lo[k];
 	return other && digits >= least;
+}
+
+/* the runs of digits (of all rules) that may hold a match of rule r */
+static size_t
+select_runs(const struct rule *r, const char *text, size_t len,
+    const struct anchor *runs, size_t nruns, struct anchor *sel)
+{
+	unsigned window = 0, least = 0;
+	size_t j, nsel = 0;
+
+	if (r->nshape)
+		shape_limits(r, &window, &least);
+	for (j = 0; j < nruns; j++)
+		if (runs[j].digits >= r->digits &&
+		    (r->digits_max == 0 || runs[j].digits <= r->digits_max) &&
+		    (!r->digits_whole ||
+			whole_may_pass(r->validator, text, &runs[j])) &&
+		    (!r->nshape ||
+			shape_may_match(r, window, least, text, len, &runs[j])))
+			sel[nsel++] = runs[j];
+	return nsel;
 }
 
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
@@ -899,6 +926,17 @@ scan_set_naive(struct scan *s, bool naive)
 	s->naive = naive;
 }
 
+/* a clock for the optional profile */
+static unsigned long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull +
+	    (unsigned long long)ts.tv_nsec;
+}
+
 /* scan_segment - every rule in scope over one text segment */
 int
 scan_segment(struct scan *s, const char *text, size_t len, const char *where,
@@ -906,13 +944,15 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 {
 	const struct ruleset *rs = s->rs;
 	struct anchor *runs = NULL, *sel = NULL;
-	size_t nruns = 0, i, j, nsel;
+	size_t nruns = 0, i, nsel, last = (size_t)-1;
+	unsigned long long t0, t1 = 0;
 	const struct prefilter *pf;
 	const struct rule *r;
 	struct hits h;
 	int rc;
 
 	s->bytes += len;
+	t0 = s->rule_ns ? now_ns() : 0;
 	memset(&h, 0, sizeof(h));
 	/* a segment of one scope: only the literals of rules in it */
 	pf = rs->prefilter;
@@ -931,13 +971,30 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		if (h.failed)
 			return EXFIL_ENOMEM;
 	}
+	if (s->rule_ns) {
+		t1 = now_ns();
+		s->literal_ns += t1 - t0;
+		t0 = t1;
+	}
 	if (!s->naive && rs->min_digits &&
 	    (rc = digit_runs(s, text, len, rs->min_digits, &runs, &nruns)) < 0)
 		return rc;
+	if (s->rule_ns) {
+		t1 = now_ns();
+		s->runs_ns += t1 - t0;
+	}
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
 		if (!r->enabled || !(r->scope & scope))
 			continue;
+		if (s->rule_ns) {
+			t0 = t1;
+			t1 = now_ns();
+			/* the time since the last rule in scope was its */
+			if (last < rs->nrules)
+				s->rule_ns[last] += t1 - t0;
+			last = i;
+		}
 		if (s->naive || (r->nliterals == 0 && r->digits == 0)) {
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
 			    NULL, 0, false);
@@ -952,17 +1009,7 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 			    (sel = arena_alloc(
 				 s->arena, nruns * sizeof(*sel))) == NULL)
 				return EXFIL_ENOMEM;
-			for (nsel = 0, j = 0; j < nruns; j++)
-				if (runs[j].digits >= r->digits &&
-				    (r->digits_max == 0 ||
-					runs[j].digits <= r->digits_max) &&
-				    (!r->digits_whole ||
-					whole_may_pass(
-					    r->validator, text, &runs[j])) &&
-				    (!r->nshape ||
-					shape_may_match(r, shape_window(r),
-					    text, len, &runs[j])))
-					sel[nsel++] = runs[j];
+			nsel = select_runs(r, text, len, runs, nruns, sel);
 			if (nsel == 0)
 				continue;
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
@@ -971,6 +1018,8 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		if (rc < 0)
 			return rc;
 	}
+	if (s->rule_ns && last < rs->nrules)
+		s->rule_ns[last] += now_ns() - t1;
 	return 0;
 }
 

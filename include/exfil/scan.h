@@ -104,6 +104,11 @@ struct scan {
 	void *match_ctx; /* PCRE2 match context: the offset limit */
 	bool naive; /* every pattern over all the text */
 	unsigned long long bytes;
+	/* optional, set by the caller: nanoseconds spent per rule (by rule
+	 * index), in finding the literals, and the runs of digits
+	 * (scan-bench's profile); NULL: not measured */
+	unsigned long long *rule_ns;
+	unsigned long long literal_ns, runs_ns;
 	const unsigned char *evidence_key; /* 32 bytes, or NULL: no digests */
 };
 

@@ -9,6 +9,7 @@
  * exactly the same (rule, distinct count, evidence) in every segment: the
  * exit status is 1 when they differ. PATTERNS-OUT receives every pattern
  * for pcre2grep -f, TEXT-OUT the normalised text it was run over.
+ * SCAN_BENCH_PROFILE=1 also prints the costliest rules of the fast path.
  */
 #include "config.h"
 
@@ -59,6 +60,9 @@ summary(const struct scan *s, struct buf *out)
 }
 
 /* one pass over all segments; returns seconds */
+/* SCAN_BENCH_PROFILE=1: time per rule, summed over the fast rounds */
+static unsigned long long *rule_ns, literal_ns, runs_ns;
+
 static double
 pass(const struct ruleset *rs, const char *text, const size_t *seg, size_t nseg,
     int naive, struct buf *sum)
@@ -72,18 +76,53 @@ pass(const struct ruleset *rs, const char *text, const size_t *seg, size_t nseg,
 		if ((a = arena_new()) == NULL || scan_begin(&s, a, rs) < 0)
 			exit(2);
 		scan_set_naive(&s, naive);
+		if (!naive)
+			s.rule_ns = rule_ns;
 		t0 = now();
 		/* as the engine scans a message body */
 		if (scan_segment(&s, text + seg[i], seg[i + 1] - seg[i], "body",
 			SCOPE_BODY) < 0)
 			exit(2);
 		t += now() - t0;
+		literal_ns += s.literal_ns;
+		runs_ns += s.runs_ns;
 		if (sum)
 			summary(&s, sum);
 		scan_end(&s);
 		arena_free(a);
 	}
 	return t;
+}
+
+static int
+ncmp(const void *a, const void *b)
+{
+	unsigned long long x = rule_ns[*(const size_t *)a],
+			   y = rule_ns[*(const size_t *)b];
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* the costliest rules, in ns a byte (the profile itself adds a little) */
+static void
+profile(const struct ruleset *rs, size_t len, int rounds)
+{
+	size_t *order, i;
+	double bytes = (double)len * rounds;
+
+	if ((order = calloc(rs->nrules, sizeof(*order))) == NULL)
+		exit(2);
+	for (i = 0; i < rs->nrules; i++)
+		order[i] = i;
+	qsort(order, rs->nrules, sizeof(*order), ncmp);
+	printf("profile: %.3f ns/byte finding the literals (prefilter)\n",
+	    (double)literal_ns / bytes);
+	printf("profile: %.3f ns/byte finding the runs of digits\n",
+	    (double)runs_ns / bytes);
+	for (i = 0; i < rs->nrules && i < 15 && rule_ns[order[i]]; i++)
+		printf("profile: %.3f ns/byte %s\n",
+		    (double)rule_ns[order[i]] / bytes, rs->rules[order[i]].id);
+	free(order);
 }
 
 int
@@ -137,6 +176,9 @@ main(int argc, char **argv)
 		fwrite(text, 1, len, fp);
 		fclose(fp);
 	}
+	if (getenv("SCAN_BENCH_PROFILE") &&
+	    (rule_ns = calloc(rs->nrules, sizeof(*rule_ns))) == NULL)
+		exit(2);
 	tf = calloc((size_t)rounds, sizeof(*tf));
 	tn = calloc((size_t)rounds, sizeof(*tn));
 	/* alternate the two paths, so that both see the same machine */
@@ -148,6 +190,8 @@ main(int argc, char **argv)
 			continue;
 		tn[r] = pass(rs, text, seg, nseg, 1, r == 0 ? &naive : NULL);
 	}
+	if (rule_ns)
+		profile(rs, len, rounds);
 	if (getenv("SCAN_BENCH_FAST_ONLY")) {
 		qsort(tf, (size_t)rounds, sizeof(*tf), dcmp);
 		printf("prefilter  %8.1f MB/s (median of %d, fast path only; "
