@@ -567,7 +567,7 @@ is_digit(unsigned char c)
 
 /* digits and separators (blank, dash, dot, slash) of p[0..63], a bit a
  * byte */
-static void
+static inline void
 block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
 {
 	unsigned k;
@@ -576,16 +576,19 @@ block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
 #ifdef __SSE2__
 	{
 		const __m128i zero = _mm_set1_epi8('0'),
-			      nine = _mm_set1_epi8(9);
+			      nine = _mm_set1_epi8(9),
+			      dash = _mm_set1_epi8('-'), two = _mm_set1_epi8(2),
+			      blank = _mm_set1_epi8(' ');
 		for (k = 0; k < 64; k += 16) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(p + k));
+			/* '0'..'9', and '-' '.' '/' (0x2d..0x2f): x - lo is
+			 * at most its span, compared unsigned */
 			__m128i y = _mm_sub_epi8(x, zero);
 			__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(y, nine), y);
+			__m128i z = _mm_sub_epi8(x, dash);
 			__m128i e = _mm_or_si128(
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-				_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))),
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')),
-				_mm_cmpeq_epi8(x, _mm_set1_epi8('/'))));
+			    _mm_cmpeq_epi8(_mm_min_epu8(z, two), z),
+			    _mm_cmpeq_epi8(x, blank));
 			*dm |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << k;
 			*sm |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << k;
 		}
@@ -627,7 +630,7 @@ bit_range(unsigned a, unsigned b)
 }
 
 /* the masks of block p[b..b+63], zeros past len */
-static void
+static inline void
 block_masks_at(
     const unsigned char *p, size_t len, size_t b, uint64_t *dm, uint64_t *sm)
 {
