@@ -829,16 +829,43 @@ shape_joint(unsigned char c)
 	return c == ' ' || c == '.' || c == '-';
 }
 
+/* how many ASCII digits in a row from p[q], before p[end] (end <= len):
+ * sixteen bytes at a time where the text has them, without a branch a
+ * byte */
+static inline size_t
+digit_span(const unsigned char *p, size_t len, size_t q, size_t end)
+{
+	size_t d = q;
+
+#ifdef __SSE2__
+	while (d < end && len - d >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + d));
+		__m128i y = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(9)), y));
+		unsigned n = (unsigned)__builtin_ctz(~m); /* bit 16 is 0 */
+		if (n < 16) {
+			d += n;
+			return (d < end ? d : end) - q;
+		}
+		d += 16;
+	}
+#endif
+	while (d < end && is_digit(p[d]))
+		d++;
+	return (d < end ? d : end) - q;
+}
+
 /* do the shape's groups, whole, start at p[q] and end before p[end]?
  * (p[end] is no digit) */
 static bool
-shape_at(const struct rule *r, const unsigned char *p, size_t q, size_t end)
+shape_at(const struct rule *r, const unsigned char *p, size_t len, size_t q,
+    size_t end)
 {
 	size_t k, d;
 
 	for (k = 0;; k++) {
-		for (d = q; d < end && is_digit(p[d]); d++)
-			;
+		d = q + digit_span(p, len, q, end);
 		if (d - q < r->shape_lo[k] || d - q > r->shape_hi[k])
 			return false;
 		if (k + 1 == r->nshape)
@@ -855,13 +882,17 @@ shape_at(const struct rule *r, const unsigned char *p, size_t q, size_t end)
  * that starts before the run reaches it through text[at - 1], one that
  * goes on past it through text[limit]; when both are ASCII bytes that no
  * match holds, a match lies in the run or before text[at - 1]. A match
- * starts at an ASCII digit (then it is the shape's groups, each a whole
- * group of digits, joined by single blanks, dots or dashes), or at + (
- * or a non-ASCII byte (then it holds at least as many digits as the
- * groups' least); never after an ASCII digit, or one and a blank, dot or
- * dash. In the run that leaves its first digit and the digits after a
- * slash; before it, the places of the window. A run with no such start
- * starts no match in its window, and skipping it finds the same matches.
+ * starts at an ASCII digit, or at + ( or a non-ASCII byte (then it holds
+ * at least as many digits as the groups' least); never after an ASCII
+ * digit, or one and a blank, dot or dash. One that starts at an ASCII
+ * digit and is the shape's groups, each whole and joined by single
+ * blanks, dots or dashes, is a stretch of a run of its own: it starts at
+ * that run's first digit or after a slash in it, and is found from that
+ * run (here, or before), which is kept. One that starts at an ASCII digit
+ * and is not such groups holds a non-ASCII digit. So before text[at - 1]
+ * a match needs a + ( or non-ASCII byte and the least digits, counting
+ * non-ASCII bytes as digits. A run where none can start starts no match
+ * in its window, and skipping it finds the same matches.
  */
 static bool
 shape_may_match(const struct rule *r, unsigned window, unsigned least,
@@ -875,28 +906,18 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	    (an->limit < len && shape_byte(p[an->limit])))
 		return true;
 	/* the run's first digit, and each digit after a slash */
-	if (shape_at(r, p, an->at, an->limit))
+	if (shape_at(r, p, len, an->at, an->limit))
 		return true;
 	for (i = an->at + 1;
 	     i < an->limit && (q = memchr(p + i, '/', an->limit - i)) != NULL;
 	     i = (size_t)(q - p) + 1)
-		if (shape_at(r, p, (size_t)(q - p) + 1, an->limit))
+		if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
 			return true;
-	/* before text[at - 1], which no match holds */
+	/* before text[at - 1], which no match holds: no branches */
 	from = an->at > window ? an->at - window : 0;
 	for (i = from; i + 1 < an->at; i++) {
-		digits += is_digit(p[i]) || p[i] >= 0x80;
-		if (p[i] >= 0x80 || p[i] == '+' || p[i] == '(') {
-			other = 1;
-			continue;
-		}
-		if (is_digit(p[i]) &&
-		    (i == 0 ||
-			(!is_digit(p[i - 1]) &&
-			    !(i >= 2 && shape_joint(p[i - 1]) &&
-				is_digit(p[i - 2])))) &&
-		    shape_at(r, p, i, an->at - 1))
-			return true;
+		digits += is_digit(p[i]) | (p[i] >= 0x80);
+		other |= (p[i] >= 0x80) | (p[i] == '+') | (p[i] == '(');
 	}
 	return other && digits >= least;
 }
