@@ -162,9 +162,10 @@ struct rule {
 	 * right after an ASCII digit, nor after one and a blank, dot or
 	 * dash; (3) holds at least shape_lo[0] + ... + shape_lo[k-1]
 	 * digits, starts with a digit, + or (, and when it starts with an
-	 * ASCII digit, is there k groups of digits, the i-th whole (no
-	 * digit right before or after it) with shape_lo[i] to shape_hi[i]
-	 * digits, joined by single blanks, dots or dashes. A run in whose
+	 * ASCII digit, holds a non-ASCII byte or is there k groups of ASCII
+	 * digits, the i-th whole (no digit right before or after it) with
+	 * shape_lo[i] to shape_hi[i] digits, joined by single blanks, dots
+	 * or dashes. A run in whose
 	 * window no match of that form can start is skipped (scan.c:
 	 * shape_may_match).
 	 */
