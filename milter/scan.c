@@ -915,6 +915,23 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 			return true;
 	/* before text[at - 1], which no match holds: no branches */
 	from = an->at > window ? an->at - window : 0;
+	if (from + 1 >= an->at)
+		return false;
+#ifdef __SSE2__
+	if (an->at - 1 - from <= 16 && from + 16 <= len) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + from));
+		__m128i y = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+		__m128i d =
+		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(9)), y);
+		__m128i o = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('(')));
+		unsigned keep = (1u << (an->at - 1 - from)) - 1;
+		unsigned hi = (unsigned)_mm_movemask_epi8(x) & keep;
+		return ((hi | (unsigned)_mm_movemask_epi8(o)) & keep) &&
+		    pop64(((unsigned)_mm_movemask_epi8(d) & keep) | hi) >=
+		    least;
+	}
+#endif
 	for (i = from; i + 1 < an->at; i++) {
 		digits += is_digit(p[i]) | (p[i] >= 0x80);
 		other |= (p[i] >= 0x80) | (p[i] == '+') | (p[i] == '(');
