@@ -759,6 +759,33 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 	return 0;
 }
 
+/* how many ASCII digits in a row from p[q], before p[end] (end <= len):
+ * sixteen bytes at a time where the text has them, without a branch a
+ * byte */
+static inline size_t
+digit_span(const unsigned char *p, size_t len, size_t q, size_t end)
+{
+	size_t d = q;
+
+#ifdef __SSE2__
+	while (d < end && len - d >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + d));
+		__m128i y = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(9)), y));
+		unsigned n = (unsigned)__builtin_ctz(~m); /* bit 16 is 0 */
+		if (n < 16) {
+			d += n;
+			return (d < end ? d : end) - q;
+		}
+		d += 16;
+	}
+#endif
+	while (d < end && is_digit(p[d]))
+		d++;
+	return (d < end ? d : end) - q;
+}
+
 /*
  * May a rule with "digits ... whole" find anything in this run? Its
  * matches are whole numbers of the run (from one group's first digit to
@@ -770,9 +797,10 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 #define WHOLE_MAX_GROUPS 64
 
 static bool
-whole_may_pass(
-    const struct validator *v, const char *text, const struct anchor *an)
+whole_may_pass(const struct validator *v, const char *text, size_t len,
+    const struct anchor *an)
 {
+	const unsigned char *p = (const unsigned char *)text;
 	size_t gs[WHOLE_MAX_GROUPS], ge[WHOLE_MAX_GROUPS], ng = 0, i, a, b;
 	unsigned d;
 
@@ -781,8 +809,7 @@ whole_may_pass(
 		if (ng == WHOLE_MAX_GROUPS)
 			return true;
 		gs[ng] = i;
-		while (i < an->limit && is_digit((unsigned char)text[i]))
-			i++;
+		i += digit_span(p, len, i, an->limit);
 		ge[ng++] = i;
 	}
 	for (a = 0; a < ng; a++) {
@@ -827,33 +854,6 @@ static bool
 shape_joint(unsigned char c)
 {
 	return c == ' ' || c == '.' || c == '-';
-}
-
-/* how many ASCII digits in a row from p[q], before p[end] (end <= len):
- * sixteen bytes at a time where the text has them, without a branch a
- * byte */
-static inline size_t
-digit_span(const unsigned char *p, size_t len, size_t q, size_t end)
-{
-	size_t d = q;
-
-#ifdef __SSE2__
-	while (d < end && len - d >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(p + d));
-		__m128i y = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-		unsigned m = (unsigned)_mm_movemask_epi8(
-		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(9)), y));
-		unsigned n = (unsigned)__builtin_ctz(~m); /* bit 16 is 0 */
-		if (n < 16) {
-			d += n;
-			return (d < end ? d : end) - q;
-		}
-		d += 16;
-	}
-#endif
-	while (d < end && is_digit(p[d]))
-		d++;
-	return (d < end ? d : end) - q;
 }
 
 /* do the shape's groups, whole, start at p[q] and end before p[end]?
@@ -953,7 +953,7 @@ select_runs(const struct rule *r, const char *text, size_t len,
 		if (runs[j].digits >= r->digits &&
 		    (r->digits_max == 0 || runs[j].digits <= r->digits_max) &&
 		    (!r->digits_whole ||
-			whole_may_pass(r->validator, text, &runs[j])) &&
+			whole_may_pass(r->validator, text, len, &runs[j])) &&
 		    (!r->nshape ||
 			shape_may_match(r, window, least, text, len, &runs[j])))
 			sel[nsel++] = runs[j];
