@@ -465,6 +465,7 @@ declare -A sample=(
 	[max_count]='max_count  5'
 	[literals]='literals   card doc'
 	[digits]='digits     4'
+	[start]='start      <[^A-Za-z0-9_] [cdCD\x80-\xff] through [^;]'
 	[mode]='mode       monitor'
 )
 for k in $man_kw; do
