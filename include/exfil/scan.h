@@ -48,7 +48,9 @@
  *	the places of a window where its classes allow a match to start
  *	(and, with "through", no further back than the bytes before the
  *	anchor that are all in that class), from the end of each match
- *	found: the same matches as a search over the window.
+ *	found: the same matches as a search over the window (a pattern
+ *	whose first byte PCRE2 knows is left to PCRE2's own search for it,
+ *	which is faster).
  *	Where PCRE2 keeps no set of the bytes a match may start with (it
  *	keeps none for \d, \w or \s in UCP mode), the rule set has one
  *	(rules(3)) and a window starts at its first byte that may begin a
