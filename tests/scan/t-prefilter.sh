@@ -136,9 +136,16 @@ for pre in ("", "x", "|", "token=", "\u00e9"):
     for sep in ("|", "%7C", "%7c", "%7D"):
         for digits in ("123456789012345", "1234567890123456", "\u0661" * 15, "12345678901234"):
             lines.append("%s%s%s%s" % (pre, digits, sep, "aB3_-" * 7))
+# a connection string whose key=value form starts more than 1024 bytes
+# before its password (eight fields of 90 CJK characters), and markings
+# after many blanks
+lines.append("Server=db1;" + "".join("App%d=%s;" % (i, "\u4e2d" * 90) for i in range(8)) + "Password=Qw7rT2yU9iO4")
+for n in (0, 1, 63, 64, 65):
+    open("%s.%d" % (sys.argv[1], n), "w").write(
+        "Subject: marking\n\n(%sSECRET)  [%sTOP SECRET%s]  //%sSECRET//\n" % (" " * n, "\t" * n, " " * n, " " * n))
 open(sys.argv[1], "w").write("Subject: near misses DE89370400440532013000\n\n" + "\n".join(lines) + "\n")
 PY
-same "generated near-misses" "$T/near.eml"
+same "generated near-misses" "$T/near.eml" "$T"/near.eml.*
 n=$(python3 -c 'import json,sys; print(len(json.loads(open(sys.argv[1]).readline())["matches"]))' "$T/fast")
 check "near-misses: the comparison is not empty ($n rules fired)" [ "$n" -ge 4 ]
 
