@@ -142,21 +142,31 @@ word_char(unsigned char c)
 	return isalnum(c) || c >= 0x80 || c == '_';
 }
 
-/* which of words[] is within `within` bytes around [ms, me)? NULL: none */
+/* which of words[] is within `within` bytes around [ms, me)? NULL: none;
+ * of several, the first in the list. One pass over the window: a table
+ * of the words' first bytes decides most places. */
 static const char *
 word_near(char *const *words, size_t nwords, unsigned within, const char *text,
     size_t len, size_t ms, size_t me)
 {
 	size_t from = ms > within ? ms - within : 0;
 	size_t to = me + within < len ? me + within : len;
-	size_t i, k, kl;
+	size_t i, k, kl, best = nwords;
+	unsigned char first[256];
 
+	memset(first, 0, sizeof(first));
 	for (k = 0; k < nwords; k++) {
-		int c0 = tolower((unsigned char)words[k][0]);
-		kl = strlen(words[k]);
-		for (i = from; i + kl <= to; i++) {
-			/* the first byte decides most places, cheaply */
-			if (tolower((unsigned char)text[i]) != c0 ||
+		first[tolower((unsigned char)words[k][0])] = 1;
+		first[toupper((unsigned char)words[k][0])] = 1;
+	}
+	for (i = from; i < to && best > 0; i++) {
+		if (!first[(unsigned char)text[i]])
+			continue;
+		for (k = 0; k < best; k++) {
+			kl = strlen(words[k]);
+			if (i + kl > to ||
+			    tolower((unsigned char)text[i]) !=
+				tolower((unsigned char)words[k][0]) ||
 			    strncasecmp(text + i, words[k], kl) != 0)
 				continue;
 			/* whole words only: "card" is not in "discarded" */
@@ -166,10 +176,11 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 				word_char((unsigned char)text[i + kl]) &&
 				word_char((unsigned char)words[k][kl - 1])))
 				continue;
-			return words[k];
+			best = k;
+			break;
 		}
 	}
-	return NULL;
+	return best < nwords ? words[best] : NULL;
 }
 
 /* is the value vetoed by an allow regex or an allow word? */
