@@ -744,11 +744,89 @@ test_prefilter_exact(void **state)
 	free(got);
 }
 
+/* the findings of a scan as text: rule, count, evidence */
+static void
+findings_text(const struct scan *s, char *out, size_t n)
+{
+	const struct finding *f;
+	size_t i, j, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < s->rs->nrules; i++) {
+		if ((f = scan_finding(s, i)) == NULL)
+			continue;
+		o += (size_t)snprintf(out + o, n - o, "%zu=%u:", i, f->count);
+		for (j = 0; j < f->nevidence && o < n; j++)
+			o += (size_t)snprintf(
+			    out + o, n - o, "%s,", f->evidence[j]);
+		if (o >= n)
+			break;
+	}
+}
+
+/*
+ * Rules with "start" (and "through") find what the naive path finds:
+ * random texts over a small alphabet, windows longer than the 64 places
+ * the scanner looks at a time, matches at the start and end of the text.
+ */
+static void
+test_start_classes_exact(void **state)
+{
+	static const char rules[] =
+	    "rule mail\n category c\n literals @ window 72\n"
+	    " start <[^a-z.] [a-z] through [a-z.]\n"
+	    " pattern /(?<![a-z.])([a-z][a-z.]{0,70}@[a-z]{1,5})/\n"
+	    " example \"ab@cd\"\nend\n"
+	    "rule code\n category c\n digits 3 window 3\n"
+	    " start <[^A-Z0-9] [A-Z] [A-Z0-9\\x20] through [A-Z\\x20]\n"
+	    " pattern /(?<![A-Z0-9])([A-Z]{1,2} ?\\d{3,6})(?!\\d)/\n"
+	    " example \"AB 123\"\nend\n";
+	static const char alphabet[] = "ab.@ AZ1239-";
+	char text[301], fast[4096], naive[4096], err[256];
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+	unsigned seed = 7, round;
+	size_t len, j, w;
+
+	(void)state;
+	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
+		sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (round = 0; round < 3000; round++) {
+		len = (size_t)(rand_r(&seed) % 301);
+		for (j = 0; j < len; j++)
+			text[j] =
+			    alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		/* long local parts and codes now and then */
+		for (j = 0; len > 80 && j < 3; j++) {
+			w = (size_t)(rand_r(&seed) % (len - 70));
+			memset(text + w, "ab"[j & 1], 60);
+		}
+		for (w = 0; w < 2; w++) {
+			assert_non_null(a = arena_new());
+			assert_int_equal(scan_begin(&s, a, rs), 0);
+			scan_set_naive(&s, w == 1);
+			assert_int_equal(
+			    scan_segment(&s, text, len, "body", SCOPE_BODY), 0);
+			findings_text(&s, w ? naive : fast, sizeof(fast));
+			scan_end(&s);
+			arena_free(a);
+		}
+		if (strcmp(fast, naive) != 0)
+			fail_msg("round %u: fast \"%s\", naive \"%s\" over "
+				 "\"%.*s\"",
+			    round, fast, naive, (int)len, text);
+	}
+	ruleset_unref(rs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prefilter_exact),
+	    cmocka_unit_test(test_start_classes_exact),
 	    cmocka_unit_test(test_confidence_levels),
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
