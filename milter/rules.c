@@ -170,6 +170,8 @@ ruleset_unref(struct ruleset *rs)
 	strv_free(rs->warnings, rs->nwarnings);
 	for (i = 0; i <= RULES_NSCOPES; i++)
 		prefilter_free(rs->prefilters[i]);
+	free(rs->plain_rules);
+	free(rs->digit_rules);
 	free(rs);
 }
 
@@ -1401,6 +1403,10 @@ build_prefilter(struct ruleset *rs)
 	unsigned bit;
 	int rc = 0;
 
+	if (rs->nrules &&
+	    ((rs->plain_rules = calloc(rs->nrules, sizeof(size_t))) == NULL ||
+		(rs->digit_rules = calloc(rs->nrules, sizeof(size_t))) == NULL))
+		return EXFIL_ENOMEM;
 	for (i = 0; i < rs->nrules; i++) {
 		const struct rule *r = &rs->rules[i];
 		if (!r->enabled)
@@ -1409,6 +1415,10 @@ build_prefilter(struct ruleset *rs)
 		if (r->digits &&
 		    (rs->min_digits == 0 || r->digits < rs->min_digits))
 			rs->min_digits = r->digits;
+		if (r->nliterals == 0 && r->digits == 0)
+			rs->plain_rules[rs->nplain++] = i;
+		else if (r->nliterals == 0)
+			rs->digit_rules[rs->ndigit++] = i;
 	}
 	if (n == 0)
 		return 0;

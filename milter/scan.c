@@ -542,22 +542,26 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 }
 
 /* anchors of each literal rule, collected by the prefilter */
-struct hits {
+struct scan_hits {
 	struct scan *s;
-	struct anchor **an; /* per rule */
+	struct anchor **an; /* per rule, kept from segment to segment */
 	size_t *n, *cap;
+	size_t *touched; /* the rules with anchors in this segment */
+	size_t ntouched;
 	int failed;
 };
 
 static void
 on_literal(size_t id, size_t start, void *arg)
 {
-	struct hits *h = arg;
+	struct scan_hits *h = arg;
 	size_t rule = RULES_LITERAL_RULE(id);
 	struct anchor *v;
 
 	if (h->failed)
 		return;
+	if (h->n[rule] == 0)
+		h->touched[h->ntouched++] = rule;
 	if ((v = arena_grow(h->s->arena, h->an[rule], h->n[rule], &h->cap[rule],
 		 sizeof(*v))) == NULL) {
 		h->failed = 1;
@@ -989,90 +993,143 @@ now_ns(void)
 	    (unsigned long long)ts.tv_nsec;
 }
 
-/* scan_segment - every rule in scope over one text segment */
+/* the scan's anchors of literal rules, made at its first segment */
+static struct scan_hits *
+hits_of(struct scan *s)
+{
+	struct scan_hits *h = s->hits;
+	size_t n = s->rs->nrules;
+
+	if (h == NULL && (h = arena_calloc(s->arena, 1, sizeof(*h))) != NULL) {
+		h->s = s;
+		h->an = arena_calloc(s->arena, n, sizeof(*h->an));
+		h->n = arena_calloc(s->arena, n, sizeof(*h->n));
+		h->cap = arena_calloc(s->arena, n, sizeof(*h->cap));
+		h->touched = arena_calloc(s->arena, n, sizeof(*h->touched));
+		if (!h->an || !h->n || !h->cap || !h->touched)
+			return NULL;
+		s->hits = h;
+	}
+	return h;
+}
+
+/* ascending rule indices: the rules run in the order of the rule set */
+static void
+sort_indices(size_t *v, size_t n)
+{
+	size_t i, j, x;
+
+	for (i = 1; i < n; i++) {
+		for (x = v[i], j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* one rule over the segment, from its anchors (an, nan) or in full; the
+ * runs of digits for a rule of digits */
+static int
+run_rule(struct scan *s, size_t i, const char *text, size_t len,
+    const char *where, const struct anchor *an, size_t nan,
+    const struct anchor *runs, size_t nruns, struct anchor **sel)
+{
+	const struct rule *r = &s->rs->rules[i];
+	unsigned long long t0 = s->rule_ns ? now_ns() : 0;
+	size_t nsel;
+	int rc = 0;
+
+	if (s->naive || (r->nliterals == 0 && r->digits == 0)) {
+		rc = scan_rule(
+		    s, r, &s->findings[i], text, len, where, NULL, 0, false);
+	} else if (r->nliterals) {
+		/* the prefilter reports in order of the start */
+		rc = scan_rule(
+		    s, r, &s->findings[i], text, len, where, an, nan, true);
+	} else {
+		if (*sel == NULL &&
+		    (*sel = arena_alloc(s->arena, nruns * sizeof(**sel))) ==
+			NULL)
+			return EXFIL_ENOMEM;
+		nsel = select_runs(r, text, len, runs, nruns, *sel);
+		if (nsel)
+			rc = scan_rule(s, r, &s->findings[i], text, len, where,
+			    *sel, nsel, true);
+	}
+	if (s->rule_ns)
+		s->rule_ns[i] += now_ns() - t0;
+	return rc;
+}
+
+/*
+ * scan_segment - every rule in scope over one text segment: the rules
+ * that run over all the text, those whose literals the prefilter found,
+ * and those of digits when the text has runs of digits; naively, every
+ * rule in scope. A short segment (a header) costs little more than the
+ * few rules it may hold.
+ */
 int
 scan_segment(struct scan *s, const char *text, size_t len, const char *where,
     unsigned scope)
 {
 	const struct ruleset *rs = s->rs;
 	struct anchor *runs = NULL, *sel = NULL;
-	size_t nruns = 0, i, nsel, last = (size_t)-1;
-	unsigned long long t0, t1 = 0;
 	const struct prefilter *pf;
-	const struct rule *r;
-	struct hits h;
-	int rc;
+	struct scan_hits *h = NULL;
+	size_t nruns = 0, i, k;
+	unsigned long long t0, t1;
+	int rc = 0;
 
 	s->bytes += len;
+	if (s->naive) {
+		for (i = 0; i < rs->nrules && rc >= 0; i++)
+			if (rs->rules[i].enabled &&
+			    (rs->rules[i].scope & scope))
+				rc = run_rule(s, i, text, len, where, NULL, 0,
+				    NULL, 0, &sel);
+		return rc < 0 ? rc : 0;
+	}
 	t0 = s->rule_ns ? now_ns() : 0;
-	memset(&h, 0, sizeof(h));
 	/* a segment of one scope: only the literals of rules in it */
 	pf = rs->prefilter;
 	if (scope && (scope & (scope - 1)) == 0 &&
 	    scope < (1u << RULES_NSCOPES))
 		pf = rs->prefilters[__builtin_ctz(scope)];
-	if (!s->naive && rs->prefilter) {
-		h.s = s;
-		h.an = arena_calloc(s->arena, rs->nrules, sizeof(*h.an));
-		h.n = arena_calloc(s->arena, rs->nrules, sizeof(*h.n));
-		h.cap = arena_calloc(s->arena, rs->nrules, sizeof(*h.cap));
-		if (!h.an || !h.n || !h.cap)
+	if (pf) {
+		if ((h = hits_of(s)) == NULL)
 			return EXFIL_ENOMEM;
-		if (pf)
-			prefilter_run(pf, text, len, on_literal, &h);
-		if (h.failed)
+		prefilter_run(pf, text, len, on_literal, h);
+		if (h->failed)
 			return EXFIL_ENOMEM;
+		sort_indices(h->touched, h->ntouched);
 	}
 	if (s->rule_ns) {
 		t1 = now_ns();
 		s->literal_ns += t1 - t0;
 		t0 = t1;
 	}
-	if (!s->naive && rs->min_digits &&
+	if (rs->ndigit &&
 	    (rc = digit_runs(s, text, len, rs->min_digits, &runs, &nruns)) < 0)
 		return rc;
-	if (s->rule_ns) {
-		t1 = now_ns();
-		s->runs_ns += t1 - t0;
+	if (s->rule_ns)
+		s->runs_ns += now_ns() - t0;
+	for (k = 0; k < rs->nplain && rc >= 0; k++)
+		if (rs->rules[rs->plain_rules[k]].scope & scope)
+			rc = run_rule(s, rs->plain_rules[k], text, len, where,
+			    NULL, 0, NULL, 0, &sel);
+	for (k = 0; h && k < h->ntouched; k++) {
+		i = h->touched[k];
+		if (rc >= 0 && (rs->rules[i].scope & scope))
+			rc = run_rule(s, i, text, len, where, h->an[i], h->n[i],
+			    NULL, 0, &sel);
+		h->n[i] = 0; /* ready for the next segment */
 	}
-	for (i = 0; i < rs->nrules; i++) {
-		r = &rs->rules[i];
-		if (!r->enabled || !(r->scope & scope))
-			continue;
-		if (s->rule_ns) {
-			t0 = t1;
-			t1 = now_ns();
-			/* the time since the last rule in scope was its */
-			if (last < rs->nrules)
-				s->rule_ns[last] += t1 - t0;
-			last = i;
-		}
-		if (s->naive || (r->nliterals == 0 && r->digits == 0)) {
-			rc = scan_rule(s, r, &s->findings[i], text, len, where,
-			    NULL, 0, false);
-		} else if (r->nliterals) {
-			if (h.n[i] == 0)
-				continue;
-			/* the prefilter reports in order of the start */
-			rc = scan_rule(s, r, &s->findings[i], text, len, where,
-			    h.an[i], h.n[i], true);
-		} else {
-			if (sel == NULL && nruns &&
-			    (sel = arena_alloc(
-				 s->arena, nruns * sizeof(*sel))) == NULL)
-				return EXFIL_ENOMEM;
-			nsel = select_runs(r, text, len, runs, nruns, sel);
-			if (nsel == 0)
-				continue;
-			rc = scan_rule(s, r, &s->findings[i], text, len, where,
-			    sel, nsel, true);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	if (s->rule_ns && last < rs->nrules)
-		s->rule_ns[last] += now_ns() - t1;
-	return 0;
+	if (h)
+		h->ntouched = 0;
+	for (k = 0; nruns && k < rs->ndigit && rc >= 0; k++)
+		if (rs->rules[rs->digit_rules[k]].scope & scope)
+			rc = run_rule(s, rs->digit_rules[k], text, len, where,
+			    NULL, 0, runs, nruns, &sel);
+	return rc < 0 ? rc : 0;
 }
 
 /* scan_text_matches - does rule r fire on text (all scopes)? */

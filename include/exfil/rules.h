@@ -247,6 +247,12 @@ struct ruleset {
 	 * none; [RULES_NSCOPES]: the same as prefilter */
 	struct prefilter *prefilters[RULES_NSCOPES + 1];
 	unsigned min_digits; /* smallest digits of any rule; 0: none */
+	/* the enabled rules, by index, that run over all the text (neither
+	 * literals nor digits), and those anchored by runs of digits (digits,
+	 * no literals): the scanner need not look at the others when their
+	 * literals were not found */
+	size_t *plain_rules, nplain;
+	size_t *digit_rules, ndigit;
 	struct rule *rules;
 	size_t nrules;
 	struct policy_stmt *policy;

@@ -98,6 +98,8 @@ struct finding {
 	size_t setcap;
 };
 
+struct scan_hits;
+
 struct scan {
 	struct arena *arena;
 	const struct ruleset *rs;
@@ -105,6 +107,7 @@ struct scan {
 	void *match_data;
 	void *match_ctx; /* PCRE2 match context: the offset limit */
 	bool naive; /* every pattern over all the text */
+	struct scan_hits *hits; /* the anchors the prefilter found */
 	unsigned long long bytes;
 	/* optional, set by the caller: nanoseconds spent per rule (by rule
 	 * index), in finding the literals, and the runs of digits
