@@ -10,8 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
+/*
+ * SIMD: SSE2 where the build targets it; AVX2 besides on x86-64 when the
+ * CPU has it (chosen at run time). PF_NO_SSE2 and PF_NO_AVX2 leave them
+ * out, so that the tests run the other paths too.
+ */
+#if defined(__SSE2__) && !defined(PF_NO_SSE2)
+#define PF_SSE2 1
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PF_NO_AVX2)
+#define PF_AVX2 1
+#include <immintrin.h>
 #endif
 
 #include <exfil/prefilter.h>
@@ -36,6 +46,7 @@ struct prefilter {
 	unsigned char one[PF_MAX_ONE];
 	unsigned none;
 	unsigned char isone[256]; /* 1: a literal of one byte, any case */
+	int avx2; /* the CPU has AVX2: cand64_avx2() */
 	/* bit h(b0..b3, bit 5 set in each): a literal of 4 or more may
 	 * start with those four bytes */
 	uint64_t quad[1u << (PF_QBITS - 6)];
@@ -155,6 +166,9 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 	pf->outs = calloc(n, sizeof(*pf->outs));
 	if (!pf->delta || !pf->out || !pf->outs)
 		goto fail;
+#ifdef PF_AVX2
+	pf->avx2 = __builtin_cpu_supports("avx2");
+#endif
 	/* the trie: class 0 has no edges, so a walk stops there */
 	pf->nstates = 1;
 	for (i = 0; i < n; i++) {
@@ -243,7 +257,7 @@ cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 	uint64_t m = 0;
 	unsigned q, j, no = pf->none <= PF_MAX_ONE ? pf->none : 0;
 
-#ifdef __SSE2__
+#ifdef PF_SSE2
 	/* x86: little-endian, place k at byte k */
 	const unsigned char *f = (const unsigned char *)w;
 	const __m128i g = _mm_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
@@ -297,6 +311,45 @@ cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 	return m;
 }
 
+#ifdef PF_AVX2
+/* cand64() with AVX2: 32 places at a time */
+__attribute__((target("avx2"), noinline)) static uint64_t
+cand64_avx2(
+    const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+{
+	const unsigned char *f = (const unsigned char *)w;
+	const __m256i g = _mm256_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
+		      p3 = _mm256_set1_epi8((char)PF_P3),
+		      fold = _mm256_set1_epi8(0x20);
+	unsigned q, j, no = pf->none <= PF_MAX_ONE ? pf->none : 0;
+	uint64_t m = 0;
+
+	for (q = 0; q < 64; q += 32) {
+		const __m256i v0 = _mm256_loadu_si256((const __m256i *)(f + q));
+		const __m256i v1 =
+		    _mm256_loadu_si256((const __m256i *)(f + q + 1));
+		const __m256i v2 =
+		    _mm256_loadu_si256((const __m256i *)(f + q + 2));
+		__m256i r = _mm256_and_si256(v0, _mm256_srli_epi16(v1, 1));
+		r = _mm256_and_si256(r,
+		    _mm256_or_si256(
+			_mm256_and_si256(_mm256_srli_epi16(v2, 2), g), p3));
+		r = _mm256_cmpeq_epi8(r, _mm256_setzero_si256());
+		if (no) {
+			const __m256i t = _mm256_or_si256(
+			    _mm256_loadu_si256((const __m256i *)(p + q)), fold);
+			for (j = 0; j < no; j++)
+				r = _mm256_andnot_si256(
+				    _mm256_cmpeq_epi8(
+					t, _mm256_set1_epi8((char)pf->one[j])),
+				    r);
+		}
+		m |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(r) << q;
+	}
+	return m;
+}
+#endif
+
 /* prefilter_run - report every occurrence of every literal */
 void
 prefilter_run(const struct prefilter *pf, const char *text, size_t len,
@@ -325,7 +378,12 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 		w[6] = pairs8(pf, p + base + 48);
 		w[7] = pairs8(pf, p + base + 56);
 		w[8] = pairs8(pf, p + base + 64);
-		m = cand64(pf, p + base, w);
+#ifdef PF_AVX2
+		if (pf->avx2)
+			m = cand64_avx2(pf, p + base, w);
+		else
+#endif
+			m = cand64(pf, p + base, w);
 		while (m) {
 			k = base + (size_t)__builtin_ctzll(m);
 			m &= m - 1;
