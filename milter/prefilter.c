@@ -1,7 +1,7 @@
 /*
- * prefilter.c - many literals in one pass: a hashed filter over the first
- * four bytes of each literal, then a trie from each place it lets through
- * (see include/exfil/prefilter.h)
+ * prefilter.c - many literals in one pass: a table of pairs of bytes says
+ * where a literal may start, a hash of four bytes confirms for the long
+ * ones, then a trie from each place left (see include/exfil/prefilter.h)
  */
 #include "config.h"
 
@@ -10,29 +10,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
+/*
+ * SIMD: SSE2 where the build targets it; AVX2 besides on x86-64 when the
+ * CPU has it (chosen at run time). PF_NO_SSE2 and PF_NO_AVX2 leave them
+ * out, so that the tests run the other paths too.
+ */
+#if defined(__SSE2__) && !defined(PF_NO_SSE2)
+#define PF_SSE2 1
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PF_NO_AVX2)
+#define PF_AVX2 1
+#include <immintrin.h>
 #endif
 
 #include <exfil/prefilter.h>
 
-#define PF_HBITS 18 /* filter of 2^18 bytes: 256 KiB */
-#define PF_FOLD 0x20202020u /* ASCII letters to lower case, and more */
-#define PF_MAX_SHORT 8 /* literals of one or two bytes tested by SIMD */
+/* the bits of the pair table: what a pair of bytes may be in a literal */
+#define PF_P4 0x01u /* bytes 0-1 of a literal of 4 or more, group 0 */
+#define PF_M4 0x02u /* bytes 1-2 of it */
+#define PF_Q4 0x04u /* bytes 2-3 of it (group 1: these three << 3) */
+#define PF_P3 0x40u /* bytes 0-1 of a literal of 3, or of 2 */
+#define PF_Q3 0x80u /* bytes 1-2 of it, or byte 1 of one of 2 */
+#define PF_OUT 0x80000000u /* in the trie: the child has outputs */
+#define PF_MAX_ONE 4 /* literals of one byte compared as such */
+#define PF_QBITS 15 /* the hash of four bytes: 2^15 bits, 4 KiB */
+
+#define PF_BYTES(b) (UINT64_C(0x0101010101010101) * (b))
 
 struct prefilter {
-	/* byte h(b0..b3 | 0x20 each) 0x80: a literal may start there */
-	unsigned char bloom[1u << PF_HBITS];
-	/* literals of one or two bytes, compared with bit 5 set */
-	unsigned char shortlit[PF_MAX_SHORT][2];
-	unsigned char shortlen[PF_MAX_SHORT];
-	unsigned nshort;
-	uint64_t shortbyte[4]; /* their first bytes, when more than fit */
+	/* the two bytes at a place, as read (both cases) -> PF_* bits */
+	unsigned char pair[1u << 16];
+	/* the distinct literals of one byte (bit 5 set), compared when no
+	 * more than PF_MAX_ONE; more set PF_P3 and PF_Q3 everywhere */
+	unsigned char one[PF_MAX_ONE];
+	unsigned none;
+	unsigned char isone[256]; /* 1: a literal of one byte, any case */
+	int avx2; /* the CPU has AVX2: cand64_avx2() */
+	/* bit h(b0..b3, bit 5 set in each): a literal of 4 or more may
+	 * start with those four bytes */
+	uint64_t quad[1u << (PF_QBITS - 6)];
 	/* the trie, over byte classes that fold ASCII case */
 	unsigned char cls[256]; /* byte -> class; 0: in no literal */
 	unsigned nclass;
 	uint32_t nstates;
-	uint32_t *delta; /* nstates x nclass: child, 0 for none */
+	/* nstates x nclass: child, 0 for none; PF_OUT: it has outputs */
+	uint32_t *delta;
 	uint32_t *out; /* first output of a state, index into outs, +1 */
 	struct pf_out {
 		size_t id;
@@ -41,54 +64,74 @@ struct prefilter {
 	size_t nouts;
 };
 
-static inline uint32_t
-pf_hash(uint32_t x)
+/* the pair bits of the place p[0] (p[0..1] readable) */
+static inline unsigned
+pair_at(const struct prefilter *pf, const unsigned char *p)
 {
-	return ((x | PF_FOLD) * 0x9e3779b1u) >> (32 - PF_HBITS);
+	return pf->pair[p[0] | p[1] << 8];
 }
 
-static void
-bloom_set(struct prefilter *pf, const unsigned char *b)
+/* the hash of the four bytes at p, bit 5 set in each */
+static inline uint32_t
+quad_hash(const unsigned char *p)
 {
-	uint32_t x, h;
+	uint32_t x;
 
-	memcpy(&x, b, 4);
-	h = pf_hash(x);
-	pf->bloom[h] = 0x80;
+	memcpy(&x, p, 4);
+	return ((x | 0x20202020u) * 0x9e3779b1u) >> (32 - PF_QBITS);
+}
+
+/* may a literal of 4 or more start at p[0]? (p[0..3] readable) */
+static inline unsigned
+quad_at(const struct prefilter *pf, const unsigned char *p)
+{
+	uint32_t h = quad_hash(p);
+
+	return (unsigned)(pf->quad[h >> 6] >> (h & 63)) & 1;
+}
+
+/* the pair a, b, in each case of each byte, gets bits */
+static void
+pair_set(struct prefilter *pf, unsigned a, unsigned b, unsigned bits)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		pf->pair[(a ^ (i & 1) << 5) | (b ^ (i & 2) << 4) << 8] |=
+		    (unsigned char)bits;
 }
 
 /* the filter learns where a literal of len bytes may start */
 static void
 filter_add(struct prefilter *pf, const char *lit, size_t len)
 {
-	unsigned char b[4];
-	unsigned c, d;
+	const unsigned char *b = (const unsigned char *)lit;
+	unsigned g, c;
+	uint32_t h;
 
 	if (len >= 4) {
-		memcpy(b, lit, 4);
-		bloom_set(pf, b);
+		/* two groups, so that pairs of different literals meet less */
+		g = (unsigned)(b[0] | 0x20) % 2 * 3;
+		pair_set(pf, b[0], b[1], PF_P4 << g);
+		pair_set(pf, b[1], b[2], PF_M4 << g);
+		pair_set(pf, b[2], b[3], PF_Q4 << g);
+		h = quad_hash(b);
+		pf->quad[h >> 6] |= UINT64_C(1) << (h & 63);
 	} else if (len == 3) {
-		/* any fourth byte */
-		memcpy(b, lit, 3);
-		for (c = 0; c < 256; c++) {
-			b[3] = (unsigned char)c;
-			bloom_set(pf, b);
-		}
-	} else {
-		if (pf->nshort < PF_MAX_SHORT) {
-			pf->shortlit[pf->nshort][0] =
-			    (unsigned char)(lit[0] | 0x20);
-			pf->shortlit[pf->nshort][1] =
-			    (unsigned char)(len > 1 ? lit[1] | 0x20 : 0);
-			pf->shortlen[pf->nshort] = (unsigned char)len;
-		}
-		pf->nshort++;
-		for (d = 0; d < 2; d++) {
-			/* both cases of the first byte */
-			c = d ? (unsigned char)toupper((unsigned char)lit[0])
-			      : (unsigned char)tolower((unsigned char)lit[0]);
-			pf->shortbyte[c >> 6] |= (uint64_t)1 << (c & 63);
-		}
+		pair_set(pf, b[0], b[1], PF_P3);
+		pair_set(pf, b[1], b[2], PF_Q3);
+	} else if (len == 2) {
+		pair_set(pf, b[0], b[1], PF_P3);
+		for (c = 0; c < 256; c++)
+			pair_set(pf, b[1], c, PF_Q3);
+	} else if (!pf->isone[b[0]]) {
+		pf->isone[b[0]] = pf->isone[b[0] ^ 0x20] = 1;
+		if (pf->none < PF_MAX_ONE)
+			pf->one[pf->none] = (unsigned char)(b[0] | 0x20);
+		if (++pf->none == PF_MAX_ONE + 1)
+			/* too many: every place may start one */
+			for (c = 0; c < 1u << 16; c++)
+				pf->pair[c] |= PF_P3 | PF_Q3;
 	}
 }
 
@@ -97,7 +140,7 @@ struct prefilter *
 prefilter_new(char *const *lits, const size_t *ids, size_t n)
 {
 	struct prefilter *pf;
-	uint32_t max_states = 1, s, t;
+	uint32_t max_states = 1, s, t, u;
 	size_t i, j, len;
 	unsigned c;
 
@@ -123,6 +166,9 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 	pf->outs = calloc(n, sizeof(*pf->outs));
 	if (!pf->delta || !pf->out || !pf->outs)
 		goto fail;
+#ifdef PF_AVX2
+	pf->avx2 = __builtin_cpu_supports("avx2");
+#endif
 	/* the trie: class 0 has no edges, so a walk stops there */
 	pf->nstates = 1;
 	for (i = 0; i < n; i++) {
@@ -130,15 +176,17 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 		if (len == 0)
 			continue;
 		filter_add(pf, lits[i], len);
-		for (s = 0, j = 0; j < len; j++) {
+		for (s = u = 0, j = 0; j < len; j++) {
 			c = pf->cls[(unsigned char)lits[i][j]];
-			t = pf->delta[(size_t)s * pf->nclass + c];
+			t = pf->delta[(size_t)s * pf->nclass + c] & ~PF_OUT;
 			if (t == 0) {
 				t = pf->nstates++;
 				pf->delta[(size_t)s * pf->nclass + c] = t;
 			}
+			u = s;
 			s = t;
 		}
+		pf->delta[(size_t)u * pf->nclass + c] |= PF_OUT;
 		pf->outs[pf->nouts].id = ids[i];
 		pf->outs[pf->nouts].next = pf->out[s];
 		pf->out[s] = (uint32_t)++pf->nouts;
@@ -154,58 +202,149 @@ static void
 walk(const struct prefilter *pf, const unsigned char *p, size_t len, size_t at,
     prefilter_hit_fn *fn, void *arg)
 {
-	uint32_t s = 0, o;
+	uint32_t s = 0, o, d;
 	size_t i;
 
 	for (i = at; i < len; i++) {
-		s = pf->delta[(size_t)s * pf->nclass + pf->cls[p[i]]];
+		d = pf->delta[(size_t)s * pf->nclass + pf->cls[p[i]]];
+		s = d & ~PF_OUT;
 		if (s == 0)
 			return;
-		for (o = pf->out[s]; o; o = pf->outs[o - 1].next)
-			fn(pf->outs[o - 1].id, at, arg);
+		if (d & PF_OUT)
+			for (o = pf->out[s]; o; o = pf->outs[o - 1].next)
+				fn(pf->outs[o - 1].id, at, arg);
 	}
 }
 
-/* may a literal start at p[0]? (p[0..3] readable) */
+/* the pair bits of the eight places from p[0], one byte each, in order
+ * (p[0..8] readable) */
 static inline uint64_t
-maybe(const struct prefilter *pf, const unsigned char *p)
+pairs8(const struct prefilter *pf, const unsigned char *p)
 {
-	uint32_t x, h;
-
-	memcpy(&x, p, 4);
-	h = pf_hash(x);
-	return ((pf->bloom[h] >> 7) |
-		   (pf->shortbyte[p[0] >> 6] >> (p[0] & 63))) &
-	    1;
+	/* unrolled: constant shifts */
+	return (uint64_t)pair_at(pf, p) | (uint64_t)pair_at(pf, p + 1) << 8 |
+	    (uint64_t)pair_at(pf, p + 2) << 16 |
+	    (uint64_t)pair_at(pf, p + 3) << 24 |
+	    (uint64_t)pair_at(pf, p + 4) << 32 |
+	    (uint64_t)pair_at(pf, p + 5) << 40 |
+	    (uint64_t)pair_at(pf, p + 6) << 48 |
+	    (uint64_t)pair_at(pf, p + 7) << 56;
 }
 
-#ifdef __SSE2__
-/* the places in p[0..63] where a literal of one or two bytes may start
- * (p[0..64] readable) */
-static inline uint64_t
-short_mask(const struct prefilter *pf, const unsigned char *p)
-{
-	const __m128i fold = _mm_set1_epi8(0x20);
-	uint64_t m = 0;
-	unsigned k, q;
+/* may a literal start at the place of pair bits f0, given f1 and f2, the
+ * pair bits of the next two places? Nonzero if so; in each byte when the
+ * arguments hold eight places */
+#define PF_CAND(f0, f1, f2) \
+	((f0) & ((f1) >> 1) & \
+	    ((((f2) >> 2) & PF_BYTES(PF_P4 | PF_P4 << 3)) | PF_BYTES(PF_P3)))
 
-	for (q = 0; q < 4; q++) {
-		__m128i a = _mm_or_si128(
-		    _mm_loadu_si128((const __m128i *)(p + 16 * q)), fold);
-		__m128i b = _mm_or_si128(
-		    _mm_loadu_si128((const __m128i *)(p + 16 * q + 1)), fold);
-		unsigned bits = 0;
-		for (k = 0; k < pf->nshort; k++) {
-			__m128i e = _mm_cmpeq_epi8(
-			    a, _mm_set1_epi8((char)pf->shortlit[k][0]));
-			if (pf->shortlen[k] > 1)
-				e = _mm_and_si128(e,
-				    _mm_cmpeq_epi8(b,
-					_mm_set1_epi8(
-					    (char)pf->shortlit[k][1])));
-			bits |= (unsigned)_mm_movemask_epi8(e);
+/* may a literal start at p[0]? (p[0..3] readable) */
+static inline int
+maybe(const struct prefilter *pf, const unsigned char *p)
+{
+	uint64_t c = PF_CAND((uint64_t)pair_at(pf, p),
+	    (uint64_t)pair_at(pf, p + 1), (uint64_t)pair_at(pf, p + 2));
+
+	/* a literal of 4 or more: the hash of four bytes confirms */
+	return pf->isone[p[0]] || (c & PF_P3) || (c && quad_at(pf, p));
+}
+
+/* the places p[0..63] where a literal may start, one bit each, from their
+ * pair bits: eight places a word of w[0..8], w[8] the next eight */
+static inline uint64_t
+cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+{
+	uint64_t m = 0;
+	unsigned q, j, no = pf->none <= PF_MAX_ONE ? pf->none : 0;
+
+#ifdef PF_SSE2
+	/* x86: little-endian, place k at byte k */
+	const unsigned char *f = (const unsigned char *)w;
+	const __m128i g = _mm_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
+		      p3 = _mm_set1_epi8((char)PF_P3),
+		      fold = _mm_set1_epi8(0x20);
+	__m128i ov[PF_MAX_ONE];
+
+	for (j = 0; j < no; j++)
+		ov[j] = _mm_set1_epi8((char)pf->one[j]);
+
+	for (q = 0; q < 64; q += 16) {
+		const __m128i v0 = _mm_loadu_si128((const __m128i *)(f + q));
+		const __m128i v1 =
+		    _mm_loadu_si128((const __m128i *)(f + q + 1));
+		const __m128i v2 =
+		    _mm_loadu_si128((const __m128i *)(f + q + 2));
+		__m128i r = _mm_and_si128(v0, _mm_srli_epi16(v1, 1));
+		r = _mm_and_si128(r,
+		    _mm_or_si128(_mm_and_si128(_mm_srli_epi16(v2, 2), g), p3));
+		r = _mm_cmpeq_epi8(r, _mm_setzero_si128());
+		if (no) {
+			/* the literals of one byte: 0 where one is */
+			const __m128i t = _mm_or_si128(
+			    _mm_loadu_si128((const __m128i *)(p + q)), fold);
+			for (j = 0; j < no; j++)
+				r = _mm_andnot_si128(
+				    _mm_cmpeq_epi8(t, ov[j]), r);
 		}
-		m |= (uint64_t)bits << (16 * q);
+		m |= (uint64_t)(~(unsigned)_mm_movemask_epi8(r) & 0xffffu) << q;
+	}
+#else
+	for (q = 0; q < 8; q++) {
+		uint64_t f1 = w[q] >> 8 | w[q + 1] << 56;
+		uint64_t f2 = w[q] >> 16 | w[q + 1] << 48;
+		uint64_t c = PF_CAND(w[q], f1, f2), t = 0, x;
+		for (j = 0; j < 8; j++)
+			t |= (uint64_t)(p[8 * q + j] | 0x20) << (8 * j);
+		for (j = 0; j < no; j++) {
+			/* 0x80 in each byte that is pf->one[j], else 0 */
+			x = t ^ PF_BYTES(pf->one[j]);
+			x = ~(((x & PF_BYTES(0x7f)) + PF_BYTES(0x7f)) | x) &
+			    PF_BYTES(0x80);
+			c |= x;
+		}
+		/* 0x80 in each byte that is not 0, then one bit a byte */
+		c = (((c & PF_BYTES(0x7f)) + PF_BYTES(0x7f)) | c) &
+		    PF_BYTES(0x80);
+		m |= ((c >> 7) * UINT64_C(0x0102040810204080)) >> 56 << (8 * q);
+	}
+#endif
+	return m;
+}
+
+#ifdef PF_AVX2
+/* cand64() with AVX2: 32 places at a time */
+__attribute__((target("avx2"), noinline)) static uint64_t
+cand64_avx2(
+    const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+{
+	const unsigned char *f = (const unsigned char *)w;
+	const __m256i g = _mm256_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
+		      p3 = _mm256_set1_epi8((char)PF_P3),
+		      fold = _mm256_set1_epi8(0x20);
+	unsigned q, j, no = pf->none <= PF_MAX_ONE ? pf->none : 0;
+	uint64_t m = 0;
+
+	for (q = 0; q < 64; q += 32) {
+		const __m256i v0 = _mm256_loadu_si256((const __m256i *)(f + q));
+		const __m256i v1 =
+		    _mm256_loadu_si256((const __m256i *)(f + q + 1));
+		const __m256i v2 =
+		    _mm256_loadu_si256((const __m256i *)(f + q + 2));
+		__m256i r = _mm256_and_si256(v0, _mm256_srli_epi16(v1, 1));
+		r = _mm256_and_si256(r,
+		    _mm256_or_si256(
+			_mm256_and_si256(_mm256_srli_epi16(v2, 2), g), p3));
+		r = _mm256_cmpeq_epi8(r, _mm256_setzero_si256());
+		if (no) {
+			const __m256i t = _mm256_or_si256(
+			    _mm256_loadu_si256((const __m256i *)(p + q)), fold);
+			for (j = 0; j < no; j++)
+				r = _mm256_andnot_si256(
+				    _mm256_cmpeq_epi8(
+					t, _mm256_set1_epi8((char)pf->one[j])),
+				    r);
+		}
+		m |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(r) << q;
 	}
 	return m;
 }
@@ -218,39 +357,39 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t base = 0, i, k;
+	_Alignas(16) uint64_t w[9];
 	uint64_t m;
 
 	/*
-	 * Blocks of 64 places: one bit a place that the filter lets
-	 * through, then the trie from each. The filter reads four bytes
-	 * from each place (and SIMD 65), hence the margin.
+	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
+	 * next block's first), a bit a place where a literal may start,
+	 * the hash of four bytes for the literals of 4 or more, then the
+	 * trie from each place left.
 	 */
-	for (; base + 64 + 16 <= len; base += 64) {
-		m = 0;
-#ifdef __SSE2__
-		if (pf->nshort <= PF_MAX_SHORT) {
-			uint32_t x;
-			unsigned char flag[64];
-			/* one byte a place, then four movemasks */
-			for (k = 0; k < 64; k++) {
-				memcpy(&x, p + base + k, 4);
-				flag[k] = pf->bloom[pf_hash(x)];
-			}
-			for (k = 0; k < 64; k += 16)
-				m |= (uint64_t)(unsigned)_mm_movemask_epi8(
-					 _mm_loadu_si128(
-					     (const __m128i *)(flag + k)))
-				    << k;
-			if (pf->nshort)
-				m |= short_mask(pf, p + base);
-		} else
+	if (len >= 73)
+		w[8] = pairs8(pf, p);
+	for (; base + 73 <= len; base += 64) {
+		w[0] = w[8];
+		w[1] = pairs8(pf, p + base + 8);
+		w[2] = pairs8(pf, p + base + 16);
+		w[3] = pairs8(pf, p + base + 24);
+		w[4] = pairs8(pf, p + base + 32);
+		w[5] = pairs8(pf, p + base + 40);
+		w[6] = pairs8(pf, p + base + 48);
+		w[7] = pairs8(pf, p + base + 56);
+		w[8] = pairs8(pf, p + base + 64);
+#ifdef PF_AVX2
+		if (pf->avx2)
+			m = cand64_avx2(pf, p + base, w);
+		else
 #endif
-			for (k = 0; k < 64; k++)
-				m |= maybe(pf, p + base + k) << k;
+			m = cand64(pf, p + base, w);
 		while (m) {
-			k = (size_t)__builtin_ctzll(m);
+			k = base + (size_t)__builtin_ctzll(m);
 			m &= m - 1;
-			walk(pf, p, len, base + k, fn, arg);
+			if ((pair_at(pf, p + k) & PF_P3) || pf->isone[p[k]] ||
+			    quad_at(pf, p + k))
+				walk(pf, p, len, k, fn, arg);
 		}
 	}
 	/* the last places: where the filter cannot read, the trie decides */

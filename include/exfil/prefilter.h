@@ -15,18 +15,27 @@
  *	for every occurrence of every literal, in increasing order of
  *	start (at one start, shorter literals first); id is the literal's
  *	entry of ids[]. Overlapping occurrences are all reported.
- *	How: a table of 2^18 bytes (256 KiB), indexed by a hash of the
- *	first four bytes of each literal (bit 5 of each byte set, which
- *	folds ASCII case; a literal of three bytes with every fourth
- *	byte), says where a literal may start, 64 places at a time (SSE2
- *	gathers the 64 answers in four movemasks); literals of one or two
- *	bytes are compared with SIMD. The trie is walked only from the
- *	places either lets through (about 1 in 50 in mail text), and
- *	decides.
+ *	How: a table over every pair of bytes (64 KiB, both cases of each
+ *	byte; the part text touches stays in L1) holds one bit for each
+ *	role a pair plays in a literal: bytes 0-1, 1-2 and 2-3 of a literal
+ *	of four or more (two groups of literals, by their first byte),
+ *	bytes 0-1 and 1-2 of one of three (of one of two: bytes 0-1, and
+ *	byte 1 before any byte). prefilter_run() looks the pair at each
+ *	place up (8 places a 64-bit word, no hashing, no case folding) and
+ *	combines the bits of three places, 32 at a time with AVX2 when the
+ *	CPU has it (chosen at run time), else 16 with SSE2 (64-bit words
+ *	elsewhere), into one bit a place where a literal may start;
+ *	literals of one byte are compared with SIMD too (more than four
+ *	distinct: every place). About 1 place in 50 of mail text passes;
+ *	for those a bit table of 2^15 bits (4 KiB) over a hash of the
+ *	first four bytes (bit 5 set in each) must agree when only a
+ *	literal of four or more may start there. The trie is walked from
+ *	the places left (about 1 in 130), and decides.
  *	The filter and trie are immutable after prefilter_new() and are
  *	shared by the threads of the daemon.
  * RETURN VALUE
- *	prefilter_new: the automaton, or NULL when out of memory or n is 0.
+ *	prefilter_new: the automaton, or NULL when out of memory, n is 0 or
+ *	the literals hold more than 254 distinct bytes (ASCII case folded).
  */
 #ifndef EXFIL_PREFILTER_H
 #define EXFIL_PREFILTER_H

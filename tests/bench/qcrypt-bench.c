@@ -18,22 +18,7 @@
 
 #include <exfil/qcrypt.h>
 
-static double
-now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 int
 main(int argc, char **argv)
@@ -58,26 +43,26 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		p[i] = (char)(' ' + i % 95);
 	for (r = 0; r < rounds; r++) {
-		t0 = now();
+		t0 = bench_now();
 		if (qcrypt_seal_begin(&s, k, null) < 0 ||
 		    qcrypt_seal_write(&s, p, n) < 0 || qcrypt_seal_end(&s) < 0)
 			return 2;
-		seal[r] = now() - t0;
+		seal[r] = bench_now() - t0;
 		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) != 0 ||
 		    qcrypt_seal_begin(&s, k, fd) < 0 ||
 		    qcrypt_seal_write(&s, p, n) < 0 ||
 		    qcrypt_seal_end(&s) < 0 || lseek(fd, 0, SEEK_SET) != 0)
 			return 2;
-		t0 = now();
+		t0 = bench_now();
 		if (qcrypt_open(fd, k, &out, err, sizeof(err)) < 0 ||
 		    out.len != n || memcmp(out.p, p, n) != 0) {
 			fprintf(stderr, "qcrypt-bench: %s\n", err);
 			return 1;
 		}
-		opening[r] = now() - t0;
+		opening[r] = bench_now() - t0;
 	}
-	qsort(seal, (size_t)rounds, sizeof(double), cmp);
-	qsort(opening, (size_t)rounds, sizeof(double), cmp);
+	qsort(seal, (size_t)rounds, sizeof(double), bench_dcmp);
+	qsort(opening, (size_t)rounds, sizeof(double), bench_dcmp);
 	printf("seal %zu MiB: median %.3f s = %.0f MB/s\n", mib,
 	    seal[rounds / 2], (double)n / 1e6 / seal[rounds / 2]);
 	printf("open %zu MiB: median %.3f s = %.0f MB/s (authenticated, "

@@ -16,30 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <exfil/arena.h>
 #include <exfil/buf.h>
-#include <exfil/charset.h>
 #include <exfil/rules.h>
 #include <exfil/scan.h>
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-dcmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 /* the findings of one segment as text, to compare the two paths */
 static void
@@ -78,12 +61,12 @@ pass(const struct ruleset *rs, const char *text, const size_t *seg, size_t nseg,
 		scan_set_naive(&s, naive);
 		if (!naive)
 			s.rule_ns = rule_ns;
-		t0 = now();
+		t0 = bench_now();
 		/* as the engine scans a message body */
 		if (scan_segment(&s, text + seg[i], seg[i + 1] - seg[i], "body",
 			SCOPE_BODY) < 0)
 			exit(2);
-		t += now() - t0;
+		t += bench_now() - t0;
 		literal_ns += s.literal_ns;
 		runs_ns += s.runs_ns;
 		if (sum)
@@ -128,13 +111,12 @@ profile(const struct ruleset *rs, size_t len, int rounds)
 int
 main(int argc, char **argv)
 {
-	struct buf raw = {0}, fast = {0}, naive = {0};
+	struct buf fast = {0}, naive = {0};
 	struct ruleset *rs;
 	double *tf, *tn, mf, mn, mb;
-	size_t *seg, nseg = 0, cap = 1024, len, i, k, npat = 0;
-	const char *text, *p;
-	struct arena *a;
-	char err[1024], chunk[65536];
+	size_t *seg, nseg, len, i, k, npat = 0;
+	const char *text;
+	char err[1024];
 	int rounds = argc > 3 ? atoi(argv[3]) : 5, r;
 	FILE *fp;
 
@@ -148,24 +130,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	if ((fp = fopen(argv[2], "rb")) == NULL) {
-		perror(argv[2]);
+	text = bench_corpus(argv[2], arena_new(), &len, &seg, &nseg);
+	if (text == NULL)
 		return 2;
-	}
-	while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&raw, chunk, k);
-	fclose(fp);
-	a = arena_new();
-	text = text_normalize(a, raw.p, raw.len, &len);
-	/* one segment per message: mbox "From " lines separate them */
-	seg = malloc(cap * sizeof(*seg));
-	seg[nseg++] = 0;
-	for (p = text; (p = strstr(p + 1, "\nFrom ")) != NULL;) {
-		if (nseg + 2 > cap)
-			seg = realloc(seg, (cap *= 2) * sizeof(*seg));
-		seg[nseg++] = (size_t)(p + 1 - text);
-	}
-	seg[nseg] = len;
 	if (argc > 4 && (fp = fopen(argv[4], "w")) != NULL) {
 		for (i = 0; i < rs->nrules; i++)
 			for (k = 0; k < rs->rules[i].npatterns; k++, npat++)
@@ -193,15 +160,15 @@ main(int argc, char **argv)
 	if (rule_ns)
 		profile(rs, len, rounds);
 	if (getenv("SCAN_BENCH_FAST_ONLY")) {
-		qsort(tf, (size_t)rounds, sizeof(*tf), dcmp);
+		qsort(tf, (size_t)rounds, sizeof(*tf), bench_dcmp);
 		printf("prefilter  %8.1f MB/s (median of %d, fast path only; "
 		       "best %.1f)\n",
 		    (double)len / 1e6 / tf[rounds / 2], rounds,
 		    (double)len / 1e6 / tf[0]);
 		return 0;
 	}
-	qsort(tf, (size_t)rounds, sizeof(*tf), dcmp);
-	qsort(tn, (size_t)rounds, sizeof(*tn), dcmp);
+	qsort(tf, (size_t)rounds, sizeof(*tf), bench_dcmp);
+	qsort(tn, (size_t)rounds, sizeof(*tn), bench_dcmp);
 	mb = (double)len / 1e6;
 	mf = mb / tf[rounds / 2];
 	mn = mb / tn[rounds / 2];

@@ -3,7 +3,8 @@
 # and ../shared/corpora/mime when present) through each fuzz target built as
 # a plain program; in the sanitizer build this is the ASan+UBSan run.
 . "$(dirname "$0")/../tap.sh"
-for target in mime base64 qp uu header html charset extract quarantine; do
+for target in mime base64 qp uu header html charset extract quarantine \
+	prefilter; do
 	prog=$top_builddir/tests/fuzz/${target}_replay
 	dirs=("$top_srcdir/tests/fuzz/corpora/$target")
 	[ "$target" = mime ] && [ -d "$SHARED/corpora/mime" ] &&
