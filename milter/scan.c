@@ -542,19 +542,22 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 }
 
 /* anchors of each literal rule, collected by the prefilter */
-struct scan_hits {
+/* what a scan reuses from segment to segment */
+struct scan_work {
 	struct scan *s;
-	struct anchor **an; /* per rule, kept from segment to segment */
+	struct anchor **an; /* per literal rule: the places of its literals */
 	size_t *n, *cap;
 	size_t *touched; /* the rules with anchors in this segment */
 	size_t ntouched;
 	int failed;
+	struct anchor *runs, *sel; /* the runs of digits, those of a rule */
+	size_t runs_cap, sel_cap;
 };
 
 static void
 on_literal(size_t id, size_t start, void *arg)
 {
-	struct scan_hits *h = arg;
+	struct scan_work *h = arg;
 	size_t rule = RULES_LITERAL_RULE(id);
 	struct anchor *v;
 
@@ -703,12 +706,11 @@ run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
  */
 static int
 digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
-    struct anchor **out, size_t *nout)
+    struct scan_work *w, size_t *nout)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	uint64_t dm, sm, in, ndm, nsm, nin, prev_in = 0, starts, keep, t, rest;
-	size_t b, n = 0, cap = 0, start = 0;
-	struct anchor *v = NULL;
+	size_t b, n = 0, start = 0;
 	unsigned j, k, e, count = 0;
 	bool open = false;
 	int rc;
@@ -730,8 +732,8 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 			count += pop64(dm & bit_range(0, e));
 			open = false;
 			if (count >= min &&
-			    (rc = run_push(
-				 s, &v, &n, &cap, start, b + e, count)) < 0)
+			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start,
+				 b + e, count)) < 0)
 				return rc;
 		}
 		starts = in & ~(in << 1 | prev_in);
@@ -755,8 +757,8 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 			e = (unsigned)__builtin_ctzll(rest);
 			count = pop64(dm & bit_range(k, e));
 			if (count >= min &&
-			    (rc = run_push(
-				 s, &v, &n, &cap, b + k, b + e, count)) < 0)
+			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, b + k,
+				 b + e, count)) < 0)
 				return rc;
 		}
 	next:
@@ -767,9 +769,9 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 	}
 	/* a run to the end of the text */
 	if (open && count >= min &&
-	    (rc = run_push(s, &v, &n, &cap, start, len, count)) < 0)
+	    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start, len, count)) <
+		0)
 		return rc;
-	*out = v;
 	*nout = n;
 	return 0;
 }
@@ -993,12 +995,12 @@ now_ns(void)
 	    (unsigned long long)ts.tv_nsec;
 }
 
-/* the scan's anchors of literal rules, made at its first segment */
-static struct scan_hits *
-hits_of(struct scan *s)
+/* what the scan reuses from segment to segment, made at its first */
+static struct scan_work *
+work_of(struct scan *s)
 {
-	struct scan_hits *h = s->hits;
-	size_t n = s->rs->nrules;
+	struct scan_work *h = s->work;
+	size_t n = s->rs->nrules ? s->rs->nrules : 1;
 
 	if (h == NULL && (h = arena_calloc(s->arena, 1, sizeof(*h))) != NULL) {
 		h->s = s;
@@ -1008,7 +1010,7 @@ hits_of(struct scan *s)
 		h->touched = arena_calloc(s->arena, n, sizeof(*h->touched));
 		if (!h->an || !h->n || !h->cap || !h->touched)
 			return NULL;
-		s->hits = h;
+		s->work = h;
 	}
 	return h;
 }
@@ -1026,12 +1028,12 @@ sort_indices(size_t *v, size_t n)
 	}
 }
 
-/* one rule over the segment, from its anchors (an, nan) or in full; the
- * runs of digits for a rule of digits */
+/* one rule over the segment, from its anchors (an, nan) or in full; a
+ * rule of digits from the first nruns runs of w */
 static int
 run_rule(struct scan *s, size_t i, const char *text, size_t len,
-    const char *where, const struct anchor *an, size_t nan,
-    const struct anchor *runs, size_t nruns, struct anchor **sel)
+    const char *where, const struct anchor *an, size_t nan, struct scan_work *w,
+    size_t nruns)
 {
 	const struct rule *r = &s->rs->rules[i];
 	unsigned long long t0 = s->rule_ns ? now_ns() : 0;
@@ -1046,14 +1048,16 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 		rc = scan_rule(
 		    s, r, &s->findings[i], text, len, where, an, nan, true);
 	} else {
-		if (*sel == NULL &&
-		    (*sel = arena_alloc(s->arena, nruns * sizeof(**sel))) ==
-			NULL)
-			return EXFIL_ENOMEM;
-		nsel = select_runs(r, text, len, runs, nruns, *sel);
+		if (w->sel_cap < nruns) {
+			if ((w->sel = arena_alloc(s->arena,
+				 2 * nruns * sizeof(*w->sel))) == NULL)
+				return EXFIL_ENOMEM;
+			w->sel_cap = 2 * nruns;
+		}
+		nsel = select_runs(r, text, len, w->runs, nruns, w->sel);
 		if (nsel)
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
-			    *sel, nsel, true);
+			    w->sel, nsel, true);
 	}
 	if (s->rule_ns)
 		s->rule_ns[i] += now_ns() - t0;
@@ -1072,9 +1076,8 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
     unsigned scope)
 {
 	const struct ruleset *rs = s->rs;
-	struct anchor *runs = NULL, *sel = NULL;
 	const struct prefilter *pf;
-	struct scan_hits *h = NULL;
+	struct scan_work *w;
 	size_t nruns = 0, i, k;
 	unsigned long long t0, t1;
 	int rc = 0;
@@ -1084,10 +1087,12 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		for (i = 0; i < rs->nrules && rc >= 0; i++)
 			if (rs->rules[i].enabled &&
 			    (rs->rules[i].scope & scope))
-				rc = run_rule(s, i, text, len, where, NULL, 0,
-				    NULL, 0, &sel);
+				rc = run_rule(
+				    s, i, text, len, where, NULL, 0, NULL, 0);
 		return rc < 0 ? rc : 0;
 	}
+	if ((w = work_of(s)) == NULL)
+		return EXFIL_ENOMEM;
 	t0 = s->rule_ns ? now_ns() : 0;
 	/* a segment of one scope: only the literals of rules in it */
 	pf = rs->prefilter;
@@ -1095,12 +1100,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 	    scope < (1u << RULES_NSCOPES))
 		pf = rs->prefilters[__builtin_ctz(scope)];
 	if (pf) {
-		if ((h = hits_of(s)) == NULL)
+		prefilter_run(pf, text, len, on_literal, w);
+		if (w->failed)
 			return EXFIL_ENOMEM;
-		prefilter_run(pf, text, len, on_literal, h);
-		if (h->failed)
-			return EXFIL_ENOMEM;
-		sort_indices(h->touched, h->ntouched);
+		sort_indices(w->touched, w->ntouched);
 	}
 	if (s->rule_ns) {
 		t1 = now_ns();
@@ -1108,27 +1111,26 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		t0 = t1;
 	}
 	if (rs->ndigit &&
-	    (rc = digit_runs(s, text, len, rs->min_digits, &runs, &nruns)) < 0)
+	    (rc = digit_runs(s, text, len, rs->min_digits, w, &nruns)) < 0)
 		return rc;
 	if (s->rule_ns)
 		s->runs_ns += now_ns() - t0;
 	for (k = 0; k < rs->nplain && rc >= 0; k++)
 		if (rs->rules[rs->plain_rules[k]].scope & scope)
 			rc = run_rule(s, rs->plain_rules[k], text, len, where,
-			    NULL, 0, NULL, 0, &sel);
-	for (k = 0; h && k < h->ntouched; k++) {
-		i = h->touched[k];
+			    NULL, 0, w, 0);
+	for (k = 0; k < w->ntouched; k++) {
+		i = w->touched[k];
 		if (rc >= 0 && (rs->rules[i].scope & scope))
-			rc = run_rule(s, i, text, len, where, h->an[i], h->n[i],
-			    NULL, 0, &sel);
-		h->n[i] = 0; /* ready for the next segment */
+			rc = run_rule(
+			    s, i, text, len, where, w->an[i], w->n[i], w, 0);
+		w->n[i] = 0; /* ready for the next segment */
 	}
-	if (h)
-		h->ntouched = 0;
+	w->ntouched = 0;
 	for (k = 0; nruns && k < rs->ndigit && rc >= 0; k++)
 		if (rs->rules[rs->digit_rules[k]].scope & scope)
 			rc = run_rule(s, rs->digit_rules[k], text, len, where,
-			    NULL, 0, runs, nruns, &sel);
+			    NULL, 0, w, nruns);
 	return rc < 0 ? rc : 0;
 }
 

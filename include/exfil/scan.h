@@ -98,7 +98,7 @@ struct finding {
 	size_t setcap;
 };
 
-struct scan_hits;
+struct scan_work;
 
 struct scan {
 	struct arena *arena;
@@ -107,7 +107,7 @@ struct scan {
 	void *match_data;
 	void *match_ctx; /* PCRE2 match context: the offset limit */
 	bool naive; /* every pattern over all the text */
-	struct scan_hits *hits; /* the anchors the prefilter found */
+	struct scan_work *work; /* reused from segment to segment */
 	unsigned long long bytes;
 	/* optional, set by the caller: nanoseconds spent per rule (by rule
 	 * index), in finding the literals, and the runs of digits
