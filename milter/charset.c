@@ -502,6 +502,13 @@ normal_form(uint32_t cp)
 		return -1;
 	if (cp >= 0xff01 && cp <= 0xff5e)
 		return (int)(cp - 0xff01 + 0x21);
+	/* the two letters that Unicode folds to ASCII ones (long s, Kelvin
+	 * sign): a rule's literal "secret" must find what its caseless
+	 * pattern matches */
+	if (cp == 0x17f)
+		return 's';
+	if (cp == 0x212a)
+		return 'K';
 	return 0;
 }
 

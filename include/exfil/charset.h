@@ -24,7 +24,10 @@
  *	Unicode spaces become a space, Unicode dashes and the minus sign
  *	become '-', zero-width and format characters (ZWSP, ZWJ, ZWNJ, word
  *	joiner, BOM, soft hyphen) are removed, and fullwidth ASCII forms
- *	(U+FF01..U+FF5E) become ASCII (the NFKC mappings that matter here).
+ *	(U+FF01..U+FF5E), the long s (U+017F) and the Kelvin sign (U+212A)
+ *	become ASCII (the NFKC mappings that matter here; the last two are
+ *	the only letters beyond ASCII that fold to ASCII ones, so a caseless
+ *	pattern matches nothing its ASCII literals miss).
  *	Pure ASCII text is returned as it is, without a copy.
  * RETURN VALUE
  *	A NUL-terminated string in the arena, or NULL when out of memory.

@@ -140,6 +140,9 @@ for pre in ("", "x", "|", "token=", "\u00e9"):
 # before its password (eight fields of 90 CJK characters), and markings
 # after many blanks
 lines.append("Server=db1;" + "".join("App%d=%s;" % (i, "\u4e2d" * 90) for i in range(8)) + "Password=Qw7rT2yU9iO4")
+# letters beyond ASCII that fold to ASCII ones (long s, Kelvin sign):
+# the caseless patterns match them, so the literals must find them too
+lines.append("pa\u017f\u017fword = Lm4nB8vC2xZ6 and api_\u212aey = Rt5yU1iO7pA3sD9f")
 for n in (0, 1, 63, 64, 65):
     open("%s.%d" % (sys.argv[1], n), "w").write(
         "Subject: marking\n\n(%sSECRET)  [%sTOP SECRET%s]  //%sSECRET//\n" % (" " * n, "\t" * n, " " * n, " " * n))
@@ -147,6 +150,11 @@ open(sys.argv[1], "w").write("Subject: near misses DE89370400440532013000\n\n" +
 PY
 same "generated near-misses" "$T/near.eml" "$T"/near.eml.*
 n=$(python3 -c 'import json,sys; print(len(json.loads(open(sys.argv[1]).readline())["matches"]))' "$T/fast")
+# the long s and the Kelvin sign read as s and K: found by the fast path
+printf 'Subject: x\n\npa\305\277\305\277word = Lm4nB8vC2xZ6\n' >"$T/longs.eml"
+check "a password written with long s is found (normalised to ASCII)" \
+	grep -q '"rule":"password_assignment"' \
+	<("$EXFIL_SCAN" -r "$rules" --json "$T/longs.eml" 2>/dev/null)
 check "near-misses: the comparison is not empty ($n rules fired)" [ "$n" -ge 4 ]
 
 if [ -d "$SHARED/corpora/mime" ]; then
