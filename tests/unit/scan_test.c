@@ -765,9 +765,10 @@ findings_text(const struct scan *s, char *out, size_t n)
 }
 
 /*
- * Rules with "start" (and "through") find what the naive path finds:
- * random texts over a small alphabet, windows longer than the 64 places
- * the scanner looks at a time, matches at the start and end of the text.
+ * Rules with "start" (and "through") and rules of digits (runs, "whole")
+ * find what the naive path finds: random texts over small alphabets,
+ * windows and runs longer than the 64 places the scanner looks at a time,
+ * matches at the start and end of the text.
  */
 static void
 test_start_classes_exact(void **state)
@@ -780,8 +781,16 @@ test_start_classes_exact(void **state)
 	    "rule code\n category c\n digits 3 window 3\n"
 	    " start <[^A-Z0-9] [A-Z] [A-Z0-9\\x20] through [A-Z\\x20]\n"
 	    " pattern /(?<![A-Z0-9])([A-Z]{1,2} ?\\d{3,6})(?!\\d)/\n"
-	    " example \"AB 123\"\nend\n";
-	static const char alphabet[] = "ab.@ AZ1239-";
+	    " example \"AB 123\"\nend\n"
+	    "rule num\n category c\n digits 6 window 0\n"
+	    " pattern /(?<!\\d)(\\d(?:[ .\\/-]?\\d){5,11})(?!\\d)/\n"
+	    " example \"12 34 56\"\nend\n"
+	    "rule card\n category c\n digits 12 window 0 whole\n"
+	    " validate luhn\n"
+	    " pattern /(?<!\\d)(\\d(?:[ -]?\\d){11,18})(?!\\d)/\n"
+	    " example \"4111 1111 1111 1111\"\nend\n";
+	static const char letters[] = "ab.@ AZ1239-",
+			  digits[] = "0123456789 -./";
 	char text[301], fast[4096], naive[4096], err[256];
 	struct ruleset *rs;
 	struct arena *a;
@@ -794,10 +803,13 @@ test_start_classes_exact(void **state)
 		sizeof(err)) != 0)
 		fail_msg("%s", err);
 	for (round = 0; round < 3000; round++) {
+		/* letters and some digits, or runs of digits (across the
+		 * scanner's blocks of 64) */
+		const char *alphabet = round & 1 ? digits : letters;
+		size_t na = strlen(alphabet);
 		len = (size_t)(rand_r(&seed) % 301);
 		for (j = 0; j < len; j++)
-			text[j] =
-			    alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+			text[j] = alphabet[rand_r(&seed) % na];
 		/* long local parts and codes now and then */
 		for (j = 0; len > 80 && j < 3; j++) {
 			w = (size_t)(rand_r(&seed) % (len - 70));
