@@ -798,6 +798,10 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 				r->digits_whole = true;
 				continue;
 			}
+			if (tok_is(&t, "letters")) {
+				r->digits_letters = true;
+				continue;
+			}
 			if (tok_is(&t, "shape")) {
 				if ((rc = shape_groups(p, r, line, &pos, &t)) <
 				    0)
@@ -806,8 +810,8 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 			}
 			if (!tok_is(&t, "window"))
 				return perr(p, t.col,
-				    "expected 'window N', 'whole' or 'shape "
-				    "G...'");
+				    "expected 'window N', 'whole', 'shape "
+				    "G...' or 'letters'");
 			if (!next_word(line, &pos, &t))
 				return perr(
 				    p, t.col + t.n, "window needs a number");
@@ -1412,7 +1416,10 @@ build_prefilter(struct ruleset *rs)
 		if (!r->enabled)
 			continue;
 		n += r->nliterals;
-		if (r->digits &&
+		if (r->nliterals == 0 && r->digits && r->digits_letters &&
+		    (rs->lead_digits == 0 || r->digits < rs->lead_digits))
+			rs->lead_digits = r->digits;
+		else if (r->nliterals == 0 && r->digits &&
 		    (rs->min_digits == 0 || r->digits < rs->min_digits))
 			rs->min_digits = r->digits;
 		if (r->nliterals == 0 && r->digits == 0)

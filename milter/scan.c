@@ -677,10 +677,11 @@ run_mask(uint64_t dm, uint64_t sm, uint64_t prev_d, uint64_t next_d)
 	return dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
 }
 
-/* keep a run [at, limit) of count digits */
+/* keep a run [at, limit) of count digits; lead: it follows a two-letter
+ * word */
 static int
 run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
-    size_t limit, unsigned count)
+    size_t limit, unsigned count, bool lead)
 {
 	struct anchor *w;
 
@@ -690,29 +691,115 @@ run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
 	w[*n].at = at;
 	w[*n].limit = limit;
 	w[*n].digits = count;
-	w[*n].lit = 0;
+	w[*n].lit = lead;
 	(*n)++;
 	return 0;
 }
 
+static bool
+is_letter(unsigned char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+/*
+ * The places of block p[b..b+63] that follow a word of two ASCII letters
+ * (no ASCII letter or digit before them), directly or after one blank or
+ * dash: where a run of digits may be an IBAN's check digits. A bit a
+ * place; the four bytes before b are read as well.
+ */
+struct lead_prev {
+	size_t b; /* the block these masks are of, + 1; 0: none */
+	uint64_t lm, an, bm;
+};
+
+static uint64_t
+lead_mask(const unsigned char *p, size_t len, size_t b, struct lead_prev *lp)
+{
+	uint64_t lm = 0, bm = 0, an = 0, pl = 0, pb = 0, pa = 0;
+	uint64_t l1, l2, l3, b1, n3, n4;
+	unsigned k;
+
+#ifdef __SSE2__
+	if (len - b >= 64) {
+		const __m128i fold = _mm_set1_epi8(0x20),
+			      a = _mm_set1_epi8('a'), z = _mm_set1_epi8(25),
+			      zero = _mm_set1_epi8('0'),
+			      nine = _mm_set1_epi8(9);
+		for (k = 0; k < 64; k += 16) {
+			__m128i x =
+			    _mm_loadu_si128((const __m128i *)(p + b + k));
+			__m128i y = _mm_sub_epi8(_mm_or_si128(x, fold), a);
+			__m128i l = _mm_cmpeq_epi8(_mm_min_epu8(y, z), y);
+			__m128i v = _mm_sub_epi8(x, zero);
+			__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v);
+			__m128i s =
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+				_mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+			lm |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << k;
+			an |= (uint64_t)(unsigned)_mm_movemask_epi8(
+				  _mm_or_si128(l, d))
+			    << k;
+			bm |= (uint64_t)(unsigned)_mm_movemask_epi8(s) << k;
+		}
+	} else
+#endif
+		for (k = 0; k < 64 && b + k < len; k++) {
+			lm |= (uint64_t)is_letter(p[b + k]) << k;
+			an |= (uint64_t)(is_letter(p[b + k]) ||
+				  is_digit(p[b + k]))
+			    << k;
+			bm |= (uint64_t)(p[b + k] == ' ' || p[b + k] == '-')
+			    << k;
+		}
+	/* the four bytes before the block, in the top bits: the last
+	 * block's masks, or read here */
+	if (b && lp->b == b - 64 + 1) {
+		pl = lp->lm, pa = lp->an, pb = lp->bm;
+	} else {
+		for (k = 1; k <= 4 && k <= b; k++) {
+			pl |= (uint64_t)is_letter(p[b - k]) << (64 - k);
+			pa |= (uint64_t)(is_letter(p[b - k]) ||
+				  is_digit(p[b - k]))
+			    << (64 - k);
+			pb |= (uint64_t)(p[b - k] == ' ' || p[b - k] == '-')
+			    << (64 - k);
+		}
+	}
+	lp->b = b + 1;
+	lp->lm = lm, lp->an = an, lp->bm = bm;
+	/* bit i of x_j: byte i - j is in x */
+	l1 = lm << 1 | pl >> 63;
+	l2 = lm << 2 | pl >> 62;
+	l3 = lm << 3 | pl >> 61;
+	b1 = bm << 1 | pb >> 63;
+	n3 = an << 3 | pa >> 61;
+	n4 = an << 4 | pa >> 60;
+	return (l1 & l2 & ~n3) | (b1 & l2 & l3 & ~n4);
+}
+
 /*
  * Runs of digits, single separators (blank, dash, dot, slash) allowed
- * between them, with at least min digits: [at, limit) and the count.
- * Sixty-four bytes at a time, the next block's masks known: a byte is in
- * a run when it is a digit, or a separator between two digits. A run of
- * min digits is at least min bytes long, so only the runs that start
- * where min bytes in a row are in a run are looked at; their digits are
- * counted up to their end.
+ * between them, with at least min digits, and (lead_min > 0) those of at
+ * least lead_min digits that follow a two-letter word (anchor.lit 1):
+ * [at, limit) and the count. Sixty-four bytes at a time, the next
+ * block's masks known: a byte is in a run when it is a digit, or a
+ * separator between two digits. A run of min digits is at least min
+ * bytes long, so only the runs that start where min bytes in a row are in
+ * a run, or after a two-letter word, are looked at; their digits are counted
+ * up to their end.
  */
 static int
 digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
-    struct scan_work *w, size_t *nout)
+    unsigned lead_min, struct scan_work *w, size_t *nout)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	uint64_t dm, sm, in, ndm, nsm, nin, prev_in = 0, starts, keep, t, rest;
+	uint64_t dm, sm, in, ndm, nsm, nin, prev_in = 0, starts, keep, t, rest,
+					    lead = 0;
 	size_t b, n = 0, start = 0;
 	unsigned j, k, e, count = 0;
-	bool open = false;
+	bool open = false, open_lead = false, ld;
+	struct lead_prev lp = {0, 0, 0, 0};
 	int rc;
 
 	block_masks_at(p, len, 0, &dm, &sm);
@@ -731,34 +818,39 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 			e = (unsigned)__builtin_ctzll(~in);
 			count += pop64(dm & bit_range(0, e));
 			open = false;
-			if (count >= min &&
+			if ((count >= min ||
+				(open_lead && count >= lead_min)) &&
 			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start,
-				 b + e, count)) < 0)
+				 b + e, count, open_lead)) < 0)
 				return rc;
 		}
 		starts = in & ~(in << 1 | prev_in);
 		if (starts == 0)
 			goto next;
 		/* t: places from which min bytes in a row are in a run */
-		for (t = in, j = 1; j < min && t; j++)
+		for (t = min <= 64 ? in : 0, j = 1; j < min && t; j++)
 			t &= in >> j | nin << (64 - j);
-		keep = starts & t;
+		if (lead_min)
+			lead = starts & lead_mask(p, len, b, &lp);
+		keep = starts & (t | lead);
 		while (keep) {
 			k = (unsigned)__builtin_ctzll(keep);
 			keep &= keep - 1;
+			ld = lead >> k & 1;
 			rest = ~in & ~bit_range(0, k);
 			if (rest == 0) {
 				/* on into the next block */
 				open = true;
+				open_lead = ld;
 				start = b + k;
 				count = pop64(dm & bit_range(k, 64));
 				break;
 			}
 			e = (unsigned)__builtin_ctzll(rest);
 			count = pop64(dm & bit_range(k, e));
-			if (count >= min &&
+			if ((count >= min || (ld && count >= lead_min)) &&
 			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, b + k,
-				 b + e, count)) < 0)
+				 b + e, count, ld)) < 0)
 				return rc;
 		}
 	next:
@@ -768,9 +860,9 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 		in = nin;
 	}
 	/* a run to the end of the text */
-	if (open && count >= min &&
-	    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start, len, count)) <
-		0)
+	if (open && (count >= min || (open_lead && count >= lead_min)) &&
+	    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start, len, count,
+		 open_lead)) < 0)
 		return rc;
 	*nout = n;
 	return 0;
@@ -968,6 +1060,7 @@ select_runs(const struct rule *r, const char *text, size_t len,
 		shape_limits(r, &window, &least);
 	for (j = 0; j < nruns; j++)
 		if (runs[j].digits >= r->digits &&
+		    (!r->digits_letters || runs[j].lit) &&
 		    (r->digits_max == 0 || runs[j].digits <= r->digits_max) &&
 		    (!r->digits_whole ||
 			whole_may_pass(r->validator, text, len, &runs[j])) &&
@@ -1111,7 +1204,8 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		t0 = t1;
 	}
 	if (rs->ndigit &&
-	    (rc = digit_runs(s, text, len, rs->min_digits, w, &nruns)) < 0)
+	    (rc = digit_runs(s, text, len, rs->min_digits ? rs->min_digits : 65,
+		 rs->lead_digits, w, &nruns)) < 0)
 		return rc;
 	if (s->rule_ns)
 		s->runs_ns += now_ns() - t0;

@@ -23,13 +23,14 @@
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD...             (every match contains one)
- *	      digits    N[-M] [window N] [whole] [shape G...]
+ *	      digits    N[-M] [window N] [whole] [shape G...] [letters]
  *	                                    (every match has N (to M) digits;
  *	                                    whole: each match is whole
  *	                                    numbers of one run; shape: the
  *	                                    groups, N or N-M digits each,
- *	                                    of a match that starts in a run,
- *	                                    scan(3))
+ *	                                    of a match that starts in a run;
+ *	                                    letters: a run after a
+ *	                                    two-letter word, scan(3))
  *	      start     [<CLASS] CLASS... [through CLASS]
  *	                                    (the bytes every match starts
  *	                                    with, one class a byte; <CLASS:
@@ -155,6 +156,11 @@ struct rule {
 	/* "digits ... whole": every match lies in one run of digits and
 	 * its value starts and ends at its numbers' edges */
 	bool digits_whole;
+	/* "digits ... letters": the run follows a word of two ASCII letters
+	 * (no ASCII letter or digit before them), directly or after one
+	 * blank or dash (an IBAN's check digits), and only such runs
+	 * anchor the rule */
+	bool digits_letters;
 	/*
 	 * "digits ... shape G1 .. Gk" (k <= RULES_MAX_SHAPE): the rule
 	 * promises that a match (1) consists of digits, non-ASCII
@@ -247,6 +253,9 @@ struct ruleset {
 	 * none; [RULES_NSCOPES]: the same as prefilter */
 	struct prefilter *prefilters[RULES_NSCOPES + 1];
 	unsigned min_digits; /* smallest digits of any rule; 0: none */
+	/* smallest digits of a rule with "digits ... letters"; 0: none
+	 * (such rules do not count in min_digits) */
+	unsigned lead_digits;
 	/* the enabled rules, by index, that run over all the text (neither
 	 * literals nor digits), and those anchored by runs of digits (digits,
 	 * no literals): the scanner need not look at the others when their

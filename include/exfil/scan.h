@@ -39,7 +39,8 @@
  *	when it has one) before a literal it holds (one of the pattern's
  *	own literals, when it names some). A
  *	rule with "digits N" runs only from runs of N or more digits (single
- *	blanks, dashes, dots or slashes between them). Other rules run over
+ *	blanks, dashes, dots or slashes between them); with "digits N ...
+ *	letters", only from those runs that follow a two-letter word. Other rules run over
  *	the whole segment. With "digits ... whole" (every match is whole
  *	numbers of one run) the rule's validator is first tried on each
  *	stretch of the run's numbers with as many digits as it may accept

@@ -125,6 +125,16 @@ for pre in ("", "x", "7", " ", "IBAN:", "(", "\u00e9", "-"):
                (lambda v: v[:2] + "-" + v[2:4] + "-" + group(v[4:], "-"))(de()),
                (lambda v: v[:2] + "\u0668\u0669" + v[4:])(de())):
         lines.append("%s%s BIC" % (pre, ib))
+# IBANs whose BBAN holds letters (registry formats with 'c' parts): no run
+# of digits but their check digits; two-letter words before numbers
+# ("at 2024") that are no IBAN; at a line's start and after other bytes
+for pre in ("", " ", "x", "9", "(", "at ", "\u00e9", "IBAN: "):
+    for cc, bban in (("LV", "BANKABCDEFGHIJKLM"), ("QA", "DOHBABCDEFGHIJKLMNOPQRSTU"),
+                     ("RO", "AAAAB1CDEFGHIJKLMNOP"), ("BY", "NBRB3600ABCDEFGHIJKLMNOP"),
+                     ("LI", "08810ABCDEFGH1234"), ("KW", "CBKUABCDEFGHIJKLMNOPQRSTUV")):
+        v = iban(cc, bban)
+        sep = random.choice(["", " ", "-"])
+        lines.append("%s%s%s%s and at 2024 we paid %s" % (pre, v[:2], sep, group(v[2:], sep), random.randint(10, 99)))
 # an address list: local parts of 1 to 65 bytes, after every kind of byte,
 # with dots, plus and percent; some glued to words or other addresses
 for i in range(70):

@@ -196,6 +196,29 @@ test_start_classes(void **state)
 	ruleset_unref(rs);
 }
 
+/* "digits ... letters": its own least digits, apart from the others' */
+static void
+test_digits_letters(void **state)
+{
+	static const char text[] =
+	    "rule a\ncategory c\npattern /[A-Z]{2}\\d{2}/\n"
+	    "digits 2 window 3 letters\nexample \"DE89\"\nend\n"
+	    "rule b\ncategory c\npattern /\\d{9}/\ndigits 9\n"
+	    "example \"123456789\"\nend\n";
+	struct ruleset *rs;
+	char err[512];
+
+	(void)state;
+	if (load(text, &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(rs->rules[0].digits_letters);
+	assert_false(rs->rules[1].digits_letters);
+	assert_int_equal(rs->lead_digits, 2);
+	assert_int_equal(rs->min_digits, 9);
+	assert_int_equal(rs->ndigit, 2);
+	ruleset_unref(rs);
+}
+
 /* what a minimal rule gets by default */
 static void
 test_rule_defaults(void **state)
@@ -251,7 +274,7 @@ static const struct err_case err_cases[] = {
 	"rule a\n  category c\n  pattern /x/ literals\nend\n", 3, NULL, 23,
 	"literals needs words"},
     {"digits: an unknown word", RULE_HEAD "  digits 8 wide\nend\n", 4, "wide",
-	0, "expected 'window N', 'whole' or 'shape G...'"},
+	0, "expected 'window N', 'whole', 'shape G...' or 'letters'"},
     {"digits: shape without groups",
 	RULE_HEAD "  digits 8 shape window 4\nend\n", 4, NULL, 17,
 	"shape needs groups: N or N-M"},
@@ -836,6 +859,7 @@ main(void)
 	    cmocka_unit_test(test_scopes),
 	    cmocka_unit_test(test_rule_defaults),
 	    cmocka_unit_test(test_start_classes),
+	    cmocka_unit_test(test_digits_letters),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_bad_regex_column),
 	    cmocka_unit_test(test_small_error_buffer),

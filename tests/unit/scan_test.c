@@ -788,8 +788,13 @@ test_start_classes_exact(void **state)
 	    "rule card\n category c\n digits 12 window 0 whole\n"
 	    " validate luhn\n"
 	    " pattern /(?<!\\d)(\\d(?:[ -]?\\d){11,18})(?!\\d)/\n"
-	    " example \"4111 1111 1111 1111\"\nend\n";
-	static const char letters[] = "ab.@ AZ1239-",
+	    " example \"4111 1111 1111 1111\"\nend\n"
+	    "rule acct\n category c\n digits 2 window 3 letters\n"
+	    " start <[^A-Za-z0-9] [A-Za-z] [A-Za-z] [-\\x20\\d] [\\d]\n"
+	    " pattern /(?<![A-Za-z0-9])([A-Za-z]{2}[ -]?\\d{2}"
+	    "(?:[ -]?[A-Za-z0-9]){3,10})(?![A-Za-z0-9])/\n"
+	    " example \"AB 12 CD3\"\nend\n";
+	static const char letters[] = "ab.@ AZ1239-Zb",
 			  digits[] = "0123456789 -./";
 	char text[301], fast[4096], naive[4096], err[256];
 	struct ruleset *rs;
