@@ -135,6 +135,15 @@ for pre in ("", " ", "x", "9", "(", "at ", "\u00e9", "IBAN: "):
         v = iban(cc, bban)
         sep = random.choice(["", " ", "-"])
         lines.append("%s%s%s%s and at 2024 we paid %s" % (pre, v[:2], sep, group(v[2:], sep), random.randint(10, 99)))
+# UK NI numbers (two letters, six digits, A-D) and markings, after every
+# kind of byte, with and without blanks, in the wrong case
+for pre in ("", " ", "x", "9", "(", "\u00e9", "-"):
+    for i in range(4):
+        d = "%06d" % random.randint(0, 999999)
+        lines.append("%s%s%s %s %s %s %s" % (pre, random.choice(["AB", "CE", "JG", "ab", "Ab"]),
+            random.choice(["", " "]), d[:2], d[2:4], d[4:], random.choice("ABCDE")))
+    lines.append("%sSTRICTLY CONFIDENTIAL %sNUR F\u00dcR DEN INTERNEN GEBRAUCH %sconfidential %sRESTRICTED"
+                 % (pre, pre, pre, pre))
 # an address list: local parts of 1 to 65 bytes, after every kind of byte,
 # with dots, plus and percent; some glued to words or other addresses
 for i in range(70):
