@@ -129,6 +129,7 @@ rule_clear(struct rule *r)
 	for (i = 0; r->start_sets && i < r->npatterns; i++)
 		free(r->start_sets[i]);
 	free(r->start_sets);
+	free(r->first_bytes);
 	for (i = 0; r->at_start && i < r->npatterns; i++)
 		pcre2_code_free(r->at_start[i]);
 	free(r->at_start);
@@ -1473,6 +1474,33 @@ first_unit(const pcre2_code *re)
 }
 
 /*
+ * The byte every match of pattern i starts with, when PCRE2 knows it and
+ * it is an ASCII byte that is no letter (so case does not matter): the
+ * scanner looks for it with memchr before it calls PCRE2 in a window.
+ */
+static int
+build_first_byte(struct rule *r, size_t i)
+{
+	uint32_t unit = 0;
+	size_t k;
+
+	if (!first_unit(r->patterns[i]) ||
+	    pcre2_pattern_info(
+		r->patterns[i], PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0 ||
+	    unit >= 0x80 || isalpha((int)unit))
+		return 0;
+	if (r->first_bytes == NULL) {
+		if ((r->first_bytes = calloc(r->npatterns, sizeof(int))) ==
+		    NULL)
+			return EXFIL_ENOMEM;
+		for (k = 0; k < r->npatterns; k++)
+			r->first_bytes[k] = -1;
+	}
+	r->first_bytes[i] = (int)unit;
+	return 0;
+}
+
+/*
  * For the patterns of literal rules that start at their literal (window
  * 0), and of rules with "start", the same pattern compiled anchored: tried
  * at one place, it does not first search for where a match may start,
@@ -1597,7 +1625,8 @@ finish(struct parser *p)
 		for (j = 0; r->enabled && (r->nliterals || r->digits) &&
 		     j < r->npatterns;
 		     j++)
-			if ((rc = build_start_set(r, j)) < 0)
+			if ((rc = build_start_set(r, j)) < 0 ||
+			    (rc = build_first_byte(r, j)) < 0)
 				return rc;
 	}
 	return build_prefilter(p->rs);

@@ -461,9 +461,9 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
-    pcre2_code *at_start, const unsigned char *start_set, unsigned window,
-    uint64_t litmask, struct finding *f, const char *text, size_t len,
-    const char *where, const struct anchor *an, size_t nan)
+    pcre2_code *at_start, const unsigned char *start_set, int first_byte,
+    unsigned window, uint64_t litmask, struct finding *f, const char *text,
+    size_t len, const char *where, const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -487,6 +487,18 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 		while (start_set && start <= an[i].limit && start < len &&
 		    !start_set[(unsigned char)text[start]])
 			start++;
+		/* nor anywhere but at the byte it starts with, when known */
+		if (first_byte >= 0 && start <= an[i].limit && start < len) {
+			const char *q = memchr(text + start, first_byte,
+			    (an[i].limit < len ? an[i].limit + 1 : len) -
+				start);
+			if (q == NULL) {
+				if (pos < an[i].limit + 1)
+					pos = an[i].limit + 1;
+				continue;
+			}
+			start = (size_t)(q - text);
+		}
 		while (start <= an[i].limit && start <= len) {
 			/* one place to try: the pattern compiled anchored
 			 * skips the search for where a match may start */
@@ -529,6 +541,7 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 		    ? scan_anchored(s, r, r->patterns[p],
 			  r->at_start ? r->at_start[p] : NULL,
 			  r->start_sets ? r->start_sets[p] : NULL,
+			  r->first_bytes ? r->first_bytes[p] : -1,
 			  r->windows && r->windows[p] != RULES_WINDOW_RULE
 			      ? r->windows[p]
 			      : r->window,
