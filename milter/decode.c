@@ -85,11 +85,30 @@ static const signed char b64[256] = {
 size_t
 decode_base64(const char *in, size_t len, unsigned char *out)
 {
+	const unsigned char *p = (const unsigned char *)in;
 	unsigned long acc = 0;
+	unsigned a, b, c, d;
+	unsigned long g;
 	size_t i, o = 0;
 	int n = 0, v;
 
 	for (i = 0; i < len; i++) {
+		/* whole groups of four between line breaks, the common case:
+		 * one test for the four (a value of 0 wraps to above 63) */
+		while (n == 0 && len - i >= 4) {
+			a = b64[p[i]] - 1u, b = b64[p[i + 1]] - 1u;
+			c = b64[p[i + 2]] - 1u, d = b64[p[i + 3]] - 1u;
+			if ((a | b | c | d) > 63)
+				break;
+			g = a << 18 | b << 12 | c << 6 | d;
+			out[o] = (unsigned char)(g >> 16);
+			out[o + 1] = (unsigned char)(g >> 8);
+			out[o + 2] = (unsigned char)g;
+			o += 3;
+			i += 4;
+		}
+		if (i == len)
+			break;
 		v = b64[(unsigned char)in[i]];
 		if (v == 0)
 			continue; /* CR, LF, padding, junk */
