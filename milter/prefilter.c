@@ -34,6 +34,7 @@
 #define PF_Q3 0x80u /* bytes 1-2 of it, or byte 1 of one of 2 */
 #define PF_OUT 0x80000000u /* in the trie: the child has outputs */
 #define PF_MAX_ONE 4 /* literals of one byte compared as such */
+#define PF_PAD_MIN 16 /* last places worth a padded block of their own */
 #define PF_QBITS 15 /* the hash of four bytes: 2^15 bits, 4 KiB */
 
 #define PF_BYTES(b) (UINT64_C(0x0101010101010101) * (b))
@@ -392,7 +393,39 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 				walk(pf, p, len, k, fn, arg);
 		}
 	}
-	/* the last places: where the filter cannot read, the trie decides */
+	/*
+	 * The last places (a header's all): copied into a block of their
+	 * own, zeros after them, for the same filter. No literal holds a
+	 * NUL, so the zeros add places to try, never lose one; the trie
+	 * reads the text itself.
+	 */
+	for (; len - base >= PF_PAD_MIN; base += 64) {
+		_Alignas(16) unsigned char pad[80];
+		size_t n = len - base < sizeof(pad) ? len - base : sizeof(pad);
+
+		memset(pad, 0, sizeof(pad));
+		memcpy(pad, p + base, n);
+		for (k = 0; k < 9; k++)
+			w[k] = pairs8(pf, pad + 8 * k);
+#ifdef PF_AVX2
+		if (pf->avx2)
+			m = cand64_avx2(pf, pad, w);
+		else
+#endif
+			m = cand64(pf, pad, w);
+		if (len - base < 64)
+			m &= ((uint64_t)1 << (len - base)) - 1;
+		while (m) {
+			k = (size_t)__builtin_ctzll(m);
+			m &= m - 1;
+			if ((pair_at(pf, pad + k) & PF_P3) ||
+			    pf->isone[pad[k]] || quad_at(pf, pad + k))
+				walk(pf, p, len, base + k, fn, arg);
+		}
+		if (len - base <= 64)
+			return;
+	}
+	/* a few places: the trie decides where the filter cannot read */
 	for (i = base; i < len; i++)
 		if (i + 4 > len || maybe(pf, p + i))
 			walk(pf, p, len, i, fn, arg);

@@ -30,7 +30,10 @@
  *	for those a bit table of 2^15 bits (4 KiB) over a hash of the
  *	first four bytes (bit 5 set in each) must agree when only a
  *	literal of four or more may start there. The trie is walked from
- *	the places left (about 1 in 130), and decides.
+ *	the places left (about 1 in 130), and decides. The last places of
+ *	a text (all of a short one, as a header) are copied into a block of
+ *	their own with zeros after them, which no literal holds, for the
+ *	same filter (a third fewer instructions over one-line segments).
  *	The filter and trie are immutable after prefilter_new() and are
  *	shared by the threads of the daemon.
  * RETURN VALUE
