@@ -4,7 +4,7 @@
 # a plain program; in the sanitizer build this is the ASan+UBSan run.
 . "$(dirname "$0")/../tap.sh"
 for target in mime base64 qp uu header html charset extract quarantine \
-	prefilter; do
+	prefilter scan; do
 	prog=$top_builddir/tests/fuzz/${target}_replay
 	dirs=("$top_srcdir/tests/fuzz/corpora/$target")
 	[ "$target" = mime ] && [ -d "$SHARED/corpora/mime" ] &&
