@@ -16,6 +16,7 @@
 #include <exfil/arena.h>
 #include <exfil/buf.h>
 #include <exfil/charset.h>
+#include <exfil/common.h>
 
 static bool
 is_ascii(const char *in, size_t len)
@@ -486,6 +487,39 @@ out:
 	return res;
 }
 
+/*
+ * The zeros of Unicode's decimal digits (general category Nd, Unicode
+ * 14.0, as PCRE2 10.42 knows it), each the first of ten in a row: what
+ * PCRE2's \d matches beyond ASCII.
+ */
+static const uint32_t digit_zeros[] = {0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66,
+    0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0, 0xf20,
+    0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50,
+    0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50,
+    0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0,
+    0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950,
+    0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8,
+    0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0};
+
+/* the ASCII digit of a decimal digit beyond ASCII, or 0 */
+static int
+digit_form(uint32_t cp)
+{
+	size_t lo = 0, hi = EXFIL_ARRAY_LEN(digit_zeros), mid;
+
+	if (cp < digit_zeros[0])
+		return 0;
+	while (hi - lo > 1) { /* the last zero at or below cp */
+		mid = (lo + hi) / 2;
+		if (digit_zeros[mid] <= cp)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return cp - digit_zeros[lo] < 10 ? (int)('0' + cp - digit_zeros[lo])
+					 : 0;
+}
+
 /* what one code point becomes: -1 drop, 0 keep, else this ASCII byte */
 static int
 normal_form(uint32_t cp)
@@ -509,7 +543,7 @@ normal_form(uint32_t cp)
 		return 's';
 	if (cp == 0x212a)
 		return 'K';
-	return 0;
+	return digit_form(cp);
 }
 
 /* text_normalize - spaces, dashes, invisible and fullwidth characters */

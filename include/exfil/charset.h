@@ -27,7 +27,10 @@
  *	(U+FF01..U+FF5E), the long s (U+017F) and the Kelvin sign (U+212A)
  *	become ASCII (the NFKC mappings that matter here; the last two are
  *	the only letters beyond ASCII that fold to ASCII ones, so a caseless
- *	pattern matches nothing its ASCII literals miss).
+ *	pattern matches nothing its ASCII literals miss), and the decimal
+ *	digits of every other script (Unicode's Nd, what PCRE2's \d
+ *	matches) become ASCII digits: a card number in Arabic-Indic digits
+ *	is a card number, and runs of digits are ASCII.
  *	Pure ASCII text is returned as it is, without a copy.
  * RETURN VALUE
  *	A NUL-terminated string in the arena, or NULL when out of memory.

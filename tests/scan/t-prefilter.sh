@@ -162,6 +162,13 @@ lines.append("Server=db1;" + "".join("App%d=%s;" % (i, "\u4e2d" * 90) for i in r
 # letters beyond ASCII that fold to ASCII ones (long s, Kelvin sign):
 # the caseless patterns match them, so the literals must find them too
 lines.append("pa\u017f\u017fword = Lm4nB8vC2xZ6 and api_\u212aey = Rt5yU1iO7pA3sD9f")
+# decimal digits of other scripts, whole and mixed into ASCII numbers (a
+# match of \d that the ASCII runs of digits did not hold)
+def script(v, zero):
+    return "".join(chr(zero + int(c)) if c.isdigit() else c for c in v)
+for zero in (0x660, 0x966, 0xe50, 0x1d7ce):
+    c = luhn("4", 16)
+    lines.append("card %s / %s%s / +49 30 002 5%s 020 7287" % (script(c, zero), c[:6], script(c[6:9], zero), script("44", zero)))
 for n in (0, 1, 63, 64, 65):
     open("%s.%d" % (sys.argv[1], n), "w").write(
         "Subject: marking\n\n(%sSECRET)  [%sTOP SECRET%s]  //%sSECRET//\n" % (" " * n, "\t" * n, " " * n, " " * n))
@@ -174,6 +181,11 @@ printf 'Subject: x\n\npa\305\277\305\277word = Lm4nB8vC2xZ6\n' >"$T/longs.eml"
 check "a password written with long s is found (normalised to ASCII)" \
 	grep -q '"rule":"password_assignment"' \
 	<("$EXFIL_SCAN" -r "$rules" --json "$T/longs.eml" 2>/dev/null)
+# a Luhn-valid test number in Arabic-Indic digits (U+0660..U+0669)
+printf 'Subject: x\n\ncard \331\244\331\241\331\241\331\241 \331\241\331\241\331\241\331\241 \331\241\331\241\331\241\331\241 \331\241\331\241\331\241\331\241\n' >"$T/arabic.eml"
+check "a card number in Arabic-Indic digits is found (normalised to ASCII)" \
+	grep -q '"rule":"payment_card"' \
+	<("$EXFIL_SCAN" -r "$rules" --json "$T/arabic.eml" 2>/dev/null)
 check "near-misses: the comparison is not empty ($n rules fired)" [ "$n" -ge 4 ]
 
 if [ -d "$SHARED/corpora/mime" ]; then
