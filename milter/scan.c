@@ -596,6 +596,18 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
+#ifdef __SSE2__
+/* 0xff in each byte of x from lo to lo + span: x - lo is at most span,
+ * compared unsigned */
+static inline __m128i
+byte_range(__m128i x, char lo, char span)
+{
+	__m128i y = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+
+	return _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(span)), y);
+}
+#endif
+
 /* digits and separators (blank, dash, dot, slash) of p[0..63], a bit a
  * byte */
 static inline void
@@ -606,20 +618,12 @@ block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
 	*dm = *sm = 0;
 #ifdef __SSE2__
 	{
-		const __m128i zero = _mm_set1_epi8('0'),
-			      nine = _mm_set1_epi8(9),
-			      dash = _mm_set1_epi8('-'), two = _mm_set1_epi8(2),
-			      blank = _mm_set1_epi8(' ');
 		for (k = 0; k < 64; k += 16) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(p + k));
-			/* '0'..'9', and '-' '.' '/' (0x2d..0x2f): x - lo is
-			 * at most its span, compared unsigned */
-			__m128i y = _mm_sub_epi8(x, zero);
-			__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(y, nine), y);
-			__m128i z = _mm_sub_epi8(x, dash);
-			__m128i e = _mm_or_si128(
-			    _mm_cmpeq_epi8(_mm_min_epu8(z, two), z),
-			    _mm_cmpeq_epi8(x, blank));
+			/* '0'..'9', and ' ' '-' '.' '/' */
+			__m128i d = byte_range(x, '0', 9);
+			__m128i e = _mm_or_si128(byte_range(x, '-', 2),
+			    _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
 			*dm |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << k;
 			*sm |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << k;
 		}
@@ -735,17 +739,12 @@ lead_mask(const unsigned char *p, size_t len, size_t b, struct lead_prev *lp)
 
 #ifdef __SSE2__
 	if (len - b >= 64) {
-		const __m128i fold = _mm_set1_epi8(0x20),
-			      a = _mm_set1_epi8('a'), z = _mm_set1_epi8(25),
-			      zero = _mm_set1_epi8('0'),
-			      nine = _mm_set1_epi8(9);
 		for (k = 0; k < 64; k += 16) {
 			__m128i x =
 			    _mm_loadu_si128((const __m128i *)(p + b + k));
-			__m128i y = _mm_sub_epi8(_mm_or_si128(x, fold), a);
-			__m128i l = _mm_cmpeq_epi8(_mm_min_epu8(y, z), y);
-			__m128i v = _mm_sub_epi8(x, zero);
-			__m128i d = _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v);
+			__m128i l = byte_range(
+			    _mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25);
+			__m128i d = byte_range(x, '0', 9);
 			__m128i s =
 			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
 				_mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
@@ -892,9 +891,7 @@ digit_span(const unsigned char *p, size_t len, size_t q, size_t end)
 #ifdef __SSE2__
 	while (d < end && len - d >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(p + d));
-		__m128i y = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-		unsigned m = (unsigned)_mm_movemask_epi8(
-		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(9)), y));
+		unsigned m = (unsigned)_mm_movemask_epi8(byte_range(x, '0', 9));
 		unsigned n = (unsigned)__builtin_ctz(~m); /* bit 16 is 0 */
 		if (n < 16) {
 			d += n;
@@ -1042,9 +1039,7 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 #ifdef __SSE2__
 	if (an->at - 1 - from <= 16 && from + 16 <= len) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(p + from));
-		__m128i y = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-		__m128i d =
-		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(9)), y);
+		__m128i d = byte_range(x, '0', 9);
 		__m128i o = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
 		    _mm_cmpeq_epi8(x, _mm_set1_epi8('(')));
 		unsigned keep = (1u << (an->at - 1 - from)) - 1;
@@ -1119,19 +1114,6 @@ work_of(struct scan *s)
 		s->work = h;
 	}
 	return h;
-}
-
-/* ascending rule indices: the rules run in the order of the rule set */
-static void
-sort_indices(size_t *v, size_t n)
-{
-	size_t i, j, x;
-
-	for (i = 1; i < n; i++) {
-		for (x = v[i], j = i; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
 }
 
 /* one rule over the segment, from its anchors (an, nan) or in full; a
@@ -1209,7 +1191,6 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		prefilter_run(pf, text, len, on_literal, w);
 		if (w->failed)
 			return EXFIL_ENOMEM;
-		sort_indices(w->touched, w->ntouched);
 	}
 	if (s->rule_ns) {
 		t1 = now_ns();
