@@ -152,15 +152,18 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 	size_t from = ms > within ? ms - within : 0;
 	size_t to = me + within < len ? me + within : len;
 	size_t i, k, kl, best = nwords;
-	unsigned char first[256];
+	uint64_t first[4] = {0, 0, 0, 0}; /* a bit a byte */
+	unsigned c;
 
-	memset(first, 0, sizeof(first));
 	for (k = 0; k < nwords; k++) {
-		first[tolower((unsigned char)words[k][0])] = 1;
-		first[toupper((unsigned char)words[k][0])] = 1;
+		c = (unsigned)tolower((unsigned char)words[k][0]);
+		first[c >> 6] |= (uint64_t)1 << (c & 63);
+		c = (unsigned)toupper((unsigned char)words[k][0]);
+		first[c >> 6] |= (uint64_t)1 << (c & 63);
 	}
 	for (i = from; i < to && best > 0; i++) {
-		if (!first[(unsigned char)text[i]])
+		c = (unsigned char)text[i];
+		if (!(first[c >> 6] >> (c & 63) & 1))
 			continue;
 		for (k = 0; k < best; k++) {
 			kl = strlen(words[k]);
@@ -183,21 +186,52 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 	return best < nwords ? words[best] : NULL;
 }
 
+/* dst[0..n) = src[0..n) with ASCII capitals lowered, as strncasecmp()
+ * compares them */
+static void
+lower_ascii(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] =
+		    (char)((unsigned char)(src[i] - 'A') < 26 ? src[i] | 0x20
+							      : src[i]);
+}
+
 /* is the value vetoed by an allow regex or an allow word? */
 static bool
 allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
 {
+	char low[512], word[64];
 	size_t i, k, wl;
 
 	for (i = 0; i < r->nallow; i++)
 		if (pcre2_match(r->allow[i], (PCRE2_SPTR)val, vlen, 0, 0,
 			s->match_data, NULL) >= 0)
 			return true;
+	if (r->nallow_words == 0)
+		return false;
+	/* the words in any ASCII case: the value and each word lowered,
+	 * then memmem(); a value longer than the buffer byte by byte */
+	if (vlen > sizeof(low)) {
+		for (i = 0; i < r->nallow_words; i++) {
+			wl = strlen(r->allow_words[i]);
+			for (k = 0; k + wl <= vlen; k++)
+				if (strncasecmp(
+					val + k, r->allow_words[i], wl) == 0)
+					return true;
+		}
+		return false;
+	}
+	lower_ascii(low, val, vlen);
 	for (i = 0; i < r->nallow_words; i++) {
 		wl = strlen(r->allow_words[i]);
-		for (k = 0; k + wl <= vlen; k++)
-			if (strncasecmp(val + k, r->allow_words[i], wl) == 0)
-				return true;
+		if (wl > sizeof(word) || wl > vlen)
+			continue; /* longer than the value: not in it */
+		lower_ascii(word, r->allow_words[i], wl);
+		if (memmem(low, vlen, word, wl) != NULL)
+			return true;
 	}
 	return false;
 }

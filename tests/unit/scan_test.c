@@ -621,6 +621,45 @@ test_allow_vetoes(void **state)
 	one_free(&o);
 }
 
+/* allow words in any case, anywhere in a value, short or long (the
+ * long ones take the other way) */
+static void
+test_allow_words_long(void **state)
+{
+	static const char rules[] = "rule t\n  category secret_token\n"
+				    "  pattern /\\btok_([A-Za-z0-9]{8,})\\b/\n"
+				    "  allow_words PlaceHolder\nend\n";
+	static const size_t lens[] = {8, 511, 512, 513, 900};
+	char text[2000];
+	size_t i, k, n;
+	struct one o;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		n = lens[i];
+		/* the word at the end, in another case: vetoed */
+		memcpy(text, "tok_", 4);
+		for (k = 0; k < n; k++)
+			text[4 + k] = "Ab3dE5g7"[k % 8];
+		if (n >= 11)
+			memcpy(text + 4 + n - 11, "placeHOLDER", 11);
+		text[4 + n] = '\0';
+		scan_one(&o, rules, text);
+		if (n >= 11)
+			assert_null(scan_finding(&o.s, 0));
+		else
+			assert_non_null(scan_finding(&o.s, 0));
+		one_free(&o);
+		/* one letter off: found */
+		if (n >= 11) {
+			text[4 + n - 1] = 'x';
+			scan_one(&o, rules, text);
+			assert_non_null(scan_finding(&o.s, 0));
+			one_free(&o);
+		}
+	}
+}
+
 static void
 test_entropy(void **state)
 {
@@ -847,6 +886,7 @@ main(void)
 	    cmocka_unit_test(test_confidence_levels),
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
+	    cmocka_unit_test(test_allow_words_long),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
