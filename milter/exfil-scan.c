@@ -160,16 +160,30 @@ out:
 }
 
 /* does a match in an example or counter start where "start" says none
- * can? (a broken promise loses findings in the fast path) */
+ * can, or does the fast path find another count than the naive one? (a
+ * broken promise of a window, start class or digit run loses findings in
+ * the fast path) */
 static bool
-start_broken(const struct rule *r)
+start_broken(const struct ruleset *rs, const struct rule *r)
 {
 	size_t j, bad;
 	const char *t;
+	bool same;
 
 	for (j = 0; j < r->nexamples + r->ncounters; j++) {
 		t = j < r->nexamples ? r->examples[j]
 				     : r->counters[j - r->nexamples];
+		if (scan_text_agrees(rs, r, t, strlen(t), &same) == 0 &&
+		    !same) {
+			printf("FAIL %s:%u: rule %s: %s %zu: the fast path "
+			       "finds other matches than the naive one (a "
+			       "window, start class or digits promise is "
+			       "broken)\n",
+			    r->file, r->line, r->id,
+			    j < r->nexamples ? "example" : "counter",
+			    (j < r->nexamples ? j : j - r->nexamples) + 1);
+			return true;
+		}
 		if (scan_text_starts(r, t, strlen(t), &bad) == 0 &&
 		    bad != (size_t)-1) {
 			printf("FAIL %s:%u: rule %s: %s %zu has a match at "
@@ -183,8 +197,8 @@ start_broken(const struct rule *r)
 	return false;
 }
 
-/* --test-rules: every example matches its rule, no counter does, and no
- * match breaks the rule's start classes */
+/* --test-rules: every example matches its rule, no counter does, no
+ * match breaks the rule's start classes, and the fast path agrees */
 static int
 test_rules(const struct ruleset *rs)
 {
@@ -197,7 +211,7 @@ test_rules(const struct ruleset *rs)
 		fprintf(stderr, "warning: %s\n", rs->warnings[i]);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
-		if (start_broken(r))
+		if (start_broken(rs, r))
 			failed++;
 		for (j = 0; j < r->nexamples; j++, nex++) {
 			if (scan_text_matches(rs, r, r->examples[j],

@@ -1281,6 +1281,42 @@ scan_text_matches(const struct ruleset *rs, const struct rule *r,
 	return rc;
 }
 
+/*
+ * scan_text_agrees - does the fast path find what the naive one finds for
+ * rule r in this text (normalised)? The values counted and the matches,
+ * over all of the rule's scopes at once: a window, start class or digit
+ * run that a match breaks loses it in the fast path alone.
+ */
+int
+scan_text_agrees(const struct ruleset *rs, const struct rule *r,
+    const char *text, size_t len, bool *same)
+{
+	struct finding fast = {0}, naive = {0};
+	struct arena *a;
+	struct scan s;
+	int k, rc = 0;
+
+	*same = true;
+	if ((a = arena_new()) == NULL)
+		return EXFIL_ENOMEM;
+	if ((text = text_normalize(a, text, len, &len)) == NULL)
+		rc = EXFIL_ENOMEM;
+	for (k = 0; rc == 0 && k < 2; k++) {
+		memset(&s, 0, sizeof(s));
+		if ((rc = scan_begin(&s, a, rs)) == 0) {
+			scan_set_naive(&s, k == 1);
+			rc = scan_segment(&s, text, len, "example", r->scope);
+			if (rc == 0)
+				*(k ? &naive : &fast) = s.findings[r->index];
+		}
+		scan_end(&s);
+	}
+	if (rc == 0)
+		*same = fast.count == naive.count && fast.hits == naive.hits;
+	arena_free(a);
+	return rc;
+}
+
 /* scan_text_starts - do the rule's matches keep its "start" promise? */
 int
 scan_text_starts(

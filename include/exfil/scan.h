@@ -134,6 +134,14 @@ int scan_text_matches(const struct ruleset *rs, const struct rule *r,
     const char *text, size_t len, bool *matched);
 
 /*
+ * scan_text_agrees - does the fast path find the same values and matches
+ * of rule r in this text (normalised, all the rule's scopes) as the naive
+ * path? *same: true if so.
+ */
+int scan_text_agrees(const struct ruleset *rs, const struct rule *r,
+    const char *text, size_t len, bool *same);
+
+/*
  * scan_text_starts - does every match of the rule's patterns in this text
  * (normalised) start where its "start" classes say one may? *bad: the
  * offset of the first that does not, or (size_t)-1 for none.

@@ -29,6 +29,24 @@ check "broken examples: exit 1" [ $rc -eq 1 ]
 check "broken examples: example reported" grep -q 'x.rules:1: rule too_wide: example 1 does not match' <<<"$out"
 check "broken examples: counter reported" grep -q 'x.rules:1: rule too_wide: counter 1 matches' <<<"$out"
 
+# a window too narrow for a match that starts before its literal: the
+# naive path finds it, the fast path not; reported, and not with window 4
+mkdir "$T/win"
+cat > "$T/win/w.rules" <<'R'
+rule narrow
+  category   secret_token
+  pattern    /\b[a-z0-9]{3}\dQ~[a-z0-9]{8}\b/
+  literals   Q~ window 0
+  example    "abc1Q~defghijk"
+end
+R
+out=$("$EXFIL_SCAN" --test-rules "$T/win")
+check "narrow window: exit 1" [ $? -eq 1 ]
+check "narrow window: fast and naive paths differ, reported" grep -q 'w.rules:1: rule narrow: example 1: the fast path finds other matches than the naive one' <<<"$out"
+sed -i 's/window 0/window 4/' "$T/win/w.rules"
+out=$("$EXFIL_SCAN" --test-rules "$T/win")
+check "window 4: the same matches both ways" [ $? -eq 0 ]
+
 # syntax errors: one line with file:line:col, exit 2
 mkdir "$T/syn"
 printf 'rule r1\n  category x\n  pattern /a(b/\nend\n' > "$T/syn/s.rules"
