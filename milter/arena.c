@@ -181,7 +181,10 @@ arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
 	if (n < *cap)
 		return v;
 	ncap = *cap ? *cap * 2 : 16;
-	if (ncap < *cap || (nv = arena_calloc(a, ncap, size)) == NULL)
+	/* not zeroed: each caller sets the element it adds (a scan's
+	 * arrays of anchors and runs grow anew with each message) */
+	if (ncap < *cap || size == 0 || ncap > SIZE_MAX / size ||
+	    (nv = arena_alloc(a, ncap * size)) == NULL)
 		return NULL;
 	if (n)
 		memcpy(nv, v, n * size);

@@ -16,7 +16,9 @@
  *	arena_grow() makes room for one more element in an array of n
  *	elements of size bytes that lives in the arena: when n reached *cap
  *	it returns a copy twice as large (16 elements at first) and updates
- *	*cap, else v itself. The old copy stays in the arena until it dies.
+ *	*cap, else v itself. The room past the n elements copied is not
+ *	zeroed: the caller sets element n. The old copy stays in the arena
+ *	until it dies.
  * RETURN VALUE
  *	NULL when memory is exhausted or the arena's budget is spent.
  * OWNERSHIP
