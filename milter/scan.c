@@ -994,6 +994,11 @@ whole_may_pass(const struct validator *v, const char *text, size_t len,
 	size_t gs[WHOLE_MAX_GROUPS], ge[WHOLE_MAX_GROUPS], ng = 0, i, a, b;
 	unsigned d;
 
+	/* a run of one group, as most are: itself, or nothing */
+	if (an->limit - an->at == an->digits)
+		return an->digits >= v->min_digits &&
+		    an->digits <= v->max_digits &&
+		    v->check(text + an->at, an->digits);
 	/* a run is digits, then single separators each before a digit */
 	for (i = an->at; i < an->limit; i++) {
 		if (ng == WHOLE_MAX_GROUPS)
@@ -1095,11 +1100,12 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
 	    (an->limit < len && shape_byte(p[an->limit])))
 		return true;
-	/* the run's first digit, and each digit after a slash */
+	/* the run's first digit, and each digit after a slash (a run of
+	 * digits alone has none) */
 	if (shape_at(r, p, len, an->at, an->limit))
 		return true;
-	for (i = an->at + 1;
-	     i < an->limit && (q = memchr(p + i, '/', an->limit - i)) != NULL;
+	for (i = an->at + 1; an->limit - an->at > an->digits && i < an->limit &&
+	     (q = memchr(p + i, '/', an->limit - i)) != NULL;
 	     i = (size_t)(q - p) + 1)
 		if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
 			return true;
