@@ -847,8 +847,8 @@ lead_mask(const struct classes *pc, const struct classes *c)
  * separator between two digits. A run of min digits is at least min
  * bytes long, so only the runs that start where min bytes in a row are in
  * a run, or after a two-letter word, are looked at; their digits are
- * counted up to their end. avx512: the CPU has AVX-512BW and POPCNT, and
- * the caller is compiled for them.
+ * counted up to their end. avx512: the CPU has AVX-512BW, AVX-512VL, BMI2
+ * and POPCNT, and the caller is compiled for them.
  */
 static inline __attribute__((always_inline)) int
 runs_of(struct scan *s, const char *text, size_t len, unsigned min,
@@ -929,7 +929,7 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 }
 
 #ifdef SCAN_AVX512
-/* runs_of() compiled for AVX-512BW and POPCNT */
+/* runs_of() compiled for AVX-512BW, AVX-512VL, BMI2 and POPCNT */
 __attribute__((target("avx512bw,avx512vl,bmi2,popcnt"), noinline)) static int
 runs_avx512(struct scan *s, const char *text, size_t len, unsigned min,
     unsigned lead_min, struct scan_work *w, size_t *nout)
@@ -945,7 +945,8 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 {
 #ifdef SCAN_AVX512
 	if (__builtin_cpu_supports("avx512bw") &&
-	    __builtin_cpu_supports("popcnt"))
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
 		return runs_avx512(s, text, len, min, lead_min, w, nout);
 #endif
 	return runs_of(s, text, len, min, lead_min, w, nout, false);
