@@ -607,12 +607,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static inline bool
-is_letter(unsigned char c)
-{
-	return (unsigned char)((c | 0x20) - 'a') < 26;
-}
-
 #ifdef SCAN_SSE2
 /* 0xff in each byte of x from lo to lo + span: x - lo is at most span,
  * compared unsigned */
@@ -633,6 +627,14 @@ struct classes {
 	uint64_t lm; /* ASCII letters */
 	uint64_t bm; /* blanks and dashes */
 };
+
+#ifndef SCAN_SSE2
+static bool
+is_letter(unsigned char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+#endif
 
 /* the classes of p[0..63] */
 static inline void
