@@ -576,6 +576,8 @@ struct scan_work {
 	int failed;
 	struct anchor *runs, *sel; /* the runs of digits, those of a rule */
 	size_t runs_cap, sel_cap;
+	unsigned char *keys; /* a byte a run: run_keys() */
+	size_t keys_cap;
 };
 
 static void
@@ -1136,25 +1138,98 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	return other && digits >= least;
 }
 
-/* the runs of digits (of all rules) that may hold a match of rule r */
+/*
+ * A byte a run of w->runs: its digits (127 for more) and, in the top bit,
+ * whether it follows a two-letter word; zeros after the last run up to a
+ * multiple of 64. What select_runs() reads first.
+ */
+static int
+run_keys(struct scan *s, struct scan_work *w, size_t nruns)
+{
+	size_t j, n = (nruns + 63) & ~(size_t)63;
+
+	if (w->keys_cap < n) {
+		if ((w->keys = arena_alloc(s->arena, 2 * n)) == NULL)
+			return EXFIL_ENOMEM;
+		w->keys_cap = 2 * n;
+	}
+	for (j = 0; j < nruns; j++) {
+		unsigned d = w->runs[j].digits;
+		/* a run's lit is 0 or 1 */
+		w->keys[j] =
+		    (unsigned char)((d < 127 ? d : 127) | w->runs[j].lit << 7);
+	}
+	memset(w->keys + nruns, 0, n - nruns);
+	return 0;
+}
+
+/*
+ * Bit j set: key[j] (run_keys()) has lo to hi digits and, with lead, the
+ * top bit, for j < 64: without a branch a run.
+ */
+static inline uint64_t
+key_mask(const unsigned char *key, unsigned lo, unsigned hi, bool lead)
+{
+	uint64_t m = 0, l = 0;
+	unsigned j;
+
+#ifdef SCAN_SSE2
+	for (j = 0; j < 64; j += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(key + j));
+		__m128i d = byte_range(_mm_and_si128(x, _mm_set1_epi8(0x7f)),
+		    (char)lo, (char)(hi - lo));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << j;
+		l |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << j;
+	}
+#else
+	for (j = 0; j < 64; j++) {
+		m |= (uint64_t)((key[j] & 0x7fu) - lo <= hi - lo) << j;
+		l |= (uint64_t)(key[j] >> 7) << j;
+	}
+#endif
+	return lead ? m & l : m;
+}
+
+/*
+ * The runs of digits (of all rules) that may hold a match of rule r, in
+ * order. Their keys (run_keys()) pass over most runs, 64 at a time: as
+ * most runs are short, which pass a rule's digits is unpredictable, and a
+ * branch a run cost more than the checks.
+ */
 static size_t
 select_runs(const struct rule *r, const char *text, size_t len,
-    const struct anchor *runs, size_t nruns, struct anchor *sel)
+    const struct anchor *runs, const unsigned char *keys, size_t nruns,
+    struct anchor *sel)
 {
-	unsigned window = 0, least = 0;
-	size_t j, nsel = 0;
+	unsigned window = 0, least = 0, lo, hi;
+	size_t b, j, nsel = 0;
+	uint64_t m;
 
 	if (r->nshape)
 		shape_limits(r, &window, &least);
-	for (j = 0; j < nruns; j++)
-		if (runs[j].digits >= r->digits &&
-		    (!r->digits_letters || runs[j].lit) &&
-		    (r->digits_max == 0 || runs[j].digits <= r->digits_max) &&
-		    (!r->digits_whole ||
-			whole_may_pass(r->validator, text, len, &runs[j])) &&
-		    (!r->nshape ||
-			shape_may_match(r, window, least, text, len, &runs[j])))
-			sel[nsel++] = runs[j];
+	/* a key counts up to 127 digits: what passes is checked again */
+	lo = r->digits < 127 ? r->digits : 127;
+	hi = r->digits_max && r->digits_max < 127 ? r->digits_max : 127;
+	if (lo > hi)
+		return 0;
+	for (b = 0; b < nruns; b += 64)
+		for (m = key_mask(keys + b, lo, hi, r->digits_letters); m;
+		     m &= m - 1) {
+			j = b + (size_t)__builtin_ctzll(m);
+			if (j >= nruns)
+				break;
+			if (runs[j].digits >= r->digits &&
+			    (!r->digits_letters || runs[j].lit) &&
+			    (r->digits_max == 0 ||
+				runs[j].digits <= r->digits_max) &&
+			    (!r->digits_whole ||
+				whole_may_pass(
+				    r->validator, text, len, &runs[j])) &&
+			    (!r->nshape ||
+				shape_may_match(
+				    r, window, least, text, len, &runs[j])))
+				sel[nsel++] = runs[j];
+		}
 	return nsel;
 }
 
@@ -1222,7 +1297,8 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 				return EXFIL_ENOMEM;
 			w->sel_cap = 2 * nruns;
 		}
-		nsel = select_runs(r, text, len, w->runs, nruns, w->sel);
+		nsel =
+		    select_runs(r, text, len, w->runs, w->keys, nruns, w->sel);
 		if (nsel)
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
 			    w->sel, nsel, true);
@@ -1278,8 +1354,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		t0 = t1;
 	}
 	if (rs->ndigit &&
-	    (rc = digit_runs(s, text, len, rs->min_digits ? rs->min_digits : 65,
-		 rs->lead_digits, w, &nruns)) < 0)
+	    ((rc = digit_runs(s, text, len,
+		  rs->min_digits ? rs->min_digits : 65, rs->lead_digits, w,
+		  &nruns)) < 0 ||
+		(nruns && (rc = run_keys(s, w, nruns)) < 0)))
 		return rc;
 	if (s->rule_ns)
 		s->runs_ns += now_ns() - t0;

@@ -766,7 +766,7 @@ findings_text(const struct scan *s, char *out, size_t n)
 
 /*
  * Rules with "start" (and "through") and rules of digits (runs, "whole",
- * "shape", "letters") find what the naive path finds: random texts over
+ * "shape", "letters", a most) find what the naive path finds: random texts over
  * small alphabets, windows and runs longer than the 64 places the scanner
  * looks at a time, texts that end at or near a block's edge, matches at
  * the start and end of the text.
@@ -802,7 +802,10 @@ test_start_classes_exact(void **state)
 	    "(?:\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
 	    "\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
 	    "\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}))(?![ .-]?\\d)/\n"
-	    " example \"+1 (555) 100-1000\"\nend\n";
+	    " example \"+1 (555) 100-1000\"\nend\n"
+	    "rule zip\n category c\n digits 5-5 window 0\n"
+	    " pattern /(?<!\\d)(?<!\\d[ .\\/-])(\\d{5})(?![ .\\/-]?\\d)/\n"
+	    " example \"12345\"\nend\n";
 	static const char letters[] = "ab.@ AZ1239-Zb",
 			  digits[] = "0123456789 -./",
 			  mixed[] = "0123456789 -./+(Ab";
