@@ -9,19 +9,27 @@
 #include <time.h>
 
 /*
- * SIMD: SSE2 where the build targets it; AVX-512BW besides on x86-64 for
- * the runs of digits when the CPU has it (chosen at run time).
- * SCAN_NO_SSE2 and SCAN_NO_AVX512 leave them out, so that the tests run
- * the other paths too.
+ * SIMD: SSE2 where the build targets it; for the runs of digits, AVX-512
+ * or AVX2 besides on x86-64 when the CPU has it (chosen at run time).
+ * SCAN_NO_SSE2, SCAN_NO_AVX2 and SCAN_NO_AVX512 leave them out, so that
+ * the tests run the other paths too.
  */
 #if defined(__SSE2__) && !defined(SCAN_NO_SSE2)
 #define SCAN_SSE2 1
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SCAN_NO_AVX2)
+#define SCAN_AVX2 1
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(SCAN_NO_AVX512)
 #define SCAN_AVX512 1
+#endif
+#if defined(SCAN_AVX2) || defined(SCAN_AVX512)
 #include <immintrin.h>
 #endif
+
+/* the widest instructions the runs of digits use (chosen at run time) */
+enum simd { SIMD_BASE, SIMD_AVX2, SIMD_AVX512 };
 
 #include <exfil/arena.h>
 #include <exfil/charset.h>
@@ -713,33 +721,79 @@ block_classes_avx512(
 }
 #endif
 
-/* the classes of block p[b..b+63]; avx512: by block_classes_avx512() */
+#ifdef SCAN_AVX2
+/* 0xff in each byte of x from lo to lo + span (byte_range(), 32 bytes) */
+__attribute__((target("avx2"))) static inline __m256i
+byte_range_avx2(__m256i x, char lo, char span)
+{
+	__m256i y = _mm256_sub_epi8(x, _mm256_set1_epi8(lo));
+
+	return _mm256_cmpeq_epi8(_mm256_min_epu8(y, _mm256_set1_epi8(span)), y);
+}
+
+/* the classes of p[0..63], 32 bytes at a time */
+__attribute__((target("avx2"))) static inline void
+block_classes_avx2(const unsigned char *p, struct classes *c)
+{
+	unsigned k;
+
+	c->dm = c->sm = c->lm = c->bm = 0;
+	for (k = 0; k < 64; k += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(p + k));
+		__m256i blank = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' '));
+		__m256i d = byte_range_avx2(x, '0', 9);
+		__m256i e = _mm256_or_si256(byte_range_avx2(x, '-', 2), blank);
+		__m256i l = byte_range_avx2(
+		    _mm256_or_si256(x, _mm256_set1_epi8(0x20)), 'a', 25);
+		__m256i s = _mm256_or_si256(
+		    _mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')), blank);
+		c->dm |= (uint64_t)(unsigned)_mm256_movemask_epi8(d) << k;
+		c->sm |= (uint64_t)(unsigned)_mm256_movemask_epi8(e) << k;
+		c->lm |= (uint64_t)(unsigned)_mm256_movemask_epi8(l) << k;
+		c->bm |= (uint64_t)(unsigned)_mm256_movemask_epi8(s) << k;
+	}
+}
+#endif
+
+/* the classes of p[0..63] by the instructions of simd */
+static inline __attribute__((always_inline)) void
+block_classes_by(const unsigned char *p, struct classes *c, enum simd simd)
+{
+#ifdef SCAN_AVX2
+	if (simd == SIMD_AVX2) {
+		block_classes_avx2(p, c);
+		return;
+	}
+#endif
+	(void)simd;
+	block_classes(p, c);
+}
+
+/* the classes of block p[b..b+63]; simd: the instructions to use */
 static inline __attribute__((always_inline)) void
 block_classes_at(const unsigned char *p, size_t len, size_t b,
-    struct classes *c, bool avx512)
+    struct classes *c, enum simd simd)
 {
 	unsigned char tail[64];
 
 #ifdef SCAN_AVX512
-	if (avx512) {
+	if (simd == SIMD_AVX512) {
 		block_classes_avx512(p, len, b, c);
 		return;
 	}
-#else
-	(void)avx512;
 #endif
 	if (b >= len) {
 		c->dm = c->sm = c->lm = c->bm = 0;
 		return;
 	}
 	if (len - b >= 64) {
-		block_classes(p + b, c);
+		block_classes_by(p + b, c, simd);
 		return;
 	}
 	/* zeros: in no class */
 	memset(tail, 0, sizeof(tail));
 	memcpy(tail, p + b, len - b);
-	block_classes(tail, c);
+	block_classes_by(tail, c, simd);
 }
 
 /*
@@ -851,12 +905,13 @@ lead_mask(const struct classes *pc, const struct classes *c)
  * separator between two digits. A run of min digits is at least min
  * bytes long, so only the runs that start where min bytes in a row are in
  * a run, or after a two-letter word, are looked at; their digits are
- * counted up to their end. avx512: the CPU has AVX-512BW, AVX-512VL, BMI2
- * and POPCNT, and the caller is compiled for them.
+ * counted up to their end. simd: the instructions to use (beyond
+ * SIMD_BASE, with POPCNT), which the CPU has and the caller is compiled
+ * for.
  */
 static inline __attribute__((always_inline)) int
 runs_of(struct scan *s, const char *text, size_t len, unsigned min,
-    unsigned lead_min, struct scan_work *w, size_t *nout, bool avx512)
+    unsigned lead_min, struct scan_work *w, size_t *nout, enum simd simd)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	struct classes pc = {0, 0, 0, 0}, c, nc;
@@ -866,22 +921,23 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 	bool open = false, open_lead = false, ld;
 	int rc;
 
-	block_classes_at(p, len, 0, &c, avx512);
+	block_classes_at(p, len, 0, &c, simd);
 	in = run_mask(c.dm, c.sm, 0, len > 64 && is_digit(p[64]));
 	for (b = 0; b < len; b += 64) {
 		/* the next block: its classes, and whether it starts a
 		 * digit */
-		block_classes_at(p, len, b + 64, &nc, avx512);
+		block_classes_at(p, len, b + 64, &nc, simd);
 		nin = run_mask(nc.dm, nc.sm, c.dm >> 63,
 		    len > b + 128 && is_digit(p[b + 128]));
 		if (open) {
 			/* a run that began before: where does it end? */
 			if (~in == 0) {
-				count += pop64(c.dm, avx512);
+				count += pop64(c.dm, simd != SIMD_BASE);
 				goto next;
 			}
 			e = (unsigned)__builtin_ctzll(~in);
-			count += pop64(c.dm & bit_range(0, e), avx512);
+			count +=
+			    pop64(c.dm & bit_range(0, e), simd != SIMD_BASE);
 			open = false;
 			if ((count >= min ||
 				(open_lead && count >= lead_min)) &&
@@ -907,11 +963,13 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 				open = true;
 				open_lead = ld;
 				start = b + k;
-				count = pop64(c.dm & bit_range(k, 64), avx512);
+				count = pop64(
+				    c.dm & bit_range(k, 64), simd != SIMD_BASE);
 				break;
 			}
 			e = (unsigned)__builtin_ctzll(rest);
-			count = pop64(c.dm & bit_range(k, e), avx512);
+			count =
+			    pop64(c.dm & bit_range(k, e), simd != SIMD_BASE);
 			if ((count >= min || (ld && count >= lead_min)) &&
 			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, b + k,
 				 b + e, count, ld)) < 0)
@@ -938,7 +996,17 @@ __attribute__((target("avx512bw,avx512vl,bmi2,popcnt"), noinline)) static int
 runs_avx512(struct scan *s, const char *text, size_t len, unsigned min,
     unsigned lead_min, struct scan_work *w, size_t *nout)
 {
-	return runs_of(s, text, len, min, lead_min, w, nout, true);
+	return runs_of(s, text, len, min, lead_min, w, nout, SIMD_AVX512);
+}
+#endif
+
+#ifdef SCAN_AVX2
+/* runs_of() compiled for AVX2 and POPCNT */
+__attribute__((target("avx2,popcnt"), noinline)) static int
+runs_avx2(struct scan *s, const char *text, size_t len, unsigned min,
+    unsigned lead_min, struct scan_work *w, size_t *nout)
+{
+	return runs_of(s, text, len, min, lead_min, w, nout, SIMD_AVX2);
 }
 #endif
 
@@ -953,7 +1021,11 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 	    __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
 		return runs_avx512(s, text, len, min, lead_min, w, nout);
 #endif
-	return runs_of(s, text, len, min, lead_min, w, nout, false);
+#ifdef SCAN_AVX2
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+		return runs_avx2(s, text, len, min, lead_min, w, nout);
+#endif
+	return runs_of(s, text, len, min, lead_min, w, nout, SIMD_BASE);
 }
 
 /* how many ASCII digits in a row from p[q], before p[end] (end <= len):
