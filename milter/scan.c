@@ -8,9 +8,28 @@
 #include <strings.h>
 #include <time.h>
 
-#ifdef __SSE2__
+/*
+ * SIMD: SSE2 where the build targets it; for the runs of digits, AVX-512
+ * or AVX2 besides on x86-64 when the CPU has it (chosen at run time).
+ * SCAN_NO_SSE2, SCAN_NO_AVX2 and SCAN_NO_AVX512 leave them out, so that
+ * the tests run the other paths too.
+ */
+#if defined(__SSE2__) && !defined(SCAN_NO_SSE2)
+#define SCAN_SSE2 1
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SCAN_NO_AVX2)
+#define SCAN_AVX2 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SCAN_NO_AVX512)
+#define SCAN_AVX512 1
+#endif
+#if defined(SCAN_AVX2) || defined(SCAN_AVX512)
+#include <immintrin.h>
+#endif
+
+/* the widest instructions the runs of digits use (chosen at run time) */
+enum simd { SIMD_BASE, SIMD_AVX2, SIMD_AVX512 };
 
 #include <exfil/arena.h>
 #include <exfil/charset.h>
@@ -408,7 +427,7 @@ start_mask(const struct rule *r, const unsigned char *p, size_t len,
 		/* class k - 1 of byte j + k - 1; k = 0: bit 7 of byte j - 1 */
 		unsigned bit = k ? k - 1 : 7;
 		bits = 0;
-#ifdef __SSE2__
+#ifdef SCAN_SSE2
 		for (j = 0; j < n; j += 16) {
 			__m128i x =
 			    _mm_loadu_si128((const __m128i *)(v + j + k));
@@ -599,6 +618,8 @@ struct scan_work {
 	int failed;
 	struct anchor *runs, *sel; /* the runs of digits, those of a rule */
 	size_t runs_cap, sel_cap;
+	unsigned char *keys; /* a byte a run: run_keys() */
+	size_t keys_cap;
 };
 
 static void
@@ -630,7 +651,7 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-#ifdef __SSE2__
+#ifdef SCAN_SSE2
 /* 0xff in each byte of x from lo to lo + span: x - lo is at most span,
  * compared unsigned */
 static inline __m128i
@@ -642,52 +663,194 @@ byte_range(__m128i x, char lo, char span)
 }
 #endif
 
-/* digits and separators (blank, dash, dot, slash) of p[0..63], a bit a
- * byte */
+/* the classes of the bytes of a block of 64, a bit a byte; zeros past the
+ * end of the text, which is in no class */
+struct classes {
+	uint64_t dm; /* ASCII digits */
+	uint64_t sm; /* separators in a run: blank, dash, dot, slash */
+	uint64_t lm; /* ASCII letters */
+	uint64_t bm; /* blanks and dashes */
+};
+
+#ifndef SCAN_SSE2
+static bool
+is_letter(unsigned char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+#endif
+
+/* the classes of p[0..63] */
 static inline void
-block_masks(const unsigned char *p, uint64_t *dm, uint64_t *sm)
+block_classes(const unsigned char *p, struct classes *c)
 {
 	unsigned k;
 
-	*dm = *sm = 0;
-#ifdef __SSE2__
-	{
-		for (k = 0; k < 64; k += 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(p + k));
-			/* '0'..'9', and ' ' '-' '.' '/' */
-			__m128i d = byte_range(x, '0', 9);
-			__m128i e = _mm_or_si128(byte_range(x, '-', 2),
-			    _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
-			*dm |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << k;
-			*sm |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << k;
-		}
+	c->dm = c->sm = c->lm = c->bm = 0;
+#ifdef SCAN_SSE2
+	for (k = 0; k < 64; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + k));
+		__m128i blank = _mm_cmpeq_epi8(x, _mm_set1_epi8(' '));
+		/* '0'..'9'; ' ' '-' '.' '/'; letters either case; ' ' '-' */
+		__m128i d = byte_range(x, '0', 9);
+		__m128i e = _mm_or_si128(byte_range(x, '-', 2), blank);
+		__m128i l =
+		    byte_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25);
+		__m128i s =
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')), blank);
+		c->dm |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << k;
+		c->sm |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << k;
+		c->lm |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << k;
+		c->bm |= (uint64_t)(unsigned)_mm_movemask_epi8(s) << k;
 	}
 #else
 	for (k = 0; k < 64; k++) {
-		*dm |= (uint64_t)is_digit(p[k]) << k;
-		*sm |= (uint64_t)(p[k] == ' ' || p[k] == '-' || p[k] == '.' ||
-			   p[k] == '/')
+		c->dm |= (uint64_t)is_digit(p[k]) << k;
+		c->sm |= (uint64_t)(p[k] == ' ' || p[k] == '-' || p[k] == '.' ||
+			     p[k] == '/')
 		    << k;
+		c->lm |= (uint64_t)is_letter(p[k]) << k;
+		c->bm |= (uint64_t)(p[k] == ' ' || p[k] == '-') << k;
 	}
 #endif
+}
+
+#ifdef SCAN_AVX512
+/* the classes of 32 bytes, in the low half of each mask */
+__attribute__((target("avx512bw,avx512vl"))) static inline void
+half_classes_avx512(__m256i x, struct classes *c)
+{
+	__mmask32 blank = _mm256_cmpeq_epi8_mask(x, _mm256_set1_epi8(' '));
+
+	c->dm = _mm256_cmple_epu8_mask(
+	    _mm256_sub_epi8(x, _mm256_set1_epi8('0')), _mm256_set1_epi8(9));
+	c->sm = blank |
+	    _mm256_cmple_epu8_mask(
+		_mm256_sub_epi8(x, _mm256_set1_epi8('-')), _mm256_set1_epi8(2));
+	c->lm = _mm256_cmple_epu8_mask(
+	    _mm256_sub_epi8(_mm256_or_si256(x, _mm256_set1_epi8(0x20)),
+		_mm256_set1_epi8('a')),
+	    _mm256_set1_epi8(25));
+	c->bm = blank | _mm256_cmpeq_epi8_mask(x, _mm256_set1_epi8('-'));
+}
+
+/* the classes of block p[b..b+63]: the bytes before len loaded 32 at a
+ * time (256-bit registers do not slow the core down as 512-bit ones do) */
+__attribute__((target("avx512bw,avx512vl,bmi2"))) static inline void
+block_classes_avx512(
+    const unsigned char *p, size_t len, size_t b, struct classes *c)
+{
+	uint64_t in = b >= len ? 0
+	    : len - b >= 64    ? ~(uint64_t)0
+			       : _bzhi_u64(~0ull, (unsigned)(len - b));
+	struct classes lo, hi;
+
+	half_classes_avx512(_mm256_maskz_loadu_epi8((__mmask32)in, p + b), &lo);
+	half_classes_avx512(
+	    _mm256_maskz_loadu_epi8((__mmask32)(in >> 32), p + b + 32), &hi);
+	c->dm = lo.dm | hi.dm << 32;
+	c->sm = lo.sm | hi.sm << 32;
+	c->lm = lo.lm | hi.lm << 32;
+	c->bm = lo.bm | hi.bm << 32;
+}
+#endif
+
+#ifdef SCAN_AVX2
+/* 0xff in each byte of x from lo to lo + span (byte_range(), 32 bytes) */
+__attribute__((target("avx2"))) static inline __m256i
+byte_range_avx2(__m256i x, char lo, char span)
+{
+	__m256i y = _mm256_sub_epi8(x, _mm256_set1_epi8(lo));
+
+	return _mm256_cmpeq_epi8(_mm256_min_epu8(y, _mm256_set1_epi8(span)), y);
+}
+
+/* the classes of p[0..63], 32 bytes at a time */
+__attribute__((target("avx2"))) static inline void
+block_classes_avx2(const unsigned char *p, struct classes *c)
+{
+	unsigned k;
+
+	c->dm = c->sm = c->lm = c->bm = 0;
+	for (k = 0; k < 64; k += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(p + k));
+		__m256i blank = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' '));
+		__m256i d = byte_range_avx2(x, '0', 9);
+		__m256i e = _mm256_or_si256(byte_range_avx2(x, '-', 2), blank);
+		__m256i l = byte_range_avx2(
+		    _mm256_or_si256(x, _mm256_set1_epi8(0x20)), 'a', 25);
+		__m256i s = _mm256_or_si256(
+		    _mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')), blank);
+		c->dm |= (uint64_t)(unsigned)_mm256_movemask_epi8(d) << k;
+		c->sm |= (uint64_t)(unsigned)_mm256_movemask_epi8(e) << k;
+		c->lm |= (uint64_t)(unsigned)_mm256_movemask_epi8(l) << k;
+		c->bm |= (uint64_t)(unsigned)_mm256_movemask_epi8(s) << k;
+	}
+}
+#endif
+
+/* the classes of p[0..63] by the instructions of simd */
+static inline __attribute__((always_inline)) void
+block_classes_by(const unsigned char *p, struct classes *c, enum simd simd)
+{
+#ifdef SCAN_AVX2
+	if (simd == SIMD_AVX2) {
+		block_classes_avx2(p, c);
+		return;
+	}
+#endif
+	(void)simd;
+	block_classes(p, c);
+}
+
+/* the classes of block p[b..b+63]; simd: the instructions to use */
+static inline __attribute__((always_inline)) void
+block_classes_at(const unsigned char *p, size_t len, size_t b,
+    struct classes *c, enum simd simd)
+{
+	unsigned char tail[64];
+
+#ifdef SCAN_AVX512
+	if (simd == SIMD_AVX512) {
+		block_classes_avx512(p, len, b, c);
+		return;
+	}
+#endif
+	if (b >= len) {
+		c->dm = c->sm = c->lm = c->bm = 0;
+		return;
+	}
+	if (len - b >= 64) {
+		block_classes_by(p + b, c, simd);
+		return;
+	}
+	/* zeros: in no class */
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + b, len - b);
+	block_classes_by(tail, c, simd);
 }
 
 /*
  * Bits set in x: the instruction where the build targets it, else a few
  * shifts and a multiply inline (GCC's __builtin_popcountll without
- * -mpopcnt is a call into libgcc, 2.6% of the scan stage).
+ * -mpopcnt is a call into libgcc, 2.6% of the scan stage). hw: the caller
+ * is compiled for a CPU with the instruction.
  */
-static inline unsigned
-pop64(uint64_t x)
+static inline __attribute__((always_inline)) unsigned
+pop64(uint64_t x, bool hw)
 {
-#ifdef __POPCNT__
-	return (unsigned)__builtin_popcountll(x);
+#ifndef __POPCNT__
+	if (!hw) {
+		x -= (x >> 1) & 0x5555555555555555ull;
+		x = (x & 0x3333333333333333ull) +
+		    ((x >> 2) & 0x3333333333333333ull);
+		x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+		return (unsigned)((x * 0x0101010101010101ull) >> 56);
+	}
 #else
-	x -= (x >> 1) & 0x5555555555555555ull;
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+	(void)hw;
 #endif
+	return (unsigned)__builtin_popcountll(x);
 }
 
 /* bits a to b - 1 */
@@ -696,27 +859,6 @@ bit_range(unsigned a, unsigned b)
 {
 	return (b == 64 ? ~(uint64_t)0 : ((uint64_t)1 << b) - 1) &
 	    ~(((uint64_t)1 << a) - 1);
-}
-
-/* the masks of block p[b..b+63], zeros past len */
-static inline void
-block_masks_at(
-    const unsigned char *p, size_t len, size_t b, uint64_t *dm, uint64_t *sm)
-{
-	unsigned char tail[64];
-
-	if (b >= len) {
-		*dm = *sm = 0;
-		return;
-	}
-	if (len - b >= 64) {
-		block_masks(p + b, dm, sm);
-		return;
-	}
-	/* zeros: neither digits nor separators */
-	memset(tail, 0, sizeof(tail));
-	memcpy(tail, p + b, len - b);
-	block_masks(tail, dm, sm);
 }
 
 /* the bytes of a block in a run: digits, and each separator between two
@@ -728,15 +870,38 @@ run_mask(uint64_t dm, uint64_t sm, uint64_t prev_d, uint64_t next_d)
 	return dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
 }
 
+/*
+ * Bit i set: bits i to i + m - 1 of x, and past 63 of nx, the next
+ * block's, are all set (0 < m <= 64). By doubling the length covered, a
+ * few shifts for any m.
+ */
+static inline uint64_t
+in_a_row(uint64_t x, uint64_t nx, unsigned m)
+{
+	unsigned have = 1, d;
+
+	/* x covers `have` bits from each place, nx the same of the next
+	 * block (places past it count as clear: no m reaches them) */
+	while (2 * have <= m) {
+		x &= x >> have | nx << (64 - have);
+		nx &= nx >> have;
+		have *= 2;
+	}
+	if ((d = m - have) > 0)
+		x &= x >> d | nx << (64 - d);
+	return x;
+}
+
 /* keep a run [at, limit) of count digits; lead: it follows a two-letter
  * word */
-static int
+static inline int
 run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
     size_t limit, unsigned count, bool lead)
 {
-	struct anchor *w;
+	struct anchor *w = *v;
 
-	if ((w = arena_grow(s->arena, *v, *n, cap, sizeof(*w))) == NULL)
+	if (*n == *cap &&
+	    (w = arena_grow(s->arena, *v, *n, cap, sizeof(*w))) == NULL)
 		return EXFIL_ENOMEM;
 	*v = w;
 	w[*n].at = at;
@@ -747,80 +912,21 @@ run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
 	return 0;
 }
 
-static bool
-is_letter(unsigned char c)
-{
-	return (unsigned char)((c | 0x20) - 'a') < 26;
-}
-
 /*
- * The places of block p[b..b+63] that follow a word of two ASCII letters
- * (no ASCII letter or digit before them), directly or after one blank or
- * dash: where a run of digits may be an IBAN's check digits. A bit a
- * place; the four bytes before b are read as well.
+ * The places of a block (classes c) that follow a word of two ASCII
+ * letters (no ASCII letter or digit before them), directly or after one
+ * blank or dash: where a run of digits may be an IBAN's check digits. A
+ * bit a place; pc: the classes of the block before (zeros at the start).
  */
-struct lead_prev {
-	size_t b; /* the block these masks are of, + 1; 0: none */
-	uint64_t lm, an, bm;
-};
-
-static uint64_t
-lead_mask(const unsigned char *p, size_t len, size_t b, struct lead_prev *lp)
+static inline uint64_t
+lead_mask(const struct classes *pc, const struct classes *c)
 {
-	uint64_t lm = 0, bm = 0, an = 0, pl = 0, pb = 0, pa = 0;
-	uint64_t l1, l2, l3, b1, n3, n4;
-	unsigned k;
-
-#ifdef __SSE2__
-	if (len - b >= 64) {
-		for (k = 0; k < 64; k += 16) {
-			__m128i x =
-			    _mm_loadu_si128((const __m128i *)(p + b + k));
-			__m128i l = byte_range(
-			    _mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25);
-			__m128i d = byte_range(x, '0', 9);
-			__m128i s =
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-				_mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
-			lm |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << k;
-			an |= (uint64_t)(unsigned)_mm_movemask_epi8(
-				  _mm_or_si128(l, d))
-			    << k;
-			bm |= (uint64_t)(unsigned)_mm_movemask_epi8(s) << k;
-		}
-	} else
-#endif
-		for (k = 0; k < 64 && b + k < len; k++) {
-			lm |= (uint64_t)is_letter(p[b + k]) << k;
-			an |= (uint64_t)(is_letter(p[b + k]) ||
-				  is_digit(p[b + k]))
-			    << k;
-			bm |= (uint64_t)(p[b + k] == ' ' || p[b + k] == '-')
-			    << k;
-		}
-	/* the four bytes before the block, in the top bits: the last
-	 * block's masks, or read here */
-	if (b && lp->b == b - 64 + 1) {
-		pl = lp->lm, pa = lp->an, pb = lp->bm;
-	} else {
-		for (k = 1; k <= 4 && k <= b; k++) {
-			pl |= (uint64_t)is_letter(p[b - k]) << (64 - k);
-			pa |= (uint64_t)(is_letter(p[b - k]) ||
-				  is_digit(p[b - k]))
-			    << (64 - k);
-			pb |= (uint64_t)(p[b - k] == ' ' || p[b - k] == '-')
-			    << (64 - k);
-		}
-	}
-	lp->b = b + 1;
-	lp->lm = lm, lp->an = an, lp->bm = bm;
+	uint64_t an = c->lm | c->dm, pa = pc->lm | pc->dm;
 	/* bit i of x_j: byte i - j is in x */
-	l1 = lm << 1 | pl >> 63;
-	l2 = lm << 2 | pl >> 62;
-	l3 = lm << 3 | pl >> 61;
-	b1 = bm << 1 | pb >> 63;
-	n3 = an << 3 | pa >> 61;
-	n4 = an << 4 | pa >> 60;
+	uint64_t l1 = c->lm << 1 | pc->lm >> 63, l2 = c->lm << 2 | pc->lm >> 62,
+		 l3 = c->lm << 3 | pc->lm >> 61, b1 = c->bm << 1 | pc->bm >> 63,
+		 n3 = an << 3 | pa >> 61, n4 = an << 4 | pa >> 60;
+
 	return (l1 & l2 & ~n3) | (b1 & l2 & l3 & ~n4);
 }
 
@@ -829,40 +935,43 @@ lead_mask(const unsigned char *p, size_t len, size_t b, struct lead_prev *lp)
  * between them, with at least min digits, and (lead_min > 0) those of at
  * least lead_min digits that follow a two-letter word (anchor.lit 1):
  * [at, limit) and the count. Sixty-four bytes at a time, the next
- * block's masks known: a byte is in a run when it is a digit, or a
+ * block's classes known: a byte is in a run when it is a digit, or a
  * separator between two digits. A run of min digits is at least min
  * bytes long, so only the runs that start where min bytes in a row are in
- * a run, or after a two-letter word, are looked at; their digits are counted
- * up to their end.
+ * a run, or after a two-letter word, are looked at; their digits are
+ * counted up to their end. simd: the instructions to use (beyond
+ * SIMD_BASE, with POPCNT), which the CPU has and the caller is compiled
+ * for.
  */
-static int
-digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
-    unsigned lead_min, struct scan_work *w, size_t *nout)
+static inline __attribute__((always_inline)) int
+runs_of(struct scan *s, const char *text, size_t len, unsigned min,
+    unsigned lead_min, struct scan_work *w, size_t *nout, enum simd simd)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	uint64_t dm, sm, in, ndm, nsm, nin, prev_in = 0, starts, keep, t, rest,
-					    lead = 0;
+	struct classes pc = {0, 0, 0, 0}, c, nc;
+	uint64_t in, nin, prev_in = 0, starts, keep, t, rest, lead = 0;
 	size_t b, n = 0, start = 0;
-	unsigned j, k, e, count = 0;
+	unsigned k, e, count = 0;
 	bool open = false, open_lead = false, ld;
-	struct lead_prev lp = {0, 0, 0, 0};
 	int rc;
 
-	block_masks_at(p, len, 0, &dm, &sm);
-	in = run_mask(dm, sm, 0, len > 64 && is_digit(p[64]));
+	block_classes_at(p, len, 0, &c, simd);
+	in = run_mask(c.dm, c.sm, 0, len > 64 && is_digit(p[64]));
 	for (b = 0; b < len; b += 64) {
-		/* the next block: its masks, and whether it starts a digit */
-		block_masks_at(p, len, b + 64, &ndm, &nsm);
-		nin = run_mask(
-		    ndm, nsm, dm >> 63, len > b + 128 && is_digit(p[b + 128]));
+		/* the next block: its classes, and whether it starts a
+		 * digit */
+		block_classes_at(p, len, b + 64, &nc, simd);
+		nin = run_mask(nc.dm, nc.sm, c.dm >> 63,
+		    len > b + 128 && is_digit(p[b + 128]));
 		if (open) {
 			/* a run that began before: where does it end? */
 			if (~in == 0) {
-				count += pop64(dm);
+				count += pop64(c.dm, simd != SIMD_BASE);
 				goto next;
 			}
 			e = (unsigned)__builtin_ctzll(~in);
-			count += pop64(dm & bit_range(0, e));
+			count +=
+			    pop64(c.dm & bit_range(0, e), simd != SIMD_BASE);
 			open = false;
 			if ((count >= min ||
 				(open_lead && count >= lead_min)) &&
@@ -874,10 +983,9 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 		if (starts == 0)
 			goto next;
 		/* t: places from which min bytes in a row are in a run */
-		for (t = min <= 64 ? in : 0, j = 1; j < min && t; j++)
-			t &= in >> j | nin << (64 - j);
+		t = min <= 64 ? in_a_row(in, nin, min) : 0;
 		if (lead_min)
-			lead = starts & lead_mask(p, len, b, &lp);
+			lead = starts & lead_mask(&pc, &c);
 		keep = starts & (t | lead);
 		while (keep) {
 			k = (unsigned)__builtin_ctzll(keep);
@@ -889,11 +997,13 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 				open = true;
 				open_lead = ld;
 				start = b + k;
-				count = pop64(dm & bit_range(k, 64));
+				count = pop64(
+				    c.dm & bit_range(k, 64), simd != SIMD_BASE);
 				break;
 			}
 			e = (unsigned)__builtin_ctzll(rest);
-			count = pop64(dm & bit_range(k, e));
+			count =
+			    pop64(c.dm & bit_range(k, e), simd != SIMD_BASE);
 			if ((count >= min || (ld && count >= lead_min)) &&
 			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, b + k,
 				 b + e, count, ld)) < 0)
@@ -901,8 +1011,8 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 		}
 	next:
 		prev_in = in >> 63;
-		dm = ndm;
-		sm = nsm;
+		pc = c;
+		c = nc;
 		in = nin;
 	}
 	/* a run to the end of the text */
@@ -914,6 +1024,44 @@ digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
 	return 0;
 }
 
+#ifdef SCAN_AVX512
+/* runs_of() compiled for AVX-512BW, AVX-512VL, BMI2 and POPCNT */
+__attribute__((target("avx512bw,avx512vl,bmi2,popcnt"), noinline)) static int
+runs_avx512(struct scan *s, const char *text, size_t len, unsigned min,
+    unsigned lead_min, struct scan_work *w, size_t *nout)
+{
+	return runs_of(s, text, len, min, lead_min, w, nout, SIMD_AVX512);
+}
+#endif
+
+#ifdef SCAN_AVX2
+/* runs_of() compiled for AVX2 and POPCNT */
+__attribute__((target("avx2,popcnt"), noinline)) static int
+runs_avx2(struct scan *s, const char *text, size_t len, unsigned min,
+    unsigned lead_min, struct scan_work *w, size_t *nout)
+{
+	return runs_of(s, text, len, min, lead_min, w, nout, SIMD_AVX2);
+}
+#endif
+
+/* the runs of digits (runs_of()), by the widest instructions the CPU has */
+static int
+digit_runs(struct scan *s, const char *text, size_t len, unsigned min,
+    unsigned lead_min, struct scan_work *w, size_t *nout)
+{
+#ifdef SCAN_AVX512
+	if (__builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+		return runs_avx512(s, text, len, min, lead_min, w, nout);
+#endif
+#ifdef SCAN_AVX2
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+		return runs_avx2(s, text, len, min, lead_min, w, nout);
+#endif
+	return runs_of(s, text, len, min, lead_min, w, nout, SIMD_BASE);
+}
+
 /* how many ASCII digits in a row from p[q], before p[end] (end <= len):
  * sixteen bytes at a time where the text has them, without a branch a
  * byte */
@@ -922,7 +1070,7 @@ digit_span(const unsigned char *p, size_t len, size_t q, size_t end)
 {
 	size_t d = q;
 
-#ifdef __SSE2__
+#ifdef SCAN_SSE2
 	while (d < end && len - d >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(p + d));
 		unsigned m = (unsigned)_mm_movemask_epi8(byte_range(x, '0', 9));
@@ -957,6 +1105,11 @@ whole_may_pass(const struct validator *v, const char *text, size_t len,
 	size_t gs[WHOLE_MAX_GROUPS], ge[WHOLE_MAX_GROUPS], ng = 0, i, a, b;
 	unsigned d;
 
+	/* a run of one group, as most are: itself, or nothing */
+	if (an->limit - an->at == an->digits)
+		return an->digits >= v->min_digits &&
+		    an->digits <= v->max_digits &&
+		    v->check(text + an->at, an->digits);
 	/* a run is digits, then single separators each before a digit */
 	for (i = an->at; i < an->limit; i++) {
 		if (ng == WHOLE_MAX_GROUPS)
@@ -1058,11 +1211,12 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
 	    (an->limit < len && shape_byte(p[an->limit])))
 		return true;
-	/* the run's first digit, and each digit after a slash */
+	/* the run's first digit, and each digit after a slash (a run of
+	 * digits alone has none) */
 	if (shape_at(r, p, len, an->at, an->limit))
 		return true;
-	for (i = an->at + 1;
-	     i < an->limit && (q = memchr(p + i, '/', an->limit - i)) != NULL;
+	for (i = an->at + 1; an->limit - an->at > an->digits && i < an->limit &&
+	     (q = memchr(p + i, '/', an->limit - i)) != NULL;
 	     i = (size_t)(q - p) + 1)
 		if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
 			return true;
@@ -1070,7 +1224,7 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	from = an->at > window ? an->at - window : 0;
 	if (from + 1 >= an->at)
 		return false;
-#ifdef __SSE2__
+#ifdef SCAN_SSE2
 	if (an->at - 1 - from <= 16 && from + 16 <= len) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(p + from));
 		__m128i d = byte_range(x, '0', 9);
@@ -1079,8 +1233,8 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 		unsigned keep = (1u << (an->at - 1 - from)) - 1;
 		unsigned hi = (unsigned)_mm_movemask_epi8(x) & keep;
 		return ((hi | (unsigned)_mm_movemask_epi8(o)) & keep) &&
-		    pop64(((unsigned)_mm_movemask_epi8(d) & keep) | hi) >=
-		    least;
+		    pop64(((unsigned)_mm_movemask_epi8(d) & keep) | hi,
+			false) >= least;
 	}
 #endif
 	for (i = from; i + 1 < an->at; i++) {
@@ -1090,25 +1244,98 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	return other && digits >= least;
 }
 
-/* the runs of digits (of all rules) that may hold a match of rule r */
+/*
+ * A byte a run of w->runs: its digits (127 for more) and, in the top bit,
+ * whether it follows a two-letter word; zeros after the last run up to a
+ * multiple of 64. What select_runs() reads first.
+ */
+static int
+run_keys(struct scan *s, struct scan_work *w, size_t nruns)
+{
+	size_t j, n = (nruns + 63) & ~(size_t)63;
+
+	if (w->keys_cap < n) {
+		if ((w->keys = arena_alloc(s->arena, 2 * n)) == NULL)
+			return EXFIL_ENOMEM;
+		w->keys_cap = 2 * n;
+	}
+	for (j = 0; j < nruns; j++) {
+		unsigned d = w->runs[j].digits;
+		/* a run's lit is 0 or 1 */
+		w->keys[j] =
+		    (unsigned char)((d < 127 ? d : 127) | w->runs[j].lit << 7);
+	}
+	memset(w->keys + nruns, 0, n - nruns);
+	return 0;
+}
+
+/*
+ * Bit j set: key[j] (run_keys()) has lo to hi digits and, with lead, the
+ * top bit, for j < 64: without a branch a run.
+ */
+static inline uint64_t
+key_mask(const unsigned char *key, unsigned lo, unsigned hi, bool lead)
+{
+	uint64_t m = 0, l = 0;
+	unsigned j;
+
+#ifdef SCAN_SSE2
+	for (j = 0; j < 64; j += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(key + j));
+		__m128i d = byte_range(_mm_and_si128(x, _mm_set1_epi8(0x7f)),
+		    (char)lo, (char)(hi - lo));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << j;
+		l |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << j;
+	}
+#else
+	for (j = 0; j < 64; j++) {
+		m |= (uint64_t)((key[j] & 0x7fu) - lo <= hi - lo) << j;
+		l |= (uint64_t)(key[j] >> 7) << j;
+	}
+#endif
+	return lead ? m & l : m;
+}
+
+/*
+ * The runs of digits (of all rules) that may hold a match of rule r, in
+ * order. Their keys (run_keys()) pass over most runs, 64 at a time: as
+ * most runs are short, which pass a rule's digits is unpredictable, and a
+ * branch a run cost more than the checks.
+ */
 static size_t
 select_runs(const struct rule *r, const char *text, size_t len,
-    const struct anchor *runs, size_t nruns, struct anchor *sel)
+    const struct anchor *runs, const unsigned char *keys, size_t nruns,
+    struct anchor *sel)
 {
-	unsigned window = 0, least = 0;
-	size_t j, nsel = 0;
+	unsigned window = 0, least = 0, lo, hi;
+	size_t b, j, nsel = 0;
+	uint64_t m;
 
 	if (r->nshape)
 		shape_limits(r, &window, &least);
-	for (j = 0; j < nruns; j++)
-		if (runs[j].digits >= r->digits &&
-		    (!r->digits_letters || runs[j].lit) &&
-		    (r->digits_max == 0 || runs[j].digits <= r->digits_max) &&
-		    (!r->digits_whole ||
-			whole_may_pass(r->validator, text, len, &runs[j])) &&
-		    (!r->nshape ||
-			shape_may_match(r, window, least, text, len, &runs[j])))
-			sel[nsel++] = runs[j];
+	/* a key counts up to 127 digits: what passes is checked again */
+	lo = r->digits < 127 ? r->digits : 127;
+	hi = r->digits_max && r->digits_max < 127 ? r->digits_max : 127;
+	if (lo > hi)
+		return 0;
+	for (b = 0; b < nruns; b += 64)
+		for (m = key_mask(keys + b, lo, hi, r->digits_letters); m;
+		     m &= m - 1) {
+			j = b + (size_t)__builtin_ctzll(m);
+			if (j >= nruns)
+				break;
+			if (runs[j].digits >= r->digits &&
+			    (!r->digits_letters || runs[j].lit) &&
+			    (r->digits_max == 0 ||
+				runs[j].digits <= r->digits_max) &&
+			    (!r->digits_whole ||
+				whole_may_pass(
+				    r->validator, text, len, &runs[j])) &&
+			    (!r->nshape ||
+				shape_may_match(
+				    r, window, least, text, len, &runs[j])))
+				sel[nsel++] = runs[j];
+		}
 	return nsel;
 }
 
@@ -1176,7 +1403,8 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 				return EXFIL_ENOMEM;
 			w->sel_cap = 2 * nruns;
 		}
-		nsel = select_runs(r, text, len, w->runs, nruns, w->sel);
+		nsel =
+		    select_runs(r, text, len, w->runs, w->keys, nruns, w->sel);
 		if (nsel)
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
 			    w->sel, nsel, true);
@@ -1232,8 +1460,10 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		t0 = t1;
 	}
 	if (rs->ndigit &&
-	    (rc = digit_runs(s, text, len, rs->min_digits ? rs->min_digits : 65,
-		 rs->lead_digits, w, &nruns)) < 0)
+	    ((rc = digit_runs(s, text, len,
+		  rs->min_digits ? rs->min_digits : 65, rs->lead_digits, w,
+		  &nruns)) < 0 ||
+		(nruns && (rc = run_keys(s, w, nruns)) < 0)))
 		return rc;
 	if (s->rule_ns)
 		s->runs_ns += now_ns() - t0;

@@ -804,10 +804,11 @@ findings_text(const struct scan *s, char *out, size_t n)
 }
 
 /*
- * Rules with "start" (and "through") and rules of digits (runs, "whole")
- * find what the naive path finds: random texts over small alphabets,
- * windows and runs longer than the 64 places the scanner looks at a time,
- * matches at the start and end of the text.
+ * Rules with "start" (and "through") and rules of digits (runs, "whole",
+ * "shape", "letters", a most) find what the naive path finds: random texts over
+ * small alphabets, windows and runs longer than the 64 places the scanner
+ * looks at a time, texts that end at or near a block's edge, matches at
+ * the start and end of the text.
  */
 static void
 test_start_classes_exact(void **state)
@@ -832,9 +833,24 @@ test_start_classes_exact(void **state)
 	    " start <[^A-Za-z0-9] [A-Za-z] [A-Za-z] [-\\x20\\d] [\\d]\n"
 	    " pattern /(?<![A-Za-z0-9])([A-Za-z]{2}[ -]?\\d{2}"
 	    "(?:[ -]?[A-Za-z0-9]){3,10})(?![A-Za-z0-9])/\n"
-	    " example \"AB 12 CD3\"\nend\n";
+	    " example \"AB 12 CD3\"\nend\n"
+	    "rule phone\n category c\n digits 6 window 12 shape 2-4 3-4 3-4\n"
+	    " start <[^0-9+] [+(\\d\\x80-\\xff] [\\d\\x80-\\xff]"
+	    " [-\\x20.(\\d\\x80-\\xff]\n"
+	    " pattern /(?<![\\d+])(?<!\\d[ .-])((?:\\+\\d{1,3}[ .-]?"
+	    "(?:\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
+	    "\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
+	    "\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}))(?![ .-]?\\d)/\n"
+	    " example \"+1 (555) 100-1000\"\nend\n"
+	    "rule zip\n category c\n digits 5-5 window 0\n"
+	    " pattern /(?<!\\d)(?<!\\d[ .\\/-])(\\d{5})(?![ .\\/-]?\\d)/\n"
+	    " example \"12345\"\nend\n";
 	static const char letters[] = "ab.@ AZ1239-Zb",
-			  digits[] = "0123456789 -./";
+			  digits[] = "0123456789 -./",
+			  mixed[] = "0123456789 -./+(Ab";
+	/* lengths at and near the edges of the scanner's blocks */
+	static const size_t edges[] = {
+	    1, 2, 63, 64, 65, 66, 127, 128, 129, 130, 191, 192, 193, 256, 300};
 	char text[301], fast[4096], naive[4096], err[256];
 	struct ruleset *rs;
 	struct arena *a;
@@ -846,12 +862,16 @@ test_start_classes_exact(void **state)
 	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
 		sizeof(err)) != 0)
 		fail_msg("%s", err);
-	for (round = 0; round < 3000; round++) {
-		/* letters and some digits, or runs of digits (across the
-		 * scanner's blocks of 64) */
-		const char *alphabet = round & 1 ? digits : letters;
+	for (round = 0; round < 6000; round++) {
+		/* letters and some digits, runs of digits (across the
+		 * scanner's blocks of 64), or both with + and ( */
+		const char *alphabet = round % 3 == 0 ? letters
+		    : round % 3 == 1		      ? digits
+						      : mixed;
 		size_t na = strlen(alphabet);
-		len = (size_t)(rand_r(&seed) % 301);
+		len = round % 4 == 0 ? edges[(size_t)rand_r(&seed) %
+					   (sizeof(edges) / sizeof(edges[0]))]
+				     : (size_t)(rand_r(&seed) % 301);
 		for (j = 0; j < len; j++)
 			text[j] = alphabet[rand_r(&seed) % na];
 		/* long local parts and codes now and then */
