@@ -1183,34 +1183,68 @@ shape_at(const struct rule *r, const unsigned char *p, size_t len, size_t q,
 }
 
 /*
- * May a match of a rule with "digits ... shape" start in this run's
- * window [at - window, limit]? By the rule's promise (rules.h): a match
- * that starts before the run reaches it through text[at - 1], one that
- * goes on past it through text[limit]; when both are ASCII bytes that no
- * match holds, a match lies in the run or before text[at - 1]. A match
- * starts at an ASCII digit, or at + ( or a non-ASCII byte (then it holds
- * at least as many digits as the groups' least); never after an ASCII
- * digit, or one and a blank, dot or dash. One that starts at an ASCII
- * digit and is the shape's groups, each whole and joined by single
- * blanks, dots or dashes, is a stretch of a run of its own: it starts at
- * that run's first digit or after a slash in it, and is found from that
- * run (here, or before), which is kept. One that starts at an ASCII digit
- * and is not such groups holds a non-ASCII digit. So before text[at - 1]
- * a match needs a + ( or non-ASCII byte and the least digits, counting
- * non-ASCII bytes as digits. A run where none can start starts no match
- * in its window, and skipping it finds the same matches.
+ * The stretch of bytes a match of a shape may hold (shape_byte()) that
+ * begins at text[q]: does it hold a non-ASCII byte? Runs come in order,
+ * so the last stretch read is kept: [from, end) and its first non-ASCII
+ * byte at or after from (end for none); a stretch is read again only
+ * past such a byte.
+ */
+struct stretch {
+	size_t from, end, hi;
+};
+
+static bool
+stretch_has_high(
+    const unsigned char *p, size_t len, size_t q, struct stretch *st)
+{
+	size_t i;
+
+	if (q >= st->from && q < st->end && (st->hi >= q || st->hi == st->end))
+		return st->hi < st->end;
+	st->from = q;
+	st->hi = SIZE_MAX;
+	for (i = q; i < len && shape_byte(p[i]); i++)
+		if (p[i] >= 0x80 && st->hi == SIZE_MAX)
+			st->hi = i;
+	st->end = i;
+	if (st->hi == SIZE_MAX)
+		st->hi = i;
+	return st->hi < st->end;
+}
+
+/*
+ * May a match of a rule with "digits ... shape" need this run, start in
+ * its window [at - window, limit] and hold it? By the rule's promises
+ * (rules.h): a match holds a run of the rule's digits and starts at most
+ * window bytes before it; it holds only the bytes shape_byte() allows;
+ * it starts with an ASCII digit, + ( or a non-ASCII byte, never after an
+ * ASCII digit, or one and a blank, dot or dash; one that starts with an
+ * ASCII digit either holds a non-ASCII byte or is the shape's groups,
+ * each whole, joined by single blanks, dots or dashes, and holds at
+ * least the groups' least digits. So a match that holds this run
+ *   - and starts in it starts with an ASCII digit: it is the groups,
+ *     from the run's first digit or a digit after a slash in it (the
+ *     run holds them all: a run takes single blanks, dots and dashes
+ *     between digits), tried here; or it holds a non-ASCII byte, past
+ *     the run, in the stretch of shape bytes from text[limit];
+ *   - or starts before it and reaches it through text[at - 1], a shape
+ *     byte: it starts with + ( or a non-ASCII byte in [from, at), or
+ *     with an ASCII digit (the groups alone would be part of this run)
+ *     and holds a non-ASCII byte: before the run, or past it as above.
+ * A match that does not hold this run holds another, from which it is
+ * found. When text[at - 1] is no shape byte, a match that starts before
+ * the run lies before text[at - 1]: it needs a + ( or non-ASCII byte and
+ * the least digits there, counting non-ASCII bytes as digits. A run that
+ * no match needs is skipped, and the same matches are found.
  */
 static bool
 shape_may_match(const struct rule *r, unsigned window, unsigned least,
-    const char *text, size_t len, const struct anchor *an)
+    const char *text, size_t len, const struct anchor *an, struct stretch *st)
 {
 	const unsigned char *p = (const unsigned char *)text, *q;
 	unsigned digits = 0, other = 0;
 	size_t i, from;
 
-	if ((an->at > 0 && shape_byte(p[an->at - 1])) ||
-	    (an->limit < len && shape_byte(p[an->limit])))
-		return true;
 	/* the run's first digit, and each digit after a slash (a run of
 	 * digits alone has none) */
 	if (shape_at(r, p, len, an->at, an->limit))
@@ -1220,8 +1254,21 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	     i = (size_t)(q - p) + 1)
 		if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
 			return true;
-	/* before text[at - 1], which no match holds: no branches */
+	/* a non-ASCII byte past the run, in a match that holds it */
+	if (an->limit < len && shape_byte(p[an->limit]) &&
+	    stretch_has_high(p, len, an->limit, st))
+		return true;
 	from = an->at > window ? an->at - window : 0;
+	if (from >= an->at)
+		return false;
+	/* through text[at - 1]: a + ( or non-ASCII byte before the run */
+	if (shape_byte(p[an->at - 1])) {
+		for (i = from; i < an->at; i++)
+			if (p[i] >= 0x80 || p[i] == '+' || p[i] == '(')
+				return true;
+		return false;
+	}
+	/* before text[at - 1], which no match holds: no branches */
 	if (from + 1 >= an->at)
 		return false;
 #ifdef SCAN_SSE2
@@ -1308,6 +1355,7 @@ select_runs(const struct rule *r, const char *text, size_t len,
     struct anchor *sel)
 {
 	unsigned window = 0, least = 0, lo, hi;
+	struct stretch st = {0, 0, 0};
 	size_t b, j, nsel = 0;
 	uint64_t m;
 
@@ -1332,8 +1380,8 @@ select_runs(const struct rule *r, const char *text, size_t len,
 				whole_may_pass(
 				    r->validator, text, len, &runs[j])) &&
 			    (!r->nshape ||
-				shape_may_match(
-				    r, window, least, text, len, &runs[j])))
+				shape_may_match(r, window, least, text, len,
+				    &runs[j], &st)))
 				sel[nsel++] = runs[j];
 		}
 	return nsel;

@@ -810,6 +810,68 @@ findings_text(const struct scan *s, char *out, size_t n)
  * looks at a time, texts that end at or near a block's edge, matches at
  * the start and end of the text.
  */
+/*
+ * A shape rule's run is kept for a match that holds it and a non-ASCII
+ * digit (text not normalised: PCRE2's \d takes the digits of every
+ * script), before the run or past it, as for + and (; and skipped in
+ * plain prose, where no match needs it.
+ */
+static void
+test_shape_runs(void **state)
+{
+	static const char rules[] =
+	    "rule phone\n category c\n digits 6 window 12 shape 2-4 3-4 3-4\n"
+	    " pattern /(?<![\\d+])(?<!\\d[ .-])((?:\\+\\d{1,3}[ .-]?"
+	    "(?:\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
+	    "\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
+	    "\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}))(?![ .-]?\\d)/\n"
+	    " example \"+1 (555) 100-1000\"\nend\n";
+	static const char *const texts[] = {
+	    /* the last group in Arabic-Indic digits, past the run */
+	    "call 123 4567 \xd9\xa8\xd9\xa9\xd9\xa0 now",
+	    /* the first group so, before the run */
+	    "call \xd9\xa1\xd9\xa2 345 6789 now",
+	    /* + and ( before the run */
+	    "call +44 20 7946 0958 or (20) 7946 0958",
+	    /* the groups alone, and after a slash */
+	    "tel 020 7946 0958, 1234567/55-123-4567",
+	    /* prose: dates, amounts, ids */
+	    "on 2024-01-15 we paid 12345.67 for order 99887766 (ok)",
+	};
+	char fast[1024], naive[1024], err[256];
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+	size_t i, w;
+
+	(void)state;
+	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
+		sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		for (w = 0; w < 2; w++) {
+			assert_non_null(a = arena_new());
+			assert_int_equal(scan_begin(&s, a, rs), 0);
+			scan_set_naive(&s, w == 1);
+			assert_int_equal(
+			    scan_segment(&s, texts[i], strlen(texts[i]), "body",
+				SCOPE_BODY),
+			    0);
+			findings_text(&s, w ? naive : fast, sizeof(fast));
+			scan_end(&s);
+			arena_free(a);
+		}
+		if (strcmp(fast, naive) != 0)
+			fail_msg("text %zu: fast \"%s\", naive \"%s\"", i, fast,
+			    naive);
+		/* all but the prose hold a phone number */
+		if ((naive[0] != '\0') !=
+		    (i + 1 < sizeof(texts) / sizeof(texts[0])))
+			fail_msg("text %zu: naive \"%s\"", i, naive);
+	}
+	ruleset_unref(rs);
+}
+
 static void
 test_start_classes_exact(void **state)
 {
@@ -903,6 +965,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prefilter_exact),
 	    cmocka_unit_test(test_start_classes_exact),
+	    cmocka_unit_test(test_shape_runs),
 	    cmocka_unit_test(test_confidence_levels),
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
