@@ -36,6 +36,7 @@
 #define PF_MAX_ONE 4 /* literals of one byte compared as such */
 #define PF_PAD_MIN 16 /* last places worth a padded block of their own */
 #define PF_QBITS 15 /* the hash of four bytes: 2^15 bits, 4 KiB */
+#define PF_CHUNK 1024 /* places whose candidates are listed, then tried */
 
 #define PF_BYTES(b) (UINT64_C(0x0101010101010101) * (b))
 
@@ -351,47 +352,92 @@ cand64_avx2(
 }
 #endif
 
+/* append to at[n..] the places off + k of the bits k of m; returns the new
+ * n (at[] has room for 4 more than that) */
+static inline size_t
+list64(uint16_t *at, size_t n, unsigned off, uint64_t m)
+{
+	unsigned j;
+
+	/*
+	 * Most blocks have no more than four: four places written whether
+	 * or not they are, the count moved without a branch, as a place's
+	 * branch would be mispredicted often.
+	 */
+	for (j = 0; j < 4; j++) {
+		at[n] = (uint16_t)(off +
+		    (unsigned)__builtin_ctzll(m | UINT64_C(1) << 63));
+		n += m != 0;
+		m &= m - 1;
+	}
+	for (; m; m &= m - 1)
+		at[n++] = (uint16_t)(off + (unsigned)__builtin_ctzll(m));
+	return n;
+}
+
+/* walk from the places base + at[0..n-1] that pass the checks after the
+ * pair bits (each place's p[0..3] readable) */
+static void
+try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
+    size_t base, uint16_t *at, size_t n, prefilter_hit_fn *fn, void *arg)
+{
+	const unsigned char *q;
+	size_t i, j;
+	unsigned ok;
+
+	/* the places that pass, without a branch on each */
+	for (i = j = 0; i < n; i++) {
+		q = p + base + at[i];
+		ok =
+		    (pair_at(pf, q) & PF_P3) | pf->isone[q[0]] | quad_at(pf, q);
+		at[j] = at[i];
+		j += ok != 0;
+	}
+	for (i = 0; i < j; i++)
+		walk(pf, p, len, base + at[i], fn, arg);
+}
+
 /* prefilter_run - report every occurrence of every literal */
 void
 prefilter_run(const struct prefilter *pf, const char *text, size_t len,
     prefilter_hit_fn *fn, void *arg)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t base = 0, i, k;
+	size_t base = 0, cbase, nc, i, k;
 	_Alignas(16) uint64_t w[9];
+	uint16_t at[PF_CHUNK + 4];
 	uint64_t m;
 
 	/*
 	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
-	 * next block's first), a bit a place where a literal may start,
-	 * the hash of four bytes for the literals of 4 or more, then the
-	 * trie from each place left.
+	 * next block's first), a bit a place where a literal may start.
+	 * Chunks of PF_CHUNK places: their candidates listed, then the hash
+	 * of four bytes for the literals of 4 or more, then the trie from
+	 * each place left.
 	 */
 	if (len >= 73)
 		w[8] = pairs8(pf, p);
-	for (; base + 73 <= len; base += 64) {
-		w[0] = w[8];
-		w[1] = pairs8(pf, p + base + 8);
-		w[2] = pairs8(pf, p + base + 16);
-		w[3] = pairs8(pf, p + base + 24);
-		w[4] = pairs8(pf, p + base + 32);
-		w[5] = pairs8(pf, p + base + 40);
-		w[6] = pairs8(pf, p + base + 48);
-		w[7] = pairs8(pf, p + base + 56);
-		w[8] = pairs8(pf, p + base + 64);
+	while (base + 73 <= len) {
+		for (cbase = base, nc = 0;
+		     base + 73 <= len && base - cbase < PF_CHUNK; base += 64) {
+			w[0] = w[8];
+			w[1] = pairs8(pf, p + base + 8);
+			w[2] = pairs8(pf, p + base + 16);
+			w[3] = pairs8(pf, p + base + 24);
+			w[4] = pairs8(pf, p + base + 32);
+			w[5] = pairs8(pf, p + base + 40);
+			w[6] = pairs8(pf, p + base + 48);
+			w[7] = pairs8(pf, p + base + 56);
+			w[8] = pairs8(pf, p + base + 64);
 #ifdef PF_AVX2
-		if (pf->avx2)
-			m = cand64_avx2(pf, p + base, w);
-		else
+			if (pf->avx2)
+				m = cand64_avx2(pf, p + base, w);
+			else
 #endif
-			m = cand64(pf, p + base, w);
-		while (m) {
-			k = base + (size_t)__builtin_ctzll(m);
-			m &= m - 1;
-			if ((pair_at(pf, p + k) & PF_P3) || pf->isone[p[k]] ||
-			    quad_at(pf, p + k))
-				walk(pf, p, len, k, fn, arg);
+				m = cand64(pf, p + base, w);
+			nc = list64(at, nc, (unsigned)(base - cbase), m);
 		}
+		try_listed(pf, p, len, cbase, at, nc, fn, arg);
 	}
 	/*
 	 * The last places (a header's all): copied into a block of their

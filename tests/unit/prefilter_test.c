@@ -181,6 +181,36 @@ test_random(void **state)
 	assert_true(total > 1000);
 }
 
+/* texts of several chunks of places (their candidates listed, then
+ * tried): a literal across a chunk's end, and blocks where every place is a
+ * candidate, and a hit */
+static void
+test_long(void **state)
+{
+	char *lits[] = {
+	    "a", "aa", "aaaa", "abcdef", "bcdefg", "@", "def", "fa", "xyzzy"};
+	size_t n = sizeof(lits) / sizeof(lits[0]), at, len;
+	char text[3000];
+	uint32_t seed = 777;
+
+	(void)state;
+	memset(text, 'a', sizeof(text));
+	assert_true(check(lits, n, text, sizeof(text)) > 2 * sizeof(text));
+	memset(text, '.', sizeof(text));
+	for (at = 990; at < 1110; at++) {
+		memcpy(text + at, "abcdefg xyzzy", 13);
+		check(lits, n, text, 1300);
+		check(lits, n, text, at + 6);
+		memset(text + at, '.', 13);
+	}
+	for (len = 0; len < sizeof(text); len++) {
+		seed = seed * 1103515245u + 12345u;
+		text[len] = "abcdefxyz@. "[(seed >> 16) % 12];
+	}
+	for (len = 2000; len < sizeof(text); len += 97)
+		check(lits, n, text, len);
+}
+
 /* mail-like text and literals like the shipped rules' */
 static void
 test_mail(void **state)
@@ -210,6 +240,7 @@ main(void)
 	    cmocka_unit_test(test_not_letters),
 	    cmocka_unit_test(test_many_single_bytes),
 	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_long),
 	    cmocka_unit_test(test_mail),
 	};
 
