@@ -55,10 +55,15 @@ struct prefilter {
 	/* the trie, over byte classes that fold ASCII case */
 	unsigned char cls[256]; /* byte -> class; 0: in no literal */
 	unsigned nclass;
+	unsigned width; /* nclass + 1: a row of delta */
 	uint32_t nstates;
-	/* nstates x nclass: child, 0 for none; PF_OUT: it has outputs */
+	/*
+	 * nstates rows of width: in the columns of the classes, the child
+	 * (the index of its row's first entry, so that a walk multiplies
+	 * nothing), 0 for none, PF_OUT: it has outputs; in the last
+	 * column, the state's first output (index into outs, +1)
+	 */
 	uint32_t *delta;
-	uint32_t *out; /* first output of a state, index into outs, +1 */
 	struct pf_out {
 		size_t id;
 		uint32_t next; /* next output of the same state, +1; 0 ends */
@@ -163,10 +168,12 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 	for (c = 'A'; c <= 'Z'; c++)
 		pf->cls[c] = pf->cls[tolower(c)];
 	pf->nclass++; /* class 0 */
-	pf->delta = calloc((size_t)max_states * pf->nclass, sizeof(uint32_t));
-	pf->out = calloc(max_states, sizeof(uint32_t));
+	pf->width = pf->nclass + 1;
+	if ((uint64_t)max_states * pf->width >= PF_OUT)
+		goto fail;
+	pf->delta = calloc((size_t)max_states * pf->width, sizeof(uint32_t));
 	pf->outs = calloc(n, sizeof(*pf->outs));
-	if (!pf->delta || !pf->out || !pf->outs)
+	if (!pf->delta || !pf->outs)
 		goto fail;
 #ifdef PF_AVX2
 	pf->avx2 = __builtin_cpu_supports("avx2");
@@ -180,19 +187,28 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 		filter_add(pf, lits[i], len);
 		for (s = u = 0, j = 0; j < len; j++) {
 			c = pf->cls[(unsigned char)lits[i][j]];
-			t = pf->delta[(size_t)s * pf->nclass + c] & ~PF_OUT;
+			t = pf->delta[(size_t)s * pf->width + c] & ~PF_OUT;
 			if (t == 0) {
 				t = pf->nstates++;
-				pf->delta[(size_t)s * pf->nclass + c] = t;
+				pf->delta[(size_t)s * pf->width + c] = t;
 			}
 			u = s;
 			s = t;
 		}
-		pf->delta[(size_t)u * pf->nclass + c] |= PF_OUT;
+		pf->delta[(size_t)u * pf->width + c] |= PF_OUT;
 		pf->outs[pf->nouts].id = ids[i];
-		pf->outs[pf->nouts].next = pf->out[s];
-		pf->out[s] = (uint32_t)++pf->nouts;
+		pf->outs[pf->nouts].next =
+		    pf->delta[(size_t)s * pf->width + pf->nclass];
+		pf->delta[(size_t)s * pf->width + pf->nclass] =
+		    (uint32_t)++pf->nouts;
 	}
+	/* the children as the index of their rows */
+	for (s = 0; s < pf->nstates; s++)
+		for (c = 0; c < pf->nclass; c++) {
+			t = pf->delta[(size_t)s * pf->width + c];
+			pf->delta[(size_t)s * pf->width + c] =
+			    (t & ~PF_OUT) * pf->width | (t & PF_OUT);
+		}
 	return pf;
 fail:
 	prefilter_free(pf);
@@ -204,16 +220,17 @@ static void
 walk(const struct prefilter *pf, const unsigned char *p, size_t len, size_t at,
     prefilter_hit_fn *fn, void *arg)
 {
-	uint32_t s = 0, o, d;
+	uint32_t r = 0, o, d;
 	size_t i;
 
 	for (i = at; i < len; i++) {
-		d = pf->delta[(size_t)s * pf->nclass + pf->cls[p[i]]];
-		s = d & ~PF_OUT;
-		if (s == 0)
+		d = pf->delta[r + pf->cls[p[i]]];
+		r = d & ~PF_OUT;
+		if (r == 0)
 			return;
 		if (d & PF_OUT)
-			for (o = pf->out[s]; o; o = pf->outs[o - 1].next)
+			for (o = pf->delta[r + pf->nclass]; o;
+			     o = pf->outs[o - 1].next)
 				fn(pf->outs[o - 1].id, at, arg);
 	}
 }
@@ -484,7 +501,6 @@ prefilter_free(struct prefilter *pf)
 	if (pf == NULL)
 		return;
 	free(pf->delta);
-	free(pf->out);
 	free(pf->outs);
 	free(pf);
 }
