@@ -332,7 +332,7 @@ cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 
 #ifdef PF_AVX2
 /* cand64() with AVX2: 32 places at a time */
-__attribute__((target("avx2"), noinline)) static uint64_t
+__attribute__((target("avx2"))) static inline uint64_t
 cand64_avx2(
     const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 {
@@ -368,6 +368,18 @@ cand64_avx2(
 	return m;
 }
 #endif
+
+/* cand64(), with AVX2 when the CPU has it */
+static uint64_t
+cand64_any(
+    const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+{
+#ifdef PF_AVX2
+	if (pf->avx2)
+		return cand64_avx2(pf, p, w);
+#endif
+	return cand64(pf, p, w);
+}
 
 /* append to at[n..] the places off + k of the bits k of m; returns the new
  * n (at[] has room for 4 more than that) */
@@ -414,16 +426,23 @@ try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
 		walk(pf, p, len, base + at[i], fn, arg);
 }
 
-/* prefilter_run - report every occurrence of every literal */
-void
-prefilter_run(const struct prefilter *pf, const char *text, size_t len,
-    prefilter_hit_fn *fn, void *arg)
+typedef uint64_t cand64_fn(
+    const struct prefilter *, const unsigned char *, const uint64_t *);
+
+/*
+ * Report the literals that start in the blocks of 64 places from text[0]
+ * while 73 places are left (8 more than a block for its pair bits, their
+ * four bytes after the last place readable); returns the first place not
+ * done. Inlined into one function for each cand64(), so that cand is
+ * inlined too (no call a block), and built for the same extensions.
+ */
+__attribute__((always_inline)) static inline size_t
+blocks(const struct prefilter *pf, const unsigned char *p, size_t len,
+    prefilter_hit_fn *fn, void *arg, cand64_fn *cand)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t base = 0, cbase, nc, i, k;
+	size_t base = 0, cbase, nc;
 	_Alignas(16) uint64_t w[9];
 	uint16_t at[PF_CHUNK + 4];
-	uint64_t m;
 
 	/*
 	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
@@ -446,16 +465,48 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 			w[6] = pairs8(pf, p + base + 48);
 			w[7] = pairs8(pf, p + base + 56);
 			w[8] = pairs8(pf, p + base + 64);
-#ifdef PF_AVX2
-			if (pf->avx2)
-				m = cand64_avx2(pf, p + base, w);
-			else
-#endif
-				m = cand64(pf, p + base, w);
-			nc = list64(at, nc, (unsigned)(base - cbase), m);
+			nc = list64(at, nc, (unsigned)(base - cbase),
+			    cand(pf, p + base, w));
 		}
 		try_listed(pf, p, len, cbase, at, nc, fn, arg);
 	}
+	return base;
+}
+
+/* blocks() with cand64() */
+static size_t
+blocks_base(const struct prefilter *pf, const unsigned char *p, size_t len,
+    prefilter_hit_fn *fn, void *arg)
+{
+	return blocks(pf, p, len, fn, arg, cand64);
+}
+
+#ifdef PF_AVX2
+/* blocks() with cand64_avx2() */
+__attribute__((target("avx2"))) static size_t
+blocks_avx2(const struct prefilter *pf, const unsigned char *p, size_t len,
+    prefilter_hit_fn *fn, void *arg)
+{
+	return blocks(pf, p, len, fn, arg, cand64_avx2);
+}
+#endif
+
+/* prefilter_run - report every occurrence of every literal */
+void
+prefilter_run(const struct prefilter *pf, const char *text, size_t len,
+    prefilter_hit_fn *fn, void *arg)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t base, i, k;
+	_Alignas(16) uint64_t w[9];
+	uint64_t m;
+
+#ifdef PF_AVX2
+	if (pf->avx2)
+		base = blocks_avx2(pf, p, len, fn, arg);
+	else
+#endif
+		base = blocks_base(pf, p, len, fn, arg);
 	/*
 	 * The last places (a header's all): copied into a block of their
 	 * own, zeros after them, for the same filter. No literal holds a
@@ -470,12 +521,7 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 		memcpy(pad, p + base, n);
 		for (k = 0; k < 9; k++)
 			w[k] = pairs8(pf, pad + 8 * k);
-#ifdef PF_AVX2
-		if (pf->avx2)
-			m = cand64_avx2(pf, pad, w);
-		else
-#endif
-			m = cand64(pf, pad, w);
+		m = cand64_any(pf, pad, w);
 		if (len - base < 64)
 			m &= ((uint64_t)1 << (len - base)) - 1;
 		while (m) {
