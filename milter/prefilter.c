@@ -35,7 +35,10 @@
 #define PF_OUT 0x80000000u /* in the trie: the child has outputs */
 #define PF_MAX_ONE 4 /* literals of one byte compared as such */
 #define PF_PAD_MIN 16 /* last places worth a padded block of their own */
-#define PF_QBITS 15 /* the hash of four bytes: 2^15 bits, 4 KiB */
+#define PF_QBITS 15 /* the hash of a literal's head: 2^15 bits, 4 KiB */
+#define PF_HEAD 8 /* a literal's head: its first 4, 6 or 8 bytes */
+#define PF_NHEAD 3 /* lengths of a head */
+#define PF_FOLD UINT64_C(0x2020202020202020) /* bit 5 of 8 bytes */
 #define PF_CHUNK 1024 /* places whose candidates are listed, then tried */
 
 #define PF_BYTES(b) (UINT64_C(0x0101010101010101) * (b))
@@ -49,9 +52,13 @@ struct prefilter {
 	unsigned none;
 	unsigned char isone[256]; /* 1: a literal of one byte, any case */
 	int avx2; /* the CPU has AVX2: cand64_avx2() */
-	/* bit h(b0..b3, bit 5 set in each): a literal of 4 or more may
-	 * start with those four bytes */
-	uint64_t quad[1u << (PF_QBITS - 6)];
+	/* bit h(head, bit 5 set in each byte): a literal of 4 or more
+	 * may start with that head, its first 4, 6 or 8 bytes (as many as
+	 * it has, even) */
+	uint64_t head[1u << (PF_QBITS - 6)];
+	/* the first 4, 6 and 8 bytes of a 64-bit word read from memory
+	 * (whatever the byte order) */
+	uint64_t headmask[PF_NHEAD];
 	/* the trie, over byte classes that fold ASCII case */
 	unsigned char cls[256]; /* byte -> class; 0: in no literal */
 	unsigned nclass;
@@ -78,23 +85,34 @@ pair_at(const struct prefilter *pf, const unsigned char *p)
 	return pf->pair[p[0] | p[1] << 8];
 }
 
-/* the hash of the four bytes at p, bit 5 set in each */
+/* the hash of a head, the bytes of x past it 0 */
 static inline uint32_t
-quad_hash(const unsigned char *p)
+head_hash(uint64_t x)
 {
-	uint32_t x;
-
-	memcpy(&x, p, 4);
-	return ((x | 0x20202020u) * 0x9e3779b1u) >> (32 - PF_QBITS);
+	x *= UINT64_C(0x9e3779b97f4a7c15);
+	return (uint32_t)(x >> (64 - PF_QBITS));
 }
 
-/* may a literal of 4 or more start at p[0]? (p[0..3] readable) */
+/*
+ * May a literal of 4 or more start at p[0]? The heads of each length at
+ * p[0] hash in (p[0..PF_HEAD-1] readable). The long heads keep a walk
+ * from starting where a literal's first four bytes are common (content
+ * for contentful): of every 3 walks 2 found nothing with four.
+ */
 static inline unsigned
-quad_at(const struct prefilter *pf, const unsigned char *p)
+head_at(const struct prefilter *pf, const unsigned char *p)
 {
-	uint32_t h = quad_hash(p);
+	uint64_t x;
+	uint32_t h;
+	unsigned i, r = 0;
 
-	return (unsigned)(pf->quad[h >> 6] >> (h & 63)) & 1;
+	memcpy(&x, p, sizeof(x));
+	x |= PF_FOLD;
+	for (i = 0; i < PF_NHEAD; i++) {
+		h = head_hash(x & pf->headmask[i]);
+		r |= (unsigned)(pf->head[h >> 6] >> (h & 63));
+	}
+	return r & 1;
 }
 
 /* the pair a, b, in each case of each byte, gets bits */
@@ -113,8 +131,10 @@ static void
 filter_add(struct prefilter *pf, const char *lit, size_t len)
 {
 	const unsigned char *b = (const unsigned char *)lit;
+	unsigned char hb[PF_HEAD] = {0};
 	unsigned g, c;
 	uint32_t h;
+	uint64_t x;
 
 	if (len >= 4) {
 		/* two groups, so that pairs of different literals meet less */
@@ -122,8 +142,12 @@ filter_add(struct prefilter *pf, const char *lit, size_t len)
 		pair_set(pf, b[0], b[1], PF_P4 << g);
 		pair_set(pf, b[1], b[2], PF_M4 << g);
 		pair_set(pf, b[2], b[3], PF_Q4 << g);
-		h = quad_hash(b);
-		pf->quad[h >> 6] |= UINT64_C(1) << (h & 63);
+		/* its head, as head_at() reads it from text */
+		memcpy(hb, b, len < PF_HEAD ? len : PF_HEAD);
+		memcpy(&x, hb, sizeof(x));
+		h = head_hash((x | PF_FOLD) &
+		    pf->headmask[((len < PF_HEAD ? len : PF_HEAD) - 4) / 2]);
+		pf->head[h >> 6] |= UINT64_C(1) << (h & 63);
 	} else if (len == 3) {
 		pair_set(pf, b[0], b[1], PF_P3);
 		pair_set(pf, b[1], b[2], PF_Q3);
@@ -168,6 +192,12 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 	for (c = 'A'; c <= 'Z'; c++)
 		pf->cls[c] = pf->cls[tolower(c)];
 	pf->nclass++; /* class 0 */
+	for (i = 0; i < PF_NHEAD; i++) {
+		unsigned char mb[sizeof(uint64_t)] = {0};
+
+		memset(mb, 0xff, 4 + 2 * i);
+		memcpy(&pf->headmask[i], mb, sizeof(mb));
+	}
 	pf->width = pf->nclass + 1;
 	if ((uint64_t)max_states * pf->width >= PF_OUT)
 		goto fail;
@@ -257,15 +287,18 @@ pairs8(const struct prefilter *pf, const unsigned char *p)
 	((f0) & ((f1) >> 1) & \
 	    ((((f2) >> 2) & PF_BYTES(PF_P4 | PF_P4 << 3)) | PF_BYTES(PF_P3)))
 
-/* may a literal start at p[0]? (p[0..3] readable) */
+/* may a literal start at p[0]? (p[0..n-1] readable, n at least 4) */
 static inline int
-maybe(const struct prefilter *pf, const unsigned char *p)
+maybe(const struct prefilter *pf, const unsigned char *p, size_t n)
 {
 	uint64_t c = PF_CAND((uint64_t)pair_at(pf, p),
 	    (uint64_t)pair_at(pf, p + 1), (uint64_t)pair_at(pf, p + 2));
+	unsigned char h[PF_HEAD] = {0};
 
-	/* a literal of 4 or more: the hash of four bytes confirms */
-	return pf->isone[p[0]] || (c & PF_P3) || (c && quad_at(pf, p));
+	/* a literal of 4 or more: its head confirms (zeros past the
+	 * text, as no literal holds one) */
+	memcpy(h, p, n < PF_HEAD ? n : PF_HEAD);
+	return pf->isone[p[0]] || (c & PF_P3) || (c && head_at(pf, h));
 }
 
 /* the places p[0..63] where a literal may start, one bit each, from their
@@ -405,7 +438,7 @@ list64(uint16_t *at, size_t n, unsigned off, uint64_t m)
 }
 
 /* walk from the places base + at[0..n-1] that pass the checks after the
- * pair bits (each place's p[0..3] readable) */
+ * pair bits (each place's p[0..PF_HEAD-1] readable) */
 static void
 try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
     size_t base, uint16_t *at, size_t n, prefilter_hit_fn *fn, void *arg)
@@ -418,7 +451,7 @@ try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
 	for (i = j = 0; i < n; i++) {
 		q = p + base + at[i];
 		ok =
-		    (pair_at(pf, q) & PF_P3) | pf->isone[q[0]] | quad_at(pf, q);
+		    (pair_at(pf, q) & PF_P3) | pf->isone[q[0]] | head_at(pf, q);
 		at[j] = at[i];
 		j += ok != 0;
 	}
@@ -431,8 +464,8 @@ typedef uint64_t cand64_fn(
 
 /*
  * Report the literals that start in the blocks of 64 places from text[0]
- * while 73 places are left (8 more than a block for its pair bits, their
- * four bytes after the last place readable); returns the first place not
+ * while 73 places are left (8 more than a block for its pair bits, the
+ * PF_HEAD bytes from its last place readable); returns the first place not
  * done. Inlined into one function for each cand64(), so that cand is
  * inlined too (no call a block), and built for the same extensions.
  */
@@ -528,7 +561,7 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 			k = (size_t)__builtin_ctzll(m);
 			m &= m - 1;
 			if ((pair_at(pf, pad + k) & PF_P3) ||
-			    pf->isone[pad[k]] || quad_at(pf, pad + k))
+			    pf->isone[pad[k]] || head_at(pf, pad + k))
 				walk(pf, p, len, base + k, fn, arg);
 		}
 		if (len - base <= 64)
@@ -536,7 +569,7 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 	}
 	/* a few places: the trie decides where the filter cannot read */
 	for (i = base; i < len; i++)
-		if (i + 4 > len || maybe(pf, p + i))
+		if (i + 4 > len || maybe(pf, p + i, len - i))
 			walk(pf, p, len, i, fn, arg);
 }
 

@@ -158,7 +158,11 @@ test_random(void **state)
 		n = 1 + round % 40;
 		for (i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
-			len = 1 + (seed >> 16) % (round % 3 ? 7 : 3);
+			len = 1 +
+			    (seed >> 16) %
+				(round % 3 == 2	    ? 11
+					: round % 3 ? 7
+						    : 3);
 			lits[i] = malloc(len + 1);
 			assert_non_null(lits[i]);
 			for (j = 0; j < len; j++) {
@@ -217,7 +221,8 @@ test_mail(void **state)
 {
 	char *lits[] = {"-----BEGIN", "://", "AKIA", "ASIA", "api-key",
 	    "apikey", "eyJ", "key", "pass", "pwd", "password", "secret",
-	    "confidential", "SK", "Q~", "@", "iban", "ssn", "xoxb-", "ghp_"};
+	    "confidential", "SK", "Q~", "@", "iban", "ssn", "xoxb-", "ghp_",
+	    "contentful", "linear", "discord", "Secret-Key"};
 	size_t n = sizeof(lits) / sizeof(lits[0]);
 	const char *text =
 	    "From alice@example.com Mon\nSubject: the API-KEY and password\n"
@@ -229,6 +234,11 @@ test_mail(void **state)
 	(void)state;
 	assert_true(check(lits, n, text, strlen(text)) > 10);
 	check_padded(lits, n, "ApiKey=AKIA https:// -----BEGIN", '-');
+	/* heads of 4, 6 and 8 bytes that literals share with words */
+	check_padded(lits, n,
+	    "content contentfuL line linea LINEAR discount discord "
+	    "secret secret-k SECRET-KEY confidentia",
+	    ' ');
 }
 
 int
