@@ -1,7 +1,8 @@
 /*
  * prefilter.c - many literals in one pass: a table of pairs of bytes says
- * where a literal may start, a hash of four bytes confirms for the long
- * ones, then a trie from each place left (see include/exfil/prefilter.h)
+ * where a literal may start, a hash of its first bytes confirms for the
+ * long ones, then a trie from each place left (see
+ * include/exfil/prefilter.h)
  */
 #include "config.h"
 
@@ -53,8 +54,8 @@ struct prefilter {
 	unsigned char isone[256]; /* 1: a literal of one byte, any case */
 	int avx2; /* the CPU has AVX2: cand64_avx2() */
 	/* bit h(head, bit 5 set in each byte): a literal of 4 or more
-	 * may start with that head, its first 4, 6 or 8 bytes (as many as
-	 * it has, even) */
+	 * may start with that head, its first 4, 6 or 8 bytes (the most of
+	 * these it has) */
 	uint64_t head[1u << (PF_QBITS - 6)];
 	/* the first 4, 6 and 8 bytes of a 64-bit word read from memory
 	 * (whatever the byte order) */
@@ -481,7 +482,7 @@ blocks(const struct prefilter *pf, const unsigned char *p, size_t len,
 	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
 	 * next block's first), a bit a place where a literal may start.
 	 * Chunks of PF_CHUNK places: their candidates listed, then the hash
-	 * of four bytes for the literals of 4 or more, then the trie from
+	 * of their heads for the literals of 4 or more, then the trie from
 	 * each place left.
 	 */
 	if (len >= 73)
