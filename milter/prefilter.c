@@ -1,7 +1,8 @@
 /*
  * prefilter.c - many literals in one pass: a table of pairs of bytes says
- * where a literal may start, a hash of four bytes confirms for the long
- * ones, then a trie from each place left (see include/exfil/prefilter.h)
+ * where a literal may start, a hash of its first bytes confirms for the
+ * long ones, then a trie from each place left (see
+ * include/exfil/prefilter.h)
  */
 #include "config.h"
 
@@ -35,7 +36,11 @@
 #define PF_OUT 0x80000000u /* in the trie: the child has outputs */
 #define PF_MAX_ONE 4 /* literals of one byte compared as such */
 #define PF_PAD_MIN 16 /* last places worth a padded block of their own */
-#define PF_QBITS 15 /* the hash of four bytes: 2^15 bits, 4 KiB */
+#define PF_QBITS 15 /* the hash of a literal's head: 2^15 bits, 4 KiB */
+#define PF_HEAD 8 /* a literal's head: its first 4, 6 or 8 bytes */
+#define PF_NHEAD 3 /* lengths of a head */
+#define PF_FOLD UINT64_C(0x2020202020202020) /* bit 5 of 8 bytes */
+#define PF_CHUNK 1024 /* places whose candidates are listed, then tried */
 
 #define PF_BYTES(b) (UINT64_C(0x0101010101010101) * (b))
 
@@ -48,16 +53,25 @@ struct prefilter {
 	unsigned none;
 	unsigned char isone[256]; /* 1: a literal of one byte, any case */
 	int avx2; /* the CPU has AVX2: cand64_avx2() */
-	/* bit h(b0..b3, bit 5 set in each): a literal of 4 or more may
-	 * start with those four bytes */
-	uint64_t quad[1u << (PF_QBITS - 6)];
+	/* bit h(head, bit 5 set in each byte): a literal of 4 or more
+	 * may start with that head, its first 4, 6 or 8 bytes (the most of
+	 * these it has) */
+	uint64_t head[1u << (PF_QBITS - 6)];
+	/* the first 4, 6 and 8 bytes of a 64-bit word read from memory
+	 * (whatever the byte order) */
+	uint64_t headmask[PF_NHEAD];
 	/* the trie, over byte classes that fold ASCII case */
 	unsigned char cls[256]; /* byte -> class; 0: in no literal */
 	unsigned nclass;
+	unsigned width; /* nclass + 1: a row of delta */
 	uint32_t nstates;
-	/* nstates x nclass: child, 0 for none; PF_OUT: it has outputs */
+	/*
+	 * nstates rows of width: in the columns of the classes, the child
+	 * (the index of its row's first entry, so that a walk multiplies
+	 * nothing), 0 for none, PF_OUT: it has outputs; in the last
+	 * column, the state's first output (index into outs, +1)
+	 */
 	uint32_t *delta;
-	uint32_t *out; /* first output of a state, index into outs, +1 */
 	struct pf_out {
 		size_t id;
 		uint32_t next; /* next output of the same state, +1; 0 ends */
@@ -72,23 +86,34 @@ pair_at(const struct prefilter *pf, const unsigned char *p)
 	return pf->pair[p[0] | p[1] << 8];
 }
 
-/* the hash of the four bytes at p, bit 5 set in each */
+/* the hash of a head, the bytes of x past it 0 */
 static inline uint32_t
-quad_hash(const unsigned char *p)
+head_hash(uint64_t x)
 {
-	uint32_t x;
-
-	memcpy(&x, p, 4);
-	return ((x | 0x20202020u) * 0x9e3779b1u) >> (32 - PF_QBITS);
+	x *= UINT64_C(0x9e3779b97f4a7c15);
+	return (uint32_t)(x >> (64 - PF_QBITS));
 }
 
-/* may a literal of 4 or more start at p[0]? (p[0..3] readable) */
+/*
+ * May a literal of 4 or more start at p[0]? The heads of each length at
+ * p[0] hash in (p[0..PF_HEAD-1] readable). The long heads keep a walk
+ * from starting where a literal's first four bytes are common (content
+ * for contentful): of every 3 walks 2 found nothing with four.
+ */
 static inline unsigned
-quad_at(const struct prefilter *pf, const unsigned char *p)
+head_at(const struct prefilter *pf, const unsigned char *p)
 {
-	uint32_t h = quad_hash(p);
+	uint64_t x;
+	uint32_t h;
+	unsigned i, r = 0;
 
-	return (unsigned)(pf->quad[h >> 6] >> (h & 63)) & 1;
+	memcpy(&x, p, sizeof(x));
+	x |= PF_FOLD;
+	for (i = 0; i < PF_NHEAD; i++) {
+		h = head_hash(x & pf->headmask[i]);
+		r |= (unsigned)(pf->head[h >> 6] >> (h & 63));
+	}
+	return r & 1;
 }
 
 /* the pair a, b, in each case of each byte, gets bits */
@@ -107,8 +132,10 @@ static void
 filter_add(struct prefilter *pf, const char *lit, size_t len)
 {
 	const unsigned char *b = (const unsigned char *)lit;
+	unsigned char hb[PF_HEAD] = {0};
 	unsigned g, c;
 	uint32_t h;
+	uint64_t x;
 
 	if (len >= 4) {
 		/* two groups, so that pairs of different literals meet less */
@@ -116,8 +143,12 @@ filter_add(struct prefilter *pf, const char *lit, size_t len)
 		pair_set(pf, b[0], b[1], PF_P4 << g);
 		pair_set(pf, b[1], b[2], PF_M4 << g);
 		pair_set(pf, b[2], b[3], PF_Q4 << g);
-		h = quad_hash(b);
-		pf->quad[h >> 6] |= UINT64_C(1) << (h & 63);
+		/* its head, as head_at() reads it from text */
+		memcpy(hb, b, len < PF_HEAD ? len : PF_HEAD);
+		memcpy(&x, hb, sizeof(x));
+		h = head_hash((x | PF_FOLD) &
+		    pf->headmask[((len < PF_HEAD ? len : PF_HEAD) - 4) / 2]);
+		pf->head[h >> 6] |= UINT64_C(1) << (h & 63);
 	} else if (len == 3) {
 		pair_set(pf, b[0], b[1], PF_P3);
 		pair_set(pf, b[1], b[2], PF_Q3);
@@ -162,10 +193,18 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 	for (c = 'A'; c <= 'Z'; c++)
 		pf->cls[c] = pf->cls[tolower(c)];
 	pf->nclass++; /* class 0 */
-	pf->delta = calloc((size_t)max_states * pf->nclass, sizeof(uint32_t));
-	pf->out = calloc(max_states, sizeof(uint32_t));
+	for (i = 0; i < PF_NHEAD; i++) {
+		unsigned char mb[sizeof(uint64_t)] = {0};
+
+		memset(mb, 0xff, 4 + 2 * i);
+		memcpy(&pf->headmask[i], mb, sizeof(mb));
+	}
+	pf->width = pf->nclass + 1;
+	if ((uint64_t)max_states * pf->width >= PF_OUT)
+		goto fail;
+	pf->delta = calloc((size_t)max_states * pf->width, sizeof(uint32_t));
 	pf->outs = calloc(n, sizeof(*pf->outs));
-	if (!pf->delta || !pf->out || !pf->outs)
+	if (!pf->delta || !pf->outs)
 		goto fail;
 #ifdef PF_AVX2
 	pf->avx2 = __builtin_cpu_supports("avx2");
@@ -179,19 +218,28 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 		filter_add(pf, lits[i], len);
 		for (s = u = 0, j = 0; j < len; j++) {
 			c = pf->cls[(unsigned char)lits[i][j]];
-			t = pf->delta[(size_t)s * pf->nclass + c] & ~PF_OUT;
+			t = pf->delta[(size_t)s * pf->width + c] & ~PF_OUT;
 			if (t == 0) {
 				t = pf->nstates++;
-				pf->delta[(size_t)s * pf->nclass + c] = t;
+				pf->delta[(size_t)s * pf->width + c] = t;
 			}
 			u = s;
 			s = t;
 		}
-		pf->delta[(size_t)u * pf->nclass + c] |= PF_OUT;
+		pf->delta[(size_t)u * pf->width + c] |= PF_OUT;
 		pf->outs[pf->nouts].id = ids[i];
-		pf->outs[pf->nouts].next = pf->out[s];
-		pf->out[s] = (uint32_t)++pf->nouts;
+		pf->outs[pf->nouts].next =
+		    pf->delta[(size_t)s * pf->width + pf->nclass];
+		pf->delta[(size_t)s * pf->width + pf->nclass] =
+		    (uint32_t)++pf->nouts;
 	}
+	/* the children as the index of their rows */
+	for (s = 0; s < pf->nstates; s++)
+		for (c = 0; c < pf->nclass; c++) {
+			t = pf->delta[(size_t)s * pf->width + c];
+			pf->delta[(size_t)s * pf->width + c] =
+			    (t & ~PF_OUT) * pf->width | (t & PF_OUT);
+		}
 	return pf;
 fail:
 	prefilter_free(pf);
@@ -203,16 +251,17 @@ static void
 walk(const struct prefilter *pf, const unsigned char *p, size_t len, size_t at,
     prefilter_hit_fn *fn, void *arg)
 {
-	uint32_t s = 0, o, d;
+	uint32_t r = 0, o, d;
 	size_t i;
 
 	for (i = at; i < len; i++) {
-		d = pf->delta[(size_t)s * pf->nclass + pf->cls[p[i]]];
-		s = d & ~PF_OUT;
-		if (s == 0)
+		d = pf->delta[r + pf->cls[p[i]]];
+		r = d & ~PF_OUT;
+		if (r == 0)
 			return;
 		if (d & PF_OUT)
-			for (o = pf->out[s]; o; o = pf->outs[o - 1].next)
+			for (o = pf->delta[r + pf->nclass]; o;
+			     o = pf->outs[o - 1].next)
 				fn(pf->outs[o - 1].id, at, arg);
 	}
 }
@@ -239,20 +288,24 @@ pairs8(const struct prefilter *pf, const unsigned char *p)
 	((f0) & ((f1) >> 1) & \
 	    ((((f2) >> 2) & PF_BYTES(PF_P4 | PF_P4 << 3)) | PF_BYTES(PF_P3)))
 
-/* may a literal start at p[0]? (p[0..3] readable) */
+/* may a literal start at p[0]? (p[0..n-1] readable, n at least 4) */
 static inline int
-maybe(const struct prefilter *pf, const unsigned char *p)
+maybe(const struct prefilter *pf, const unsigned char *p, size_t n)
 {
 	uint64_t c = PF_CAND((uint64_t)pair_at(pf, p),
 	    (uint64_t)pair_at(pf, p + 1), (uint64_t)pair_at(pf, p + 2));
+	unsigned char h[PF_HEAD] = {0};
 
-	/* a literal of 4 or more: the hash of four bytes confirms */
-	return pf->isone[p[0]] || (c & PF_P3) || (c && quad_at(pf, p));
+	/* a literal of 4 or more: its head confirms (zeros past the
+	 * text, as no literal holds one) */
+	memcpy(h, p, n < PF_HEAD ? n : PF_HEAD);
+	return pf->isone[p[0]] || (c & PF_P3) || (c && head_at(pf, h));
 }
 
 /* the places p[0..63] where a literal may start, one bit each, from their
- * pair bits: eight places a word of w[0..8], w[8] the next eight */
-static inline uint64_t
+ * pair bits: eight places a word of w[0..8], w[8] the next eight (not
+ * inlined: in blocks(), the portable code ran 13% slower) */
+__attribute__((noinline)) static uint64_t
 cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 {
 	uint64_t m = 0;
@@ -314,7 +367,7 @@ cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 
 #ifdef PF_AVX2
 /* cand64() with AVX2: 32 places at a time */
-__attribute__((target("avx2"), noinline)) static uint64_t
+__attribute__((target("avx2"))) static inline uint64_t
 cand64_avx2(
     const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 {
@@ -351,48 +404,144 @@ cand64_avx2(
 }
 #endif
 
+/* cand64(), with AVX2 when the CPU has it */
+static uint64_t
+cand64_any(
+    const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+{
+#ifdef PF_AVX2
+	if (pf->avx2)
+		return cand64_avx2(pf, p, w);
+#endif
+	return cand64(pf, p, w);
+}
+
+/* append to at[n..] the places off + k of the bits k of m; returns the new
+ * n (at[] has room for 4 more than that) */
+static inline size_t
+list64(uint16_t *at, size_t n, unsigned off, uint64_t m)
+{
+	unsigned j;
+
+	/*
+	 * Most blocks have no more than four: four places written whether
+	 * or not they are, the count moved without a branch, as a place's
+	 * branch would be mispredicted often.
+	 */
+	for (j = 0; j < 4; j++) {
+		at[n] = (uint16_t)(off +
+		    (unsigned)__builtin_ctzll(m | UINT64_C(1) << 63));
+		n += m != 0;
+		m &= m - 1;
+	}
+	for (; m; m &= m - 1)
+		at[n++] = (uint16_t)(off + (unsigned)__builtin_ctzll(m));
+	return n;
+}
+
+/* walk from the places base + at[0..n-1] that pass the checks after the
+ * pair bits (each place's p[0..PF_HEAD-1] readable) */
+static void
+try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
+    size_t base, uint16_t *at, size_t n, prefilter_hit_fn *fn, void *arg)
+{
+	const unsigned char *q;
+	size_t i, j;
+	unsigned ok;
+
+	/* the places that pass, without a branch on each */
+	for (i = j = 0; i < n; i++) {
+		q = p + base + at[i];
+		ok =
+		    (pair_at(pf, q) & PF_P3) | pf->isone[q[0]] | head_at(pf, q);
+		at[j] = at[i];
+		j += ok != 0;
+	}
+	for (i = 0; i < j; i++)
+		walk(pf, p, len, base + at[i], fn, arg);
+}
+
+typedef uint64_t cand64_fn(
+    const struct prefilter *, const unsigned char *, const uint64_t *);
+
+/*
+ * Report the literals that start in the blocks of 64 places from text[0]
+ * while 73 places are left (8 more than a block for its pair bits, the
+ * PF_HEAD bytes from its last place readable); returns the first place not
+ * done. Inlined into one function for each cand64(), so that the AVX2
+ * one is inlined in turn (no call a block) and the loop built for AVX2.
+ */
+__attribute__((always_inline)) static inline size_t
+blocks(const struct prefilter *pf, const unsigned char *p, size_t len,
+    prefilter_hit_fn *fn, void *arg, cand64_fn *cand)
+{
+	size_t base = 0, cbase, nc;
+	_Alignas(16) uint64_t w[9];
+	uint16_t at[PF_CHUNK + 4];
+
+	/*
+	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
+	 * next block's first), a bit a place where a literal may start.
+	 * Chunks of PF_CHUNK places: their candidates listed, then the hash
+	 * of their heads for the literals of 4 or more, then the trie from
+	 * each place left.
+	 */
+	if (len >= 73)
+		w[8] = pairs8(pf, p);
+	while (base + 73 <= len) {
+		for (cbase = base, nc = 0;
+		     base + 73 <= len && base - cbase < PF_CHUNK; base += 64) {
+			w[0] = w[8];
+			w[1] = pairs8(pf, p + base + 8);
+			w[2] = pairs8(pf, p + base + 16);
+			w[3] = pairs8(pf, p + base + 24);
+			w[4] = pairs8(pf, p + base + 32);
+			w[5] = pairs8(pf, p + base + 40);
+			w[6] = pairs8(pf, p + base + 48);
+			w[7] = pairs8(pf, p + base + 56);
+			w[8] = pairs8(pf, p + base + 64);
+			nc = list64(at, nc, (unsigned)(base - cbase),
+			    cand(pf, p + base, w));
+		}
+		try_listed(pf, p, len, cbase, at, nc, fn, arg);
+	}
+	return base;
+}
+
+/* blocks() with cand64() */
+static size_t
+blocks_base(const struct prefilter *pf, const unsigned char *p, size_t len,
+    prefilter_hit_fn *fn, void *arg)
+{
+	return blocks(pf, p, len, fn, arg, cand64);
+}
+
+#ifdef PF_AVX2
+/* blocks() with cand64_avx2() */
+__attribute__((target("avx2"))) static size_t
+blocks_avx2(const struct prefilter *pf, const unsigned char *p, size_t len,
+    prefilter_hit_fn *fn, void *arg)
+{
+	return blocks(pf, p, len, fn, arg, cand64_avx2);
+}
+#endif
+
 /* prefilter_run - report every occurrence of every literal */
 void
 prefilter_run(const struct prefilter *pf, const char *text, size_t len,
     prefilter_hit_fn *fn, void *arg)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t base = 0, i, k;
+	size_t base, i, k;
 	_Alignas(16) uint64_t w[9];
 	uint64_t m;
 
-	/*
-	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
-	 * next block's first), a bit a place where a literal may start,
-	 * the hash of four bytes for the literals of 4 or more, then the
-	 * trie from each place left.
-	 */
-	if (len >= 73)
-		w[8] = pairs8(pf, p);
-	for (; base + 73 <= len; base += 64) {
-		w[0] = w[8];
-		w[1] = pairs8(pf, p + base + 8);
-		w[2] = pairs8(pf, p + base + 16);
-		w[3] = pairs8(pf, p + base + 24);
-		w[4] = pairs8(pf, p + base + 32);
-		w[5] = pairs8(pf, p + base + 40);
-		w[6] = pairs8(pf, p + base + 48);
-		w[7] = pairs8(pf, p + base + 56);
-		w[8] = pairs8(pf, p + base + 64);
 #ifdef PF_AVX2
-		if (pf->avx2)
-			m = cand64_avx2(pf, p + base, w);
-		else
+	if (pf->avx2)
+		base = blocks_avx2(pf, p, len, fn, arg);
+	else
 #endif
-			m = cand64(pf, p + base, w);
-		while (m) {
-			k = base + (size_t)__builtin_ctzll(m);
-			m &= m - 1;
-			if ((pair_at(pf, p + k) & PF_P3) || pf->isone[p[k]] ||
-			    quad_at(pf, p + k))
-				walk(pf, p, len, k, fn, arg);
-		}
-	}
+		base = blocks_base(pf, p, len, fn, arg);
 	/*
 	 * The last places (a header's all): copied into a block of their
 	 * own, zeros after them, for the same filter. No literal holds a
@@ -407,19 +556,14 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 		memcpy(pad, p + base, n);
 		for (k = 0; k < 9; k++)
 			w[k] = pairs8(pf, pad + 8 * k);
-#ifdef PF_AVX2
-		if (pf->avx2)
-			m = cand64_avx2(pf, pad, w);
-		else
-#endif
-			m = cand64(pf, pad, w);
+		m = cand64_any(pf, pad, w);
 		if (len - base < 64)
 			m &= ((uint64_t)1 << (len - base)) - 1;
 		while (m) {
 			k = (size_t)__builtin_ctzll(m);
 			m &= m - 1;
 			if ((pair_at(pf, pad + k) & PF_P3) ||
-			    pf->isone[pad[k]] || quad_at(pf, pad + k))
+			    pf->isone[pad[k]] || head_at(pf, pad + k))
 				walk(pf, p, len, base + k, fn, arg);
 		}
 		if (len - base <= 64)
@@ -427,7 +571,7 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 	}
 	/* a few places: the trie decides where the filter cannot read */
 	for (i = base; i < len; i++)
-		if (i + 4 > len || maybe(pf, p + i))
+		if (i + 4 > len || maybe(pf, p + i, len - i))
 			walk(pf, p, len, i, fn, arg);
 }
 
@@ -438,7 +582,6 @@ prefilter_free(struct prefilter *pf)
 	if (pf == NULL)
 		return;
 	free(pf->delta);
-	free(pf->out);
 	free(pf->outs);
 	free(pf);
 }

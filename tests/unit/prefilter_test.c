@@ -158,7 +158,11 @@ test_random(void **state)
 		n = 1 + round % 40;
 		for (i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
-			len = 1 + (seed >> 16) % (round % 3 ? 7 : 3);
+			len = 1 +
+			    (seed >> 16) %
+				(round % 3 == 2	    ? 11
+					: round % 3 ? 7
+						    : 3);
 			lits[i] = malloc(len + 1);
 			assert_non_null(lits[i]);
 			for (j = 0; j < len; j++) {
@@ -181,13 +185,44 @@ test_random(void **state)
 	assert_true(total > 1000);
 }
 
+/* texts of several chunks of places (their candidates listed, then
+ * tried): a literal across a chunk's end, and blocks where every place is a
+ * candidate, and a hit */
+static void
+test_long(void **state)
+{
+	char *lits[] = {
+	    "a", "aa", "aaaa", "abcdef", "bcdefg", "@", "def", "fa", "xyzzy"};
+	size_t n = sizeof(lits) / sizeof(lits[0]), at, len;
+	char text[3000];
+	uint32_t seed = 777;
+
+	(void)state;
+	memset(text, 'a', sizeof(text));
+	assert_true(check(lits, n, text, sizeof(text)) > 2 * sizeof(text));
+	memset(text, '.', sizeof(text));
+	for (at = 990; at < 1110; at++) {
+		memcpy(text + at, "abcdefg xyzzy", 13);
+		check(lits, n, text, 1300);
+		check(lits, n, text, at + 6);
+		memset(text + at, '.', 13);
+	}
+	for (len = 0; len < sizeof(text); len++) {
+		seed = seed * 1103515245u + 12345u;
+		text[len] = "abcdefxyz@. "[(seed >> 16) % 12];
+	}
+	for (len = 2000; len < sizeof(text); len += 97)
+		check(lits, n, text, len);
+}
+
 /* mail-like text and literals like the shipped rules' */
 static void
 test_mail(void **state)
 {
 	char *lits[] = {"-----BEGIN", "://", "AKIA", "ASIA", "api-key",
 	    "apikey", "eyJ", "key", "pass", "pwd", "password", "secret",
-	    "confidential", "SK", "Q~", "@", "iban", "ssn", "xoxb-", "ghp_"};
+	    "confidential", "SK", "Q~", "@", "iban", "ssn", "xoxb-", "ghp_",
+	    "contentful", "linear", "discord", "Secret-Key"};
 	size_t n = sizeof(lits) / sizeof(lits[0]);
 	const char *text =
 	    "From alice@example.com Mon\nSubject: the API-KEY and password\n"
@@ -199,6 +234,11 @@ test_mail(void **state)
 	(void)state;
 	assert_true(check(lits, n, text, strlen(text)) > 10);
 	check_padded(lits, n, "ApiKey=AKIA https:// -----BEGIN", '-');
+	/* heads of 4, 6 and 8 bytes that literals share with words */
+	check_padded(lits, n,
+	    "content contentfuL line linea LINEAR discount discord "
+	    "secret secret-k SECRET-KEY confidentia",
+	    ' ');
 }
 
 int
@@ -210,6 +250,7 @@ main(void)
 	    cmocka_unit_test(test_not_letters),
 	    cmocka_unit_test(test_many_single_bytes),
 	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_long),
 	    cmocka_unit_test(test_mail),
 	};
 
