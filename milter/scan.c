@@ -1246,14 +1246,19 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	size_t i, from;
 
 	/* the run's first digit, and each digit after a slash (a run of
-	 * digits alone has none) */
-	if (shape_at(r, p, len, an->at, an->limit))
-		return true;
-	for (i = an->at + 1; an->limit - an->at > an->digits && i < an->limit &&
-	     (q = memchr(p + i, '/', an->limit - i)) != NULL;
-	     i = (size_t)(q - p) + 1)
-		if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
+	 * digits alone has none); the groups hold the least digits, and
+	 * more than one group a separator: most runs (amounts, ids) have
+	 * too few digits, or none */
+	if (an->digits >= least &&
+	    (r->nshape == 1 || an->limit - an->at > an->digits)) {
+		if (shape_at(r, p, len, an->at, an->limit))
 			return true;
+		for (i = an->at + 1; i < an->limit &&
+		     (q = memchr(p + i, '/', an->limit - i)) != NULL;
+		     i = (size_t)(q - p) + 1)
+			if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
+				return true;
+	}
 	/* a non-ASCII byte past the run, in a match that holds it */
 	if (an->limit < len && shape_byte(p[an->limit]) &&
 	    stretch_has_high(p, len, an->limit, st))
@@ -1263,6 +1268,17 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 		return false;
 	/* through text[at - 1]: a + ( or non-ASCII byte before the run */
 	if (shape_byte(p[an->at - 1])) {
+#ifdef SCAN_SSE2
+		/* the sixteen bytes up to text[at - 1], those from `from` */
+		if (an->at - from <= 16 && an->at >= 16) {
+			__m128i x =
+			    _mm_loadu_si128((const __m128i *)(p + an->at - 16));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(x,
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+				_mm_cmpeq_epi8(x, _mm_set1_epi8('(')))));
+			return (m >> (16 - (an->at - from))) != 0;
+		}
+#endif
 		for (i = from; i < an->at; i++)
 			if (p[i] >= 0x80 || p[i] == '+' || p[i] == '(')
 				return true;
