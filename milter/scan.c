@@ -1184,13 +1184,16 @@ shape_at(const struct rule *r, const unsigned char *p, size_t len, size_t q,
 
 /*
  * The stretch of bytes a match of a shape may hold (shape_byte()) that
- * begins at text[q]: does it hold a non-ASCII byte? Runs come in order,
- * so the last stretch read is kept: [from, end) and its first non-ASCII
- * byte at or after from (end for none); a stretch is read again only
- * past such a byte.
+ * begins at text[q]: does it hold a non-ASCII byte? The last answer is
+ * kept: the bytes from `from` up to `stop` are shape bytes, and stop is
+ * the first non-ASCII byte (found) or the stretch's end. Runs come in
+ * order, so a later q at or before stop has the same answer, and a q past
+ * it is read from there on: each byte is read once a rule and segment,
+ * however long the stretch (a text of digits, blanks and accents).
  */
 struct stretch {
-	size_t from, end, hi;
+	size_t from, stop;
+	bool found;
 };
 
 static bool
@@ -1199,17 +1202,14 @@ stretch_has_high(
 {
 	size_t i;
 
-	if (q >= st->from && q < st->end && (st->hi >= q || st->hi == st->end))
-		return st->hi < st->end;
+	if (q >= st->from && q <= st->stop)
+		return st->found;
+	for (i = q; i < len && shape_byte(p[i]) && p[i] < 0x80; i++)
+		;
 	st->from = q;
-	st->hi = SIZE_MAX;
-	for (i = q; i < len && shape_byte(p[i]); i++)
-		if (p[i] >= 0x80 && st->hi == SIZE_MAX)
-			st->hi = i;
-	st->end = i;
-	if (st->hi == SIZE_MAX)
-		st->hi = i;
-	return st->hi < st->end;
+	st->stop = i;
+	st->found = i < len && p[i] >= 0x80;
+	return st->found;
 }
 
 /*
@@ -1371,7 +1371,7 @@ select_runs(const struct rule *r, const char *text, size_t len,
     struct anchor *sel)
 {
 	unsigned window = 0, least = 0, lo, hi;
-	struct stretch st = {0, 0, 0};
+	struct stretch st = {1, 0, false}; /* none read yet */
 	size_t b, j, nsel = 0;
 	uint64_t m;
 

@@ -816,16 +816,18 @@ findings_text(const struct scan *s, char *out, size_t n)
  * script), before the run or past it, as for + and (; and skipped in
  * plain prose, where no match needs it.
  */
+/* a list of phone numbers: the shipped rule's digits, shape and pattern */
+static const char phone_rules[] =
+    "rule phone\n category c\n digits 6 window 12 shape 2-4 3-4 3-4\n"
+    " pattern /(?<![\\d+])(?<!\\d[ .-])((?:\\+\\d{1,3}[ .-]?"
+    "(?:\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
+    "\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
+    "\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}))(?![ .-]?\\d)/\n"
+    " example \"+1 (555) 100-1000\"\nend\n";
+
 static void
 test_shape_runs(void **state)
 {
-	static const char rules[] =
-	    "rule phone\n category c\n digits 6 window 12 shape 2-4 3-4 3-4\n"
-	    " pattern /(?<![\\d+])(?<!\\d[ .-])((?:\\+\\d{1,3}[ .-]?"
-	    "(?:\\(\\d{2,4}\\)|\\d{2,4})[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
-	    "\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}|"
-	    "\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}))(?![ .-]?\\d)/\n"
-	    " example \"+1 (555) 100-1000\"\nend\n";
 	static const char *const texts[] = {
 	    /* the last group in Arabic-Indic digits, past the run */
 	    "call 123 4567 \xd9\xa8\xd9\xa9\xd9\xa0 now",
@@ -845,8 +847,8 @@ test_shape_runs(void **state)
 	size_t i, w;
 
 	(void)state;
-	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
-		sizeof(err)) != 0)
+	if (rules_load_text(phone_rules, sizeof(phone_rules) - 1, "t.rules",
+		&rs, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		for (w = 0; w < 2; w++) {
@@ -870,6 +872,53 @@ test_shape_runs(void **state)
 			fail_msg("text %zu: naive \"%s\"", i, naive);
 	}
 	ruleset_unref(rs);
+}
+
+/*
+ * One stretch of shape bytes 600 KB long (digits, blanks, dashes and
+ * accented letters): every run in it asks whether a non-ASCII byte lies
+ * ahead, and the answers kept from run to run must be right all along
+ * (reading the stretch again for each run took minutes).
+ */
+static void
+test_shape_long_stretch(void **state)
+{
+	static const char *const pieces[] = {"123456 ", "\xc3\xbc ",
+	    "020-7946-0958 ", "12 345 ", "\xd9\xa4 ", "(55) 123 456 ",
+	    "99887766 ", "+44 ", "7946 0958 ", "- "};
+	char *text, fast[4096], naive[4096], err[256];
+	size_t len = 0, cap = 600000, k;
+	unsigned seed = 11;
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+	int w;
+
+	(void)state;
+	assert_non_null(text = malloc(cap + 32));
+	while (len < cap) {
+		k = (size_t)rand_r(&seed) %
+		    (sizeof(pieces) / sizeof(pieces[0]));
+		memcpy(text + len, pieces[k], strlen(pieces[k]));
+		len += strlen(pieces[k]);
+	}
+	if (rules_load_text(phone_rules, sizeof(phone_rules) - 1, "t.rules",
+		&rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (w = 0; w < 2; w++) {
+		assert_non_null(a = arena_new());
+		assert_int_equal(scan_begin(&s, a, rs), 0);
+		scan_set_naive(&s, w == 1);
+		assert_int_equal(
+		    scan_segment(&s, text, len, "body", SCOPE_BODY), 0);
+		findings_text(&s, w ? naive : fast, sizeof(fast));
+		scan_end(&s);
+		arena_free(a);
+	}
+	assert_string_equal(fast, naive);
+	assert_true(naive[0] != '\0'); /* it holds phone numbers */
+	ruleset_unref(rs);
+	free(text);
 }
 
 static void
@@ -966,6 +1015,7 @@ main(void)
 	    cmocka_unit_test(test_prefilter_exact),
 	    cmocka_unit_test(test_start_classes_exact),
 	    cmocka_unit_test(test_shape_runs),
+	    cmocka_unit_test(test_shape_long_stretch),
 	    cmocka_unit_test(test_confidence_levels),
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
