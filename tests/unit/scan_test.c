@@ -803,6 +803,28 @@ findings_text(const struct scan *s, char *out, size_t n)
 	}
 }
 
+/* the findings of rules rs in text, by the fast path and by the naive one
+ * (fast and naive: n bytes each) */
+static void
+both_ways(const struct ruleset *rs, const char *text, size_t len, char *fast,
+    char *naive, size_t n)
+{
+	struct arena *a;
+	struct scan s;
+	int w;
+
+	for (w = 0; w < 2; w++) {
+		assert_non_null(a = arena_new());
+		assert_int_equal(scan_begin(&s, a, rs), 0);
+		scan_set_naive(&s, w == 1);
+		assert_int_equal(
+		    scan_segment(&s, text, len, "body", SCOPE_BODY), 0);
+		findings_text(&s, w ? naive : fast, n);
+		scan_end(&s);
+		arena_free(a);
+	}
+}
+
 /*
  * Rules with "start" (and "through") and rules of digits (runs, "whole",
  * "shape", "letters", a most) find what the naive path finds: random texts over
@@ -842,27 +864,15 @@ test_shape_runs(void **state)
 	};
 	char fast[1024], naive[1024], err[256];
 	struct ruleset *rs;
-	struct arena *a;
-	struct scan s;
-	size_t i, w;
+	size_t i;
 
 	(void)state;
 	if (rules_load_text(phone_rules, sizeof(phone_rules) - 1, "t.rules",
 		&rs, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		for (w = 0; w < 2; w++) {
-			assert_non_null(a = arena_new());
-			assert_int_equal(scan_begin(&s, a, rs), 0);
-			scan_set_naive(&s, w == 1);
-			assert_int_equal(
-			    scan_segment(&s, texts[i], strlen(texts[i]), "body",
-				SCOPE_BODY),
-			    0);
-			findings_text(&s, w ? naive : fast, sizeof(fast));
-			scan_end(&s);
-			arena_free(a);
-		}
+		both_ways(
+		    rs, texts[i], strlen(texts[i]), fast, naive, sizeof(fast));
 		if (strcmp(fast, naive) != 0)
 			fail_msg("text %zu: fast \"%s\", naive \"%s\"", i, fast,
 			    naive);
@@ -890,9 +900,6 @@ test_shape_long_stretch(void **state)
 	size_t len = 0, cap = 600000, k;
 	unsigned seed = 11;
 	struct ruleset *rs;
-	struct arena *a;
-	struct scan s;
-	int w;
 
 	(void)state;
 	assert_non_null(text = malloc(cap + 32));
@@ -905,16 +912,7 @@ test_shape_long_stretch(void **state)
 	if (rules_load_text(phone_rules, sizeof(phone_rules) - 1, "t.rules",
 		&rs, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
-	for (w = 0; w < 2; w++) {
-		assert_non_null(a = arena_new());
-		assert_int_equal(scan_begin(&s, a, rs), 0);
-		scan_set_naive(&s, w == 1);
-		assert_int_equal(
-		    scan_segment(&s, text, len, "body", SCOPE_BODY), 0);
-		findings_text(&s, w ? naive : fast, sizeof(fast));
-		scan_end(&s);
-		arena_free(a);
-	}
+	both_ways(rs, text, len, fast, naive, sizeof(fast));
 	assert_string_equal(fast, naive);
 	assert_true(naive[0] != '\0'); /* it holds phone numbers */
 	ruleset_unref(rs);
@@ -964,8 +962,6 @@ test_start_classes_exact(void **state)
 	    1, 2, 63, 64, 65, 66, 127, 128, 129, 130, 191, 192, 193, 256, 300};
 	char text[301], fast[4096], naive[4096], err[256];
 	struct ruleset *rs;
-	struct arena *a;
-	struct scan s;
 	unsigned seed = 7, round;
 	size_t len, j, w;
 
@@ -990,16 +986,7 @@ test_start_classes_exact(void **state)
 			w = (size_t)(rand_r(&seed) % (len - 70));
 			memset(text + w, "ab"[j & 1], 60);
 		}
-		for (w = 0; w < 2; w++) {
-			assert_non_null(a = arena_new());
-			assert_int_equal(scan_begin(&s, a, rs), 0);
-			scan_set_naive(&s, w == 1);
-			assert_int_equal(
-			    scan_segment(&s, text, len, "body", SCOPE_BODY), 0);
-			findings_text(&s, w ? naive : fast, sizeof(fast));
-			scan_end(&s);
-			arena_free(a);
-		}
+		both_ways(rs, text, len, fast, naive, sizeof(fast));
 		if (strcmp(fast, naive) != 0)
 			fail_msg("round %u: fast \"%s\", naive \"%s\" over "
 				 "\"%.*s\"",
