@@ -164,7 +164,7 @@ out:
  * broken promise of a window, start class or digit run loses findings in
  * the fast path) */
 static bool
-start_broken(const struct ruleset *rs, const struct rule *r)
+promise_broken(const struct ruleset *rs, const struct rule *r)
 {
 	size_t j, bad;
 	const char *t;
@@ -211,7 +211,7 @@ test_rules(const struct ruleset *rs)
 		fprintf(stderr, "warning: %s\n", rs->warnings[i]);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
-		if (start_broken(rs, r))
+		if (promise_broken(rs, r))
 			failed++;
 		for (j = 0; j < r->nexamples; j++, nex++) {
 			if (scan_text_matches(rs, r, r->examples[j],

@@ -377,7 +377,7 @@ start_class(struct parser *p, const struct tok *t, unsigned char *set)
 
 /* the byte before a match, in bit 7 of start_map: one table lookup a
  * byte tells the scanner all it needs (scan.c) */
-static int
+static void
 start_prev_bit(struct rule *r)
 {
 	unsigned c;
@@ -385,7 +385,6 @@ start_prev_bit(struct rule *r)
 	for (c = 0; c < 256; c++)
 		r->start_map[c] = (unsigned char)((r->start_map[c] & 0x7f) |
 		    (r->start_prev[c] ? 0x80 : 0));
-	return 0;
 }
 
 /* "start [<C0] C1 .. [through C]": the bytes every match starts with */
@@ -412,8 +411,7 @@ start_classes(struct parser *p, struct rule *r, const char *line, size_t pos,
 			if (r->nstart == 0)
 				return perr(p, kw->col + kw->n,
 				    "start needs a class: [BYTES]");
-			if ((rc = start_prev_bit(r)) < 0)
-				return rc;
+			start_prev_bit(r);
 			return expect_end(p, line, pos);
 		}
 		if (t.s[0] == '<' && r->nstart == 0) {
@@ -433,7 +431,8 @@ start_classes(struct parser *p, struct rule *r, const char *line, size_t pos,
 	}
 	if (r->nstart == 0)
 		return perr(p, kw->col + kw->n, "start needs a class: [BYTES]");
-	return start_prev_bit(r);
+	start_prev_bit(r);
+	return 0;
 }
 
 /* "TEXT" with \" \\ \n \t \r \xHH escapes */
@@ -777,9 +776,20 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	if (tok_is(kw, "allow"))
 		return regex_push(
 		    p, line, pos, &r->allow, &r->nallow, NULL, NULL, NULL);
-	if (tok_is(kw, "allow_words"))
-		return word_list(p, line, pos, kw, &r->allow_words,
+	if (tok_is(kw, "allow_words")) {
+		size_t i, k;
+
+		rc = word_list(p, line, pos, kw, &r->allow_words,
 		    &r->nallow_words, NULL, NULL, 0);
+		/* compared ignoring ASCII case: kept in lower case, as the
+		 * scanner lowers the value (scan.c: allowed()) */
+		for (i = 0; rc == 0 && i < r->nallow_words; i++)
+			for (k = 0; r->allow_words[i][k]; k++)
+				if ((unsigned char)(r->allow_words[i][k] -
+					'A') < 26)
+					r->allow_words[i][k] |= 0x20;
+		return rc;
+	}
 	if (tok_is(kw, "literals"))
 		return word_list(p, line, pos, kw, &r->literals, &r->nliterals,
 		    "window", &r->window, RULES_WINDOW);
@@ -1504,8 +1514,8 @@ build_first_byte(struct rule *r, size_t i)
  * For the patterns of literal rules that start at their literal (window
  * 0), and of rules with "start", the same pattern compiled anchored: tried
  * at one place, it does not first search for where a match may start,
- * which can cost more than the match. JIT-compiled like the others; without it the scanner uses the
- * pattern itself.
+ * which can cost more than the match. JIT-compiled like the others;
+ * without it the scanner uses the pattern itself.
  */
 static int
 build_at_start(struct rule *r)

@@ -218,12 +218,13 @@ lower_ascii(char *dst, const char *src, size_t n)
 							      : src[i]);
 }
 
-/* is the value vetoed by an allow regex or an allow word? */
+/* is the value vetoed by an allow regex or an allow word? The words are
+ * kept in lower case (rules.c), and found in the value lowered */
 static bool
 allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
 {
-	char low[512], word[64];
-	size_t i, k, wl;
+	char buf[512], *low = buf;
+	size_t i;
 
 	for (i = 0; i < r->nallow; i++)
 		if (pcre2_match(r->allow[i], (PCRE2_SPTR)val, vlen, 0, 0,
@@ -231,27 +232,14 @@ allowed(struct scan *s, const struct rule *r, const char *val, size_t vlen)
 			return true;
 	if (r->nallow_words == 0)
 		return false;
-	/* the words in any ASCII case: the value and each word lowered,
-	 * then memmem(); a value longer than the buffer byte by byte */
-	if (vlen > sizeof(low)) {
-		for (i = 0; i < r->nallow_words; i++) {
-			wl = strlen(r->allow_words[i]);
-			for (k = 0; k + wl <= vlen; k++)
-				if (strncasecmp(
-					val + k, r->allow_words[i], wl) == 0)
-					return true;
-		}
+	/* out of memory: not vetoed, the finding is kept */
+	if (vlen > sizeof(buf) && (low = arena_alloc(s->arena, vlen)) == NULL)
 		return false;
-	}
 	lower_ascii(low, val, vlen);
-	for (i = 0; i < r->nallow_words; i++) {
-		wl = strlen(r->allow_words[i]);
-		if (wl > sizeof(word) || wl > vlen)
-			continue; /* longer than the value: not in it */
-		lower_ascii(word, r->allow_words[i], wl);
-		if (memmem(low, vlen, word, wl) != NULL)
+	for (i = 0; i < r->nallow_words; i++)
+		if (memmem(low, vlen, r->allow_words[i],
+			strlen(r->allow_words[i])) != NULL)
 			return true;
-	}
 	return false;
 }
 
@@ -607,8 +595,8 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 	return 0;
 }
 
-/* anchors of each literal rule, collected by the prefilter */
-/* what a scan reuses from segment to segment */
+/* what a scan reuses from segment to segment: the anchors of each literal
+ * rule, collected by the prefilter, and the runs of digits */
 struct scan_work {
 	struct scan *s;
 	struct anchor **an; /* per literal rule: the places of its literals */
@@ -1212,6 +1200,25 @@ stretch_has_high(
 	return st->found;
 }
 
+#ifdef SCAN_SSE2
+/* bit k: p[k] may start a match of a shape that is not its groups (+ ( or
+ * a non-ASCII byte), for k < 16; *digits and *high (each when not NULL):
+ * the ASCII digits and the non-ASCII bytes among them */
+static inline unsigned
+shape_starts16(const unsigned char *p, unsigned *digits, unsigned *high)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)p);
+
+	if (digits)
+		*digits = (unsigned)_mm_movemask_epi8(byte_range(x, '0', 9));
+	if (high)
+		*high = (unsigned)_mm_movemask_epi8(x);
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(x,
+	    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+		_mm_cmpeq_epi8(x, _mm_set1_epi8('(')))));
+}
+#endif
+
 /*
  * May a match of a rule with "digits ... shape" need this run, start in
  * its window [at - window, limit] and hold it? By the rule's promises
@@ -1270,14 +1277,9 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	if (shape_byte(p[an->at - 1])) {
 #ifdef SCAN_SSE2
 		/* the sixteen bytes up to text[at - 1], those from `from` */
-		if (an->at - from <= 16 && an->at >= 16) {
-			__m128i x =
-			    _mm_loadu_si128((const __m128i *)(p + an->at - 16));
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(x,
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
-				_mm_cmpeq_epi8(x, _mm_set1_epi8('(')))));
-			return (m >> (16 - (an->at - from))) != 0;
-		}
+		if (an->at - from <= 16 && an->at >= 16)
+			return (shape_starts16(p + an->at - 16, NULL, NULL) >>
+				   (16 - (an->at - from))) != 0;
 #endif
 		for (i = from; i < an->at; i++)
 			if (p[i] >= 0x80 || p[i] == '+' || p[i] == '(')
@@ -1289,15 +1291,10 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 		return false;
 #ifdef SCAN_SSE2
 	if (an->at - 1 - from <= 16 && from + 16 <= len) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(p + from));
-		__m128i d = byte_range(x, '0', 9);
-		__m128i o = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
-		    _mm_cmpeq_epi8(x, _mm_set1_epi8('(')));
-		unsigned keep = (1u << (an->at - 1 - from)) - 1;
-		unsigned hi = (unsigned)_mm_movemask_epi8(x) & keep;
-		return ((hi | (unsigned)_mm_movemask_epi8(o)) & keep) &&
-		    pop64(((unsigned)_mm_movemask_epi8(d) & keep) | hi,
-			false) >= least;
+		unsigned keep = (1u << (an->at - 1 - from)) - 1, hi, d;
+		unsigned o = shape_starts16(p + from, &d, &hi) & keep;
+
+		return o && pop64((d | hi) & keep, false) >= least;
 	}
 #endif
 	for (i = from; i + 1 < an->at; i++) {

@@ -660,6 +660,30 @@ test_allow_words_long(void **state)
 	}
 }
 
+/* an allow word longer than any buffer, in another case, still vetoes */
+static void
+test_allow_word_very_long(void **state)
+{
+	static const char rules[] = "rule t\n  category secret_token\n"
+				    "  pattern /\\btok_([A-Za-z0-9]{8,})\\b/\n"
+				    "  allow_words "
+				    "NotARealTokenButAPlaceholderThatIsLongerTh"
+				    "anSixtyFourBytesInAllXyz\n"
+				    "end\n";
+	struct one o;
+
+	(void)state;
+	scan_one(&o, rules,
+	    "tok_"
+	    "notarealtokenbutaplaceholderthatislongerthansixtyfourbytesinallxyz"
+	    "9");
+	assert_null(scan_finding(&o.s, 0));
+	one_free(&o);
+	scan_one(&o, rules, "tok_notarealtoken9");
+	assert_non_null(scan_finding(&o.s, 0));
+	one_free(&o);
+}
+
 static void
 test_entropy(void **state)
 {
@@ -1007,6 +1031,7 @@ main(void)
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
 	    cmocka_unit_test(test_allow_words_long),
+	    cmocka_unit_test(test_allow_word_very_long),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
