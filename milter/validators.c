@@ -138,9 +138,16 @@ bool
 validate_payment_card(const char *s, size_t n)
 {
 	char d[32];
-	size_t k = validator_digits(s, n, d, sizeof(d)), i;
+	size_t k, i;
 	unsigned p;
 
+	/* every brand's prefix above begins with 2 to 6: most numbers are
+	 * turned away by their first digit, before the digits are copied */
+	for (i = 0; i < n && (s[i] < '0' || s[i] > '9'); i++)
+		;
+	if (i == n || s[i] < '2' || s[i] > '6')
+		return false;
+	k = validator_digits(s + i, n - i, d, sizeof(d));
 	if (k < 12 || k > 19 || !luhn_digits(d, k))
 		return false;
 	for (i = 0; i < sizeof(brands) / sizeof(brands[0]); i++) {
