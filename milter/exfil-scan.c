@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <exfil/arena.h>
@@ -159,15 +160,38 @@ out:
 	return status;
 }
 
+/* t with the letters of each of the rule's literals in it, found
+ * ignoring case, in the other case (malloc'd; NULL: out of memory) */
+static char *
+literals_swapped(const struct rule *r, const char *t)
+{
+	size_t n = strlen(t), i, k, l;
+	char *v = strdup(t);
+
+	for (k = 0; v && k < r->nliterals; k++) {
+		l = strlen(r->literals[k]);
+		for (i = 0; l && i + l <= n; i++) {
+			if (strncasecmp(t + i, r->literals[k], l) != 0)
+				continue;
+			for (size_t j = i; j < i + l; j++)
+				if ((unsigned char)((t[j] | 0x20) - 'a') < 26)
+					v[j] = (char)(t[j] ^ 0x20);
+		}
+	}
+	return v;
+}
+
 /* does a match in an example or counter start where "start" says none
- * can, or does the fast path find another count than the naive one? (a
- * broken promise of a window, start class or digit run loses findings in
- * the fast path) */
+ * can, or does the fast path find another count than the naive one, in
+ * it or (literals "exact") in it with its literals in the other case? (a
+ * broken promise of a window, start class, digit run or case loses
+ * findings in the fast path) */
 static bool
 promise_broken(const struct ruleset *rs, const struct rule *r)
 {
 	size_t j, bad;
 	const char *t;
+	char *v;
 	bool same;
 
 	for (j = 0; j < r->nexamples + r->ncounters; j++) {
@@ -183,6 +207,25 @@ promise_broken(const struct ruleset *rs, const struct rule *r)
 			    j < r->nexamples ? "example" : "counter",
 			    (j < r->nexamples ? j : j - r->nexamples) + 1);
 			return true;
+		}
+		if (r->literals_exact && (v = literals_swapped(r, t)) != NULL) {
+			same = true;
+			if (strcmp(v, t) != 0)
+				(void)scan_text_agrees(
+				    rs, r, v, strlen(v), &same);
+			free(v);
+			if (!same) {
+				printf("FAIL %s:%u: rule %s: %s %zu, its "
+				       "literals in the other case: the fast "
+				       "path finds other matches than the "
+				       "naive one (the literals are not "
+				       "exact)\n",
+				    r->file, r->line, r->id,
+				    j < r->nexamples ? "example" : "counter",
+				    (j < r->nexamples ? j : j - r->nexamples) +
+					1);
+				return true;
+			}
 		}
 		if (scan_text_starts(r, t, strlen(t), &bad) == 0 &&
 		    bad != (size_t)-1) {

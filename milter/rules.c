@@ -641,32 +641,45 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 }
 
 /*
- * WORD... [OPT N]: a word list, and the number after OPT ("within" for
+ * WORD... [OPT N] [FLAG]: a word list, the number after OPT ("within" for
  * keywords, "window" for literals; NULL: no option) into *val, which
- * starts at def.
+ * starts at def, and whether FLAG ("exact" for literals; NULL: none)
+ * follows the words, into *flagged.
  */
 static int
 word_list(struct parser *p, const char *line, size_t pos, const struct tok *kw,
-    char ***v, size_t *n, const char *opt, unsigned *val, unsigned def)
+    char ***v, size_t *n, const char *opt, unsigned *val, unsigned def,
+    const char *flag, bool *flagged)
 {
 	struct tok t;
+	bool have_opt = false;
 	int rc;
 
 	if (val)
 		*val = def;
 	while (next_word(line, &pos, &t)) {
-		if (opt && tok_is(&t, opt)) {
-			if (*n == 0)
-				return perr(p, t.col,
-				    "%.*s needs words before '%s'", (int)kw->n,
-				    kw->s, opt);
+		bool is_opt = opt && tok_is(&t, opt),
+		     is_flag = flag && tok_is(&t, flag);
+		if ((is_opt || is_flag) && *n == 0)
+			return perr(p, t.col, "%.*s needs words before '%s'",
+			    (int)kw->n, kw->s, is_opt ? opt : flag);
+		if (is_flag && !*flagged) {
+			*flagged = true;
+			continue;
+		}
+		if (is_opt && !have_opt) {
 			if (!next_word(line, &pos, &t))
 				return perr(
 				    p, t.col + t.n, "%s needs a number", opt);
 			if ((rc = tok_uint(p, &t, val)) < 0)
 				return rc;
-			return expect_end(p, line, pos);
+			have_opt = true;
+			continue;
 		}
+		if (have_opt || (flag && *flagged))
+			/* no more words after the options */
+			return perr(
+			    p, t.col, "unexpected '%.*s'", (int)t.n, t.s);
 		if ((rc = strv_push(v, n, tok_dup(&t))) < 0)
 			return rc;
 	}
@@ -780,7 +793,7 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		size_t i, k;
 
 		rc = word_list(p, line, pos, kw, &r->allow_words,
-		    &r->nallow_words, NULL, NULL, 0);
+		    &r->nallow_words, NULL, NULL, 0, NULL, NULL);
 		/* compared ignoring ASCII case: kept in lower case, as the
 		 * scanner lowers the value (scan.c: allowed()) */
 		for (i = 0; rc == 0 && i < r->nallow_words; i++)
@@ -792,7 +805,8 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	}
 	if (tok_is(kw, "literals"))
 		return word_list(p, line, pos, kw, &r->literals, &r->nliterals,
-		    "window", &r->window, RULES_WINDOW);
+		    "window", &r->window, RULES_WINDOW, "exact",
+		    &r->literals_exact);
 	if (tok_is(kw, "digits")) {
 		if (!next_word(line, &pos, &t))
 			return perr(
@@ -835,7 +849,7 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 		return start_classes(p, r, line, pos, kw);
 	if (tok_is(kw, "boost"))
 		return word_list(p, line, pos, kw, &r->boost, &r->nboost,
-		    "within", &r->boost_within, 100);
+		    "within", &r->boost_within, 100, NULL, NULL);
 	if (tok_is(kw, "entropy")) {
 		if (!next_word(line, &pos, &t))
 			return perr(p, kw->col + kw->n, "entropy needs bits");
@@ -876,7 +890,7 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	}
 	if (tok_is(kw, "keywords"))
 		return word_list(p, line, pos, kw, &r->keywords, &r->nkeywords,
-		    "within", &r->within, 100);
+		    "within", &r->within, 100, NULL, NULL);
 	if (tok_is(kw, "min_count") || tok_is(kw, "max_count") ||
 	    tok_is(kw, "score")) {
 		if (!next_word(line, &pos, &t))

@@ -608,6 +608,7 @@ struct scan_work {
 	size_t runs_cap, sel_cap;
 	unsigned char *keys; /* a byte a run: run_keys() */
 	size_t keys_cap;
+	const char *text; /* the segment the prefilter reads */
 };
 
 static void
@@ -615,9 +616,17 @@ on_literal(size_t id, size_t start, void *arg)
 {
 	struct scan_work *h = arg;
 	size_t rule = RULES_LITERAL_RULE(id);
+	unsigned place = RULES_LITERAL_PLACE(id);
+	const struct rule *r = &h->s->rs->rules[rule];
 	struct anchor *v;
 
 	if (h->failed)
+		return;
+	/* "exact": the literal as written, or no anchor (63: one of many,
+	 * kept) */
+	if (r->literals_exact && place < 63 &&
+	    memcmp(h->text + start, r->literals[place],
+		strlen(r->literals[place])) != 0)
 		return;
 	if (h->n[rule] == 0)
 		h->touched[h->ntouched++] = rule;
@@ -629,7 +638,7 @@ on_literal(size_t id, size_t start, void *arg)
 	h->an[rule] = v;
 	h->an[rule][h->n[rule]].at = start;
 	h->an[rule][h->n[rule]].limit = start;
-	h->an[rule][h->n[rule]].lit = RULES_LITERAL_PLACE(id);
+	h->an[rule][h->n[rule]].lit = place;
 	h->n[rule]++;
 }
 
@@ -1511,6 +1520,7 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 	    scope < (1u << RULES_NSCOPES))
 		pf = rs->prefilters[__builtin_ctz(scope)];
 	if (pf) {
+		w->text = text;
 		prefilter_run(pf, text, len, on_literal, w);
 		if (w->failed)
 			return EXFIL_ENOMEM;

@@ -22,7 +22,9 @@
  *	                                    pattern's own, of the rule's)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
- *	      literals  WORD...             (every match contains one)
+ *	      literals  WORD... [window N] [exact]
+ *	                                    (every match contains one;
+ *	                                    exact: in the case written)
  *	      digits    N[-M] [window N] [whole] [shape G...] [letters]
  *	                                    (every match has N (to M) digits;
  *	                                    whole: each match is whole
@@ -153,6 +155,9 @@ struct rule {
 	unsigned within;
 	char **literals; /* every match contains one (any case) */
 	size_t nliterals;
+	/* "literals ... exact": every match contains one in the case
+	 * written, so a literal found in another case anchors nothing */
+	bool literals_exact;
 	unsigned digits; /* every match holds a run of this many digits */
 	unsigned digits_max; /* ... and at most this many; 0: no maximum */
 	unsigned window; /* a match starts at most this far before */

@@ -47,6 +47,31 @@ sed -i 's/window 0/window 4/' "$T/win/w.rules"
 out=$("$EXFIL_SCAN" --test-rules "$T/win")
 check "window 4: the same matches both ways" [ $? -eq 0 ]
 
+# "exact" literals whose pattern matches them in any case: the example
+# with its literal in lower case is found naively, not from the literal;
+# reported, and not once the pattern keeps the case
+mkdir "$T/ex"
+cat > "$T/ex/e.rules" <<'R'
+rule shouty
+  category   classification_marking
+  pattern    /(?i)\bTOP-SECRET\b/
+  literals   TOP-SECRET exact
+  example    "marked TOP-SECRET here"
+end
+R
+out=$("$EXFIL_SCAN" --test-rules "$T/ex")
+check "exact literals, caseless pattern: exit 1" [ $? -eq 1 ]
+check "exact literals, caseless pattern: reported" grep -q 'e.rules:1: rule shouty: example 1, its literals in the other case: the fast path finds other matches than the naive one (the literals are not exact)' <<<"$out"
+sed -i 's/(?i)//' "$T/ex/e.rules"
+out=$("$EXFIL_SCAN" --test-rules "$T/ex")
+check "exact literals, pattern in capitals: passes" [ $? -eq 0 ]
+printf 'rule r1\n  category x\n  pattern /a/\n  literals a window 3 b\nend\n' > "$T/ex/e.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/ex" 2>&1)
+check "a word after the literals' window: file:line:col" grep -q "e.rules:4:23: unexpected 'b'" <<<"$err"
+printf 'rule r1\n  category x\n  pattern /a/\n  literals exact\nend\n' > "$T/ex/e.rules"
+err=$("$EXFIL_SCAN" --test-rules "$T/ex" 2>&1)
+check "exact without literals: file:line:col" grep -q "e.rules:4:12: literals needs words before 'exact'" <<<"$err"
+
 # syntax errors: one line with file:line:col, exit 2
 mkdir "$T/syn"
 printf 'rule r1\n  category x\n  pattern /a(b/\nend\n' > "$T/syn/s.rules"

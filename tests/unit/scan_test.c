@@ -660,6 +660,63 @@ test_allow_words_long(void **state)
 	}
 }
 
+/* the count of rule i over text, from the literals or naively */
+static unsigned
+count_in(const struct ruleset *rs, size_t i, const char *text, bool naive)
+{
+	struct arena *a = arena_new();
+	const struct finding *f;
+	struct scan s;
+	unsigned n;
+
+	assert_non_null(a);
+	assert_int_equal(scan_begin(&s, a, rs), 0);
+	scan_set_naive(&s, naive);
+	assert_int_equal(
+	    scan_segment(&s, text, strlen(text), "body", SCOPE_BODY), 0);
+	n = (f = scan_finding(&s, i)) ? f->count : 0;
+	scan_end(&s);
+	arena_free(a);
+	return n;
+}
+
+/* "literals ... exact": a literal in another case anchors nothing, so a
+ * pattern that keeps the case finds the same both ways, and one that
+ * does not (a broken promise, which --test-rules reports) finds less
+ * from the literals */
+static void
+test_exact_literals(void **state)
+{
+	static const char rules[] =
+	    "rule caps\n category c\n literals TOP-SECRET window 0 exact\n"
+	    " pattern /\\bTOP-SECRET-(\\d+)\\b/\n"
+	    " example \"TOP-SECRET-1\"\nend\n"
+	    "rule any\n category c\n literals TOP-SECRET window 0 exact\n"
+	    " pattern /(?i)\\bTOP-SECRET-(\\d+)\\b/\n"
+	    " example \"TOP-SECRET-1\"\nend\n"
+	    "rule plain\n category c\n literals TOP-SECRET\n"
+	    " pattern /(?i)\\bTOP-SECRET-(\\d+)\\b/\n"
+	    " example \"TOP-SECRET-1\"\nend\n";
+	static const char text[] = "top-secret-1 TOP-SECRET-2 Top-Secret-3 "
+				   "TOP-SECRET-4 TOP-secret-5";
+	struct ruleset *rs;
+	char err[256];
+
+	(void)state;
+	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
+		sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(rs->rules[0].literals_exact);
+	assert_int_equal(rs->rules[0].window, 0);
+	assert_false(rs->rules[2].literals_exact);
+	assert_int_equal(count_in(rs, 0, text, false), 2);
+	assert_int_equal(count_in(rs, 0, text, true), 2);
+	assert_int_equal(count_in(rs, 1, text, false), 2);
+	assert_int_equal(count_in(rs, 1, text, true), 5);
+	assert_int_equal(count_in(rs, 2, text, false), 5);
+	ruleset_unref(rs);
+}
+
 /* an allow word longer than any buffer, in another case, still vetoes */
 static void
 test_allow_word_very_long(void **state)
@@ -1032,6 +1089,7 @@ main(void)
 	    cmocka_unit_test(test_allow_vetoes),
 	    cmocka_unit_test(test_allow_words_long),
 	    cmocka_unit_test(test_allow_word_very_long),
+	    cmocka_unit_test(test_exact_literals),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
