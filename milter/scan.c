@@ -1314,7 +1314,8 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 }
 
 /*
- * A byte a run of w->runs: its digits (127 for more) and, in the top bit,
+ * A byte a run of w->runs: its digits (63 for more), in bit 6 whether it
+ * is more than one group of digits (a separator in it) and in the top bit
  * whether it follows a two-letter word; zeros after the last run up to a
  * multiple of 64. What select_runs() reads first.
  */
@@ -1329,68 +1330,100 @@ run_keys(struct scan *s, struct scan_work *w, size_t nruns)
 		w->keys_cap = 2 * n;
 	}
 	for (j = 0; j < nruns; j++) {
-		unsigned d = w->runs[j].digits;
+		const struct anchor *an = &w->runs[j];
+		unsigned d = an->digits;
 		/* a run's lit is 0 or 1 */
-		w->keys[j] =
-		    (unsigned char)((d < 127 ? d : 127) | w->runs[j].lit << 7);
+		w->keys[j] = (unsigned char)((d < 63 ? d : 63) |
+		    (an->limit - an->at > d) << 6 | an->lit << 7);
 	}
 	memset(w->keys + nruns, 0, n - nruns);
 	return 0;
 }
 
+/* what a rule asks of a run's key (run_keys()) */
+struct key_test {
+	unsigned lo, hi; /* its digits */
+	unsigned one_lo, one_hi; /* its digits when it is one group */
+	bool lead; /* it follows a two-letter word */
+};
+
 /*
- * Bit j set: key[j] (run_keys()) has lo to hi digits and, with lead, the
- * top bit, for j < 64: without a branch a run.
+ * Bit j set: key[j] (run_keys()) passes test t, for j < 64: without a
+ * branch a run.
  */
 static inline uint64_t
-key_mask(const unsigned char *key, unsigned lo, unsigned hi, bool lead)
+key_mask(const unsigned char *key, const struct key_test *t)
 {
-	uint64_t m = 0, l = 0;
+	uint64_t m = 0;
 	unsigned j;
 
 #ifdef SCAN_SSE2
+	__m128i low = _mm_set1_epi8(0x3f),
+		lead = _mm_set1_epi8(t->lead ? 0 : (char)0xff);
+
 	for (j = 0; j < 64; j += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(key + j));
-		__m128i d = byte_range(_mm_and_si128(x, _mm_set1_epi8(0x7f)),
-		    (char)lo, (char)(hi - lo));
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << j;
-		l |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << j;
+		__m128i d = _mm_and_si128(x, low);
+		/* x + x: bit 6, more than one group, in the top bit */
+		__m128i ok = _mm_and_si128(
+		    byte_range(d, (char)t->lo, (char)(t->hi - t->lo)),
+		    _mm_and_si128(
+			_mm_or_si128(byte_range(d, (char)t->one_lo,
+					 (char)(t->one_hi - t->one_lo)),
+			    _mm_add_epi8(x, x)),
+			_mm_or_si128(x, lead)));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << j;
 	}
 #else
 	for (j = 0; j < 64; j++) {
-		m |= (uint64_t)((key[j] & 0x7fu) - lo <= hi - lo) << j;
-		l |= (uint64_t)(key[j] >> 7) << j;
+		unsigned d = key[j] & 0x3fu;
+		m |= (uint64_t)(d - t->lo <= t->hi - t->lo &&
+			 ((key[j] >> 6 & 1) ||
+			     d - t->one_lo <= t->one_hi - t->one_lo) &&
+			 (!t->lead || key[j] >> 7))
+		    << j;
 	}
 #endif
-	return lead ? m & l : m;
+	return m;
 }
 
 /*
  * The runs of digits (of all rules) that may hold a match of rule r, in
  * order. Their keys (run_keys()) pass over most runs, 64 at a time: as
  * most runs are short, which pass a rule's digits is unpredictable, and a
- * branch a run cost more than the checks.
+ * branch a run cost more than the checks. With "whole", a run of one
+ * group holds no value but itself: the key passes it only with the
+ * validator's digits.
  */
 static size_t
 select_runs(const struct rule *r, const char *text, size_t len,
     const struct anchor *runs, const unsigned char *keys, size_t nruns,
     struct anchor *sel)
 {
-	unsigned window = 0, least = 0, lo, hi;
+	unsigned window = 0, least = 0;
 	struct stretch st = {1, 0, false}; /* none read yet */
+	struct key_test t;
 	size_t b, j, nsel = 0;
 	uint64_t m;
 
 	if (r->nshape)
 		shape_limits(r, &window, &least);
-	/* a key counts up to 127 digits: what passes is checked again */
-	lo = r->digits < 127 ? r->digits : 127;
-	hi = r->digits_max && r->digits_max < 127 ? r->digits_max : 127;
-	if (lo > hi)
+	/* a key counts up to 63 digits: what passes is checked again */
+	t.lo = r->digits < 63 ? r->digits : 63;
+	t.hi = r->digits_max && r->digits_max < 63 ? r->digits_max : 63;
+	t.one_lo = 0;
+	t.one_hi = 63;
+	if (r->digits_whole) {
+		t.one_lo = r->validator->min_digits;
+		t.one_hi = r->validator->max_digits < 63
+		    ? r->validator->max_digits
+		    : 63;
+	}
+	t.lead = r->digits_letters;
+	if (t.lo > t.hi)
 		return 0;
 	for (b = 0; b < nruns; b += 64)
-		for (m = key_mask(keys + b, lo, hi, r->digits_letters); m;
-		     m &= m - 1) {
+		for (m = key_mask(keys + b, &t); m; m &= m - 1) {
 			j = b + (size_t)__builtin_ctzll(m);
 			if (j >= nruns)
 				break;

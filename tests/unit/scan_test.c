@@ -928,6 +928,32 @@ static const char phone_rules[] =
     "\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}))(?![ .-]?\\d)/\n"
     " example \"+1 (555) 100-1000\"\nend\n";
 
+/*
+ * The rules (the text of a rule file) find in each of the n texts what
+ * the naive path finds, something in all but the last and nothing in it
+ */
+static void
+texts_agree(const char *rules, const char *const *texts, size_t n)
+{
+	char fast[1024], naive[1024], err[256];
+	struct ruleset *rs;
+	size_t i;
+
+	if (rules_load_text(
+		rules, strlen(rules), "t.rules", &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (i = 0; i < n; i++) {
+		both_ways(
+		    rs, texts[i], strlen(texts[i]), fast, naive, sizeof(fast));
+		if (strcmp(fast, naive) != 0)
+			fail_msg("text %zu: fast \"%s\", naive \"%s\"", i, fast,
+			    naive);
+		if ((naive[0] != '\0') != (i + 1 < n))
+			fail_msg("text %zu: naive \"%s\"", i, naive);
+	}
+	ruleset_unref(rs);
+}
+
 static void
 test_shape_runs(void **state)
 {
@@ -943,26 +969,10 @@ test_shape_runs(void **state)
 	    /* prose: dates, amounts, ids */
 	    "on 2024-01-15 we paid 12345.67 for order 99887766 (ok)",
 	};
-	char fast[1024], naive[1024], err[256];
-	struct ruleset *rs;
-	size_t i;
 
 	(void)state;
-	if (rules_load_text(phone_rules, sizeof(phone_rules) - 1, "t.rules",
-		&rs, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		both_ways(
-		    rs, texts[i], strlen(texts[i]), fast, naive, sizeof(fast));
-		if (strcmp(fast, naive) != 0)
-			fail_msg("text %zu: fast \"%s\", naive \"%s\"", i, fast,
-			    naive);
-		/* all but the prose hold a phone number */
-		if ((naive[0] != '\0') !=
-		    (i + 1 < sizeof(texts) / sizeof(texts[0])))
-			fail_msg("text %zu: naive \"%s\"", i, naive);
-	}
-	ruleset_unref(rs);
+	/* all but the prose hold a phone number */
+	texts_agree(phone_rules, texts, sizeof(texts) / sizeof(texts[0]));
 }
 
 /*
@@ -998,6 +1008,35 @@ test_shape_long_stretch(void **state)
 	assert_true(naive[0] != '\0'); /* it holds phone numbers */
 	ruleset_unref(rs);
 	free(text);
+}
+
+/*
+ * A "digits ... whole" rule's key passes a run of one group only with as
+ * many digits as its validator accepts, and a run of more groups with any
+ * digits: an SSN of nine digits alone, in a run of more groups whose
+ * digits are more than nine (before and after it), or with a slash or dot
+ * between it and more digits, is found as naively; runs of one group of
+ * eight and ten digits are not.
+ */
+static void
+test_whole_one_group(void **state)
+{
+	static const char rules[] =
+	    "rule ssn\n category c\n digits 9 window 0 whole\n"
+	    " validate us_ssn\n"
+	    " pattern /(?<![\\d-])(\\d{3}-\\d{2}-\\d{4}|\\d{9})(?![\\d-])/\n"
+	    " example \"536-90-4399\"\nend\n";
+	static const char *const texts[] = {
+	    "id 536904399 ok",
+	    "id 536-90-4399 1234567 ok",
+	    "id 1234567 536-90-4399 ok",
+	    "id 12345/536904399 ok",
+	    "id 536904399.12345 ok",
+	    "id 53690439 5369043990 ok",
+	};
+
+	(void)state;
+	texts_agree(rules, texts, sizeof(texts) / sizeof(texts[0]));
 }
 
 static void
@@ -1084,6 +1123,7 @@ main(void)
 	    cmocka_unit_test(test_start_classes_exact),
 	    cmocka_unit_test(test_shape_runs),
 	    cmocka_unit_test(test_shape_long_stretch),
+	    cmocka_unit_test(test_whole_one_group),
 	    cmocka_unit_test(test_confidence_levels),
 	    cmocka_unit_test(test_min_confidence),
 	    cmocka_unit_test(test_allow_vetoes),
