@@ -1102,7 +1102,8 @@ whole_may_pass(const struct validator *v, const char *text, size_t len,
 	size_t gs[WHOLE_MAX_GROUPS], ge[WHOLE_MAX_GROUPS], ng = 0, i, a, b;
 	unsigned d;
 
-	/* a run of one group, as most are: itself, or nothing */
+	/* a run of one group (select_runs() checks those with the
+	 * validator's digits itself): itself, or nothing */
 	if (an->limit - an->at == an->digits)
 		return an->digits >= v->min_digits &&
 		    an->digits <= v->max_digits &&
@@ -1427,16 +1428,23 @@ select_runs(const struct rule *r, const char *text, size_t len,
 			j = b + (size_t)__builtin_ctzll(m);
 			if (j >= nruns)
 				break;
-			if (runs[j].digits >= r->digits &&
-			    (!r->digits_letters || runs[j].lit) &&
-			    (r->digits_max == 0 ||
-				runs[j].digits <= r->digits_max) &&
-			    (!r->digits_whole ||
-				whole_may_pass(
-				    r->validator, text, len, &runs[j])) &&
-			    (!r->nshape ||
-				shape_may_match(r, window, least, text, len,
-				    &runs[j], &st)))
+			/* the key's digits, letters and groups are the run's
+			 * below 63 digits */
+			if ((keys[j] & 0x3f) == 63 &&
+			    (runs[j].digits < r->digits ||
+				(r->digits_max &&
+				    runs[j].digits > r->digits_max)))
+				continue;
+			if (r->digits_whole &&
+			    !(keys[j] & 0x40 || (keys[j] & 0x3f) == 63
+				    ? whole_may_pass(
+					  r->validator, text, len, &runs[j])
+				    : r->validator->check(
+					  text + runs[j].at, runs[j].digits)))
+				continue;
+			if (!r->nshape ||
+			    shape_may_match(
+				r, window, least, text, len, &runs[j], &st))
 				sel[nsel++] = runs[j];
 		}
 	return nsel;

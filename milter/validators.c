@@ -66,32 +66,36 @@ validator_normalize(const struct validator *v, const char *s, size_t n,
 	return k;
 }
 
-static bool
-luhn_digits(const char *d, size_t k)
+/*
+ * The Luhn sum of the digits of s (other bytes skipped), from the last:
+ * every second one doubled; *k: how many digits. Read where they are,
+ * without a copy (most numbers a scan tries are no card).
+ */
+static unsigned
+luhn_sum(const char *s, size_t n, size_t *k)
 {
+	static const unsigned char twice[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
 	unsigned sum = 0, v;
-	size_t i;
+	size_t i, c = 0;
 
-	for (i = 0; i < k; i++) {
-		v = (unsigned)(d[k - 1 - i] - '0');
-		if (i & 1) {
-			v *= 2;
-			if (v > 9)
-				v -= 9;
-		}
-		sum += v;
+	for (i = n; i-- > 0;) {
+		if ((v = (unsigned)(unsigned char)s[i] - '0') > 9)
+			continue;
+		sum += c & 1 ? twice[v] : v;
+		c++;
 	}
-	return sum % 10 == 0;
+	*k = c;
+	return sum;
 }
 
 /* validate_luhn - 13 to 19 digits with a valid Luhn checksum */
 bool
 validate_luhn(const char *s, size_t n)
 {
-	char d[32];
-	size_t k = validator_digits(s, n, d, sizeof(d));
+	size_t k;
+	unsigned sum = luhn_sum(s, n, &k);
 
-	return k >= 13 && k <= 19 && luhn_digits(d, k);
+	return k >= 13 && k <= 19 && sum % 10 == 0;
 }
 
 static unsigned
@@ -137,19 +141,22 @@ static const struct {
 bool
 validate_payment_card(const char *s, size_t n)
 {
-	char d[32];
-	size_t k, i;
+	char d[4];
+	size_t k, i, j;
 	unsigned p;
 
 	/* every brand's prefix above begins with 2 to 6: most numbers are
-	 * turned away by their first digit, before the digits are copied */
+	 * turned away by their first digit, before their Luhn sum */
 	for (i = 0; i < n && (s[i] < '0' || s[i] > '9'); i++)
 		;
 	if (i == n || s[i] < '2' || s[i] > '6')
 		return false;
-	k = validator_digits(s + i, n - i, d, sizeof(d));
-	if (k < 12 || k > 19 || !luhn_digits(d, k))
+	if (luhn_sum(s + i, n - i, &k) % 10 != 0 || k < 12 || k > 19)
 		return false;
+	/* the first four digits (of at least twelve), for the prefixes */
+	for (j = 0; j < sizeof(d); i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			d[j++] = s[i];
 	for (i = 0; i < sizeof(brands) / sizeof(brands[0]); i++) {
 		p = prefix_num(d, brands[i].digits);
 		if (p >= brands[i].lo && p <= brands[i].hi &&

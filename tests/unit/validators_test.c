@@ -192,6 +192,49 @@ test_luhn_random(void **state)
 	assert_true(valid > 100); /* both outcomes were exercised */
 }
 
+/*
+ * validate_payment_card over random numbers of 10 to 21 digits that begin
+ * with 2 to 6 (a brand's first digit), half of them Luhn-completed, with
+ * blanks, dashes and dots before, between and after the digits: the same
+ * answer as over the digits alone, and both answers exercised
+ */
+static void
+test_card_random_separators(void **state)
+{
+	static const char seps[] = " -.";
+	char num[32], sep[128];
+	uint32_t x = 7;
+	size_t i, k, len, o;
+	unsigned valid = 0;
+	bool want;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		x = x * 1103515245u + 12345u;
+		len = 10 + (x >> 16) % 12;
+		for (k = 0; k < len; k++) {
+			x = x * 1103515245u + 12345u;
+			num[k] = (char)('0' + (x >> 16) % 10);
+		}
+		num[0] = (char)('2' + (x >> 8) % 5);
+		num[len] = '\0';
+		for (k = 0; i % 2 && k < 10 && !testutil_luhn_ok(num); k++)
+			num[len - 1] = (char)('0' + k);
+		want = card(num);
+		for (o = 0, k = 0; k < len; k++) {
+			x = x * 1103515245u + 12345u;
+			if ((x >> 16) % 3 == 0)
+				sep[o++] = seps[(x >> 20) % 3];
+			sep[o++] = num[k];
+		}
+		sep[o++] = seps[(x >> 24) % 3];
+		sep[o] = '\0';
+		assert_int_equal(card(sep), want);
+		valid += want;
+	}
+	assert_true(valid > 100); /* both outcomes were exercised */
+}
+
 /* blanks, dashes, dots and slashes between digits are ignored */
 static void
 test_separators(void **state)
@@ -1115,6 +1158,7 @@ main(void)
 	    cmocka_unit_test(test_brands_computed),
 	    cmocka_unit_test(test_luhn_invalid),
 	    cmocka_unit_test(test_luhn_random),
+	    cmocka_unit_test(test_card_random_separators),
 	    cmocka_unit_test(test_separators),
 	    cmocka_unit_test(test_length_respected),
 	    cmocka_unit_test(test_luhn_lengths),
