@@ -858,34 +858,33 @@ bit_range(unsigned a, unsigned b)
 	    ~(((uint64_t)1 << a) - 1);
 }
 
-/* the bytes of a block in a run: digits, and each separator between two
- * digits (prev_d: the last byte before is a digit, next_d: the first
- * after) */
+/*
+ * The bytes of a block in a run: digits, and each separator between two
+ * digits (prev_d: the last byte before is a digit). A separator that
+ * ends the block is counted in, as if a digit followed: runs_of() puts
+ * it right when the next block begins.
+ */
 static inline uint64_t
-run_mask(uint64_t dm, uint64_t sm, uint64_t prev_d, uint64_t next_d)
+run_mask(uint64_t dm, uint64_t sm, uint64_t prev_d)
 {
-	return dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | next_d << 63));
+	return dm | (sm & (dm << 1 | prev_d) & (dm >> 1 | (uint64_t)1 << 63));
 }
 
 /*
- * Bit i set: bits i to i + m - 1 of x, and past 63 of nx, the next
- * block's, are all set (0 < m <= 64). By doubling the length covered, a
- * few shifts for any m.
+ * Bit i set: bits i to i + m - 1 of x are all set (0 < m <= 64). By
+ * doubling the length covered, a few shifts for any m.
  */
 static inline uint64_t
-in_a_row(uint64_t x, uint64_t nx, unsigned m)
+in_a_row(uint64_t x, unsigned m)
 {
 	unsigned have = 1, d;
 
-	/* x covers `have` bits from each place, nx the same of the next
-	 * block (places past it count as clear: no m reaches them) */
 	while (2 * have <= m) {
-		x &= x >> have | nx << (64 - have);
-		nx &= nx >> have;
+		x &= x >> have;
 		have *= 2;
 	}
 	if ((d = m - have) > 0)
-		x &= x >> d | nx << (64 - d);
+		x &= x >> d;
 	return x;
 }
 
@@ -931,11 +930,11 @@ lead_mask(const struct classes *pc, const struct classes *c)
  * Runs of digits, single separators (blank, dash, dot, slash) allowed
  * between them, with at least min digits, and (lead_min > 0) those of at
  * least lead_min digits that follow a two-letter word (anchor.lit 1):
- * [at, limit) and the count. Sixty-four bytes at a time, the next
- * block's classes known: a byte is in a run when it is a digit, or a
- * separator between two digits. A run of min digits is at least min
- * bytes long, so only the runs that start where min bytes in a row are in
- * a run, or after a two-letter word, are looked at; their digits are
+ * [at, limit) and the count. Sixty-four bytes at a time: a byte is in a
+ * run when it is a digit, or a separator between two digits. A run of
+ * min digits is at least min bytes long, so only the runs that start
+ * where min bytes in a row are in a run, after a two-letter word, or
+ * that go on into the next block are looked at; their digits are
  * counted up to their end. simd: the instructions to use (beyond
  * SIMD_BASE, with POPCNT), which the CPU has and the caller is compiled
  * for.
@@ -945,21 +944,16 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
     unsigned lead_min, struct scan_work *w, size_t *nout, enum simd simd)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	struct classes pc = {0, 0, 0, 0}, c, nc;
-	uint64_t in, nin, prev_in = 0, starts, keep, t, rest, lead = 0;
+	struct classes pc = {0, 0, 0, 0}, c;
+	uint64_t in, prev_in = 0, prev_d = 0, starts, keep, t, rest, lead = 0;
 	size_t b, n = 0, start = 0;
 	unsigned k, e, count = 0;
 	bool open = false, open_lead = false, ld;
 	int rc;
 
-	block_classes_at(p, len, 0, &c, simd);
-	in = run_mask(c.dm, c.sm, 0, len > 64 && is_digit(p[64]));
 	for (b = 0; b < len; b += 64) {
-		/* the next block: its classes, and whether it starts a
-		 * digit */
-		block_classes_at(p, len, b + 64, &nc, simd);
-		nin = run_mask(nc.dm, nc.sm, c.dm >> 63,
-		    len > b + 128 && is_digit(p[b + 128]));
+		block_classes_at(p, len, b, &c, simd);
+		in = run_mask(c.dm, c.sm, prev_d);
 		if (open) {
 			/* a run that began before: where does it end? */
 			if (~in == 0) {
@@ -970,17 +964,23 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 			count +=
 			    pop64(c.dm & bit_range(0, e), simd != SIMD_BASE);
 			open = false;
+			/* at the block's start, without the separator that
+			 * ended the last one */
 			if ((count >= min ||
 				(open_lead && count >= lead_min)) &&
 			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start,
-				 b + e, count, open_lead)) < 0)
+				 b + e - (e == 0 && !prev_d), count,
+				 open_lead)) < 0)
 				return rc;
 		}
 		starts = in & ~(in << 1 | prev_in);
 		if (starts == 0)
 			goto next;
-		/* t: places from which min bytes in a row are in a run */
-		t = min <= 64 ? in_a_row(in, nin, min) : 0;
+		/* t: places from which min bytes in a row are in a run; and
+		 * the run that goes on into the next block */
+		t = min <= 64 ? in_a_row(in, min) : 0;
+		if (in >> 63)
+			t |= (uint64_t)1 << (63 - __builtin_clzll(starts));
 		if (lead_min)
 			lead = starts & lead_mask(&pc, &c);
 		keep = starts & (t | lead);
@@ -1008,14 +1008,13 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 		}
 	next:
 		prev_in = in >> 63;
+		prev_d = c.dm >> 63;
 		pc = c;
-		c = nc;
-		in = nin;
 	}
-	/* a run to the end of the text */
+	/* a run to the end of the text (a separator there is not in it) */
 	if (open && (count >= min || (open_lead && count >= lead_min)) &&
-	    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start, len, count,
-		 open_lead)) < 0)
+	    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start, len - !prev_d,
+		 count, open_lead)) < 0)
 		return rc;
 	*nout = n;
 	return 0;
@@ -1596,6 +1595,31 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 			rc = run_rule(s, rs->digit_rules[k], text, len, where,
 			    NULL, 0, w, nruns);
 	return rc < 0 ? rc : 0;
+}
+
+/* scan_text_runs - the runs of digits of a text (tests) */
+int
+scan_text_runs(const char *text, size_t len, unsigned min, unsigned lead_min,
+    struct scan_run *runs, size_t max, size_t *n)
+{
+	struct scan_work w;
+	struct scan s;
+	size_t j;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	memset(&w, 0, sizeof(w));
+	if ((s.arena = arena_new()) == NULL)
+		return EXFIL_ENOMEM;
+	if ((rc = digit_runs(&s, text, len, min, lead_min, &w, n)) == 0)
+		for (j = 0; j < *n && j < max; j++) {
+			runs[j].at = w.runs[j].at;
+			runs[j].limit = w.runs[j].limit;
+			runs[j].digits = w.runs[j].digits;
+			runs[j].lead = w.runs[j].lit != 0;
+		}
+	arena_free(s.arena);
+	return rc;
 }
 
 /* scan_text_matches - does rule r fire on text (all scopes)? */

@@ -127,6 +127,21 @@ void scan_set_naive(struct scan *s, bool naive);
 char *scan_mask(struct arena *a, const char *value, size_t len);
 
 /*
+ * scan_text_runs - the runs of digits the fast path anchors rules of
+ * digits to (for tests): runs of at least min digits, and of at least
+ * lead_min digits after a two-letter word (lead_min 0: none), in order;
+ * the first max of them in runs[], how many in all in *n. 0 or
+ * EXFIL_ENOMEM.
+ */
+struct scan_run {
+	size_t at, limit; /* [at, limit): digits and separators between */
+	unsigned digits;
+	bool lead; /* after a two-letter word */
+};
+int scan_text_runs(const char *text, size_t len, unsigned min,
+    unsigned lead_min, struct scan_run *runs, size_t max, size_t *n);
+
+/*
  * scan_text_matches - does the rule fire on this text alone, normalised as
  * the engine normalises mail? (example and counter lines)
  */

@@ -1039,6 +1039,101 @@ test_whole_one_group(void **state)
 	texts_agree(rules, texts, sizeof(texts) / sizeof(texts[0]));
 }
 
+/* is c in a run's separators, or an ASCII letter? */
+static bool
+run_sep(char c)
+{
+	return c == ' ' || c == '-' || c == '.' || c == '/';
+}
+
+static bool
+ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* does a run at text[k] follow a two-letter word, directly or after one
+ * blank or dash? (the naive way) */
+static bool
+run_lead(const char *t, size_t k)
+{
+	size_t d;
+
+	for (d = 0; d < 2; d++) {
+		if (k < 2 + d || (d && t[k - 1] != ' ' && t[k - 1] != '-'))
+			continue;
+		if (ascii_letter(t[k - 1 - d]) && ascii_letter(t[k - 2 - d]) &&
+		    (k == 2 + d ||
+			!(ascii_letter(t[k - 3 - d]) || isdigit((unsigned char)t[k - 3 - d]))))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The runs of digits the scanner finds (scan_text_runs()) against a
+ * byte-by-byte search: digits and single separators between digits, the
+ * runs of min digits and those of lead_min after a two-letter word, their
+ * places, digits and leads exactly, in random texts whose lengths fall at
+ * and near the edges of the scanner's blocks of 64 (runs that cross them,
+ * and end at them with a separator).
+ */
+static void
+test_digit_runs_exact(void **state)
+{
+	static const char *const alphabets[] = {
+	    "0123456789 -./", "01 -./ab+(", "ab 1-", "0123456789012345 -"};
+	struct scan_run got[400];
+	char text[400];
+	unsigned seed = 3, min, lead_min, digits, round;
+	size_t len, n, want, i, j, k, na;
+
+	(void)state;
+	for (round = 0; round < 40000; round++) {
+		const char *al = alphabets[round % 4];
+		na = strlen(al);
+		len = round % 3 == 0 ? 60 + (size_t)rand_r(&seed) % 10 +
+			64 * ((size_t)rand_r(&seed) % 5)
+				     : (size_t)rand_r(&seed) % sizeof(text);
+		for (j = 0; j < len; j++)
+			text[j] = al[(size_t)rand_r(&seed) % na];
+		min = 1 + (unsigned)rand_r(&seed) % 20;
+		lead_min =
+		    rand_r(&seed) % 3 ? 0 : 1 + (unsigned)rand_r(&seed) % 4;
+		assert_int_equal(scan_text_runs(text, len, min, lead_min, got,
+				     sizeof(got) / sizeof(got[0]), &n),
+		    0);
+		for (want = 0, i = 0; i < len;) {
+			if (!isdigit((unsigned char)text[i])) {
+				i++;
+				continue;
+			}
+			for (k = i, digits = 0; k < len; k++) {
+				if (isdigit((unsigned char)text[k]))
+					digits++;
+				else if (!(run_sep(text[k]) && k + 1 < len &&
+					     isdigit((unsigned char)text[k + 1])))
+					break;
+			}
+			if (digits >= min ||
+			    (lead_min && digits >= lead_min &&
+				run_lead(text, i))) {
+				if (want >= n || got[want].at != i ||
+				    got[want].limit != k ||
+				    got[want].digits != digits ||
+				    got[want].lead !=
+					(lead_min && run_lead(text, i)))
+					fail_msg("round %u: run %zu [%zu, %zu) "
+						 "in \"%.*s\"",
+					    round, want, i, k, (int)len, text);
+				want++;
+			}
+			i = k;
+		}
+		assert_int_equal(n, want);
+	}
+}
+
 static void
 test_start_classes_exact(void **state)
 {
@@ -1121,6 +1216,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prefilter_exact),
 	    cmocka_unit_test(test_start_classes_exact),
+	    cmocka_unit_test(test_digit_runs_exact),
 	    cmocka_unit_test(test_shape_runs),
 	    cmocka_unit_test(test_shape_long_stretch),
 	    cmocka_unit_test(test_whole_one_group),
