@@ -1132,8 +1132,11 @@ whole_may_pass(const struct validator *v, const char *text, size_t len,
 static bool
 shape_byte(unsigned char c)
 {
-	return c >= 0x80 || is_digit(c) || c == '+' || c == '(' || c == ')' ||
-	    c == ' ' || c == '.' || c == '-';
+	/* the ASCII ones are all below 64: a bit each */
+	const uint64_t ascii = 0x3ffull << '0' | 1ull << '+' | 1ull << '(' |
+	    1ull << ')' | 1ull << ' ' | 1ull << '.' | 1ull << '-';
+
+	return c >= 0x80 || (c < 64 && (ascii >> c & 1));
 }
 
 /* the widest window of a rule's patterns, and the least digits of its
@@ -1228,6 +1231,72 @@ shape_starts16(const unsigned char *p, unsigned *digits, unsigned *high)
 }
 #endif
 
+#ifdef SCAN_SSE2
+/* do the shape's groups, whole, start at bit q of a run of n <= 16 bytes
+ * whose digits are dm and slashes sl, a bit a byte? (shape_at(): a byte
+ * between two groups is a separator of the run, a digit after it, and a
+ * joint unless a slash) */
+static bool
+shape_bits(
+    const struct rule *r, unsigned dm, unsigned sl, unsigned q, unsigned n)
+{
+	unsigned k, g;
+
+	for (k = 0;; k++) {
+		g = (unsigned)__builtin_ctz(~dm >> q); /* bit n of dm is 0 */
+		if (g < r->shape_lo[k] || g > r->shape_hi[k])
+			return false;
+		if (k + 1 == r->nshape)
+			return true;
+		q += g;
+		if (q + 1 >= n || (sl >> q & 1))
+			return false;
+		q++;
+	}
+}
+#endif
+
+/* do the shape's groups, whole, start at the run's first digit or at a
+ * digit after a slash in it? */
+static bool
+shape_groups(const struct rule *r, const unsigned char *p, size_t len,
+    const struct anchor *an)
+{
+	const unsigned char *q;
+	size_t i;
+
+#ifdef SCAN_SSE2
+	/* a run of up to sixteen bytes (most): by the bits of its bytes */
+	if (an->limit - an->at <= 16 && an->at + 16 <= len) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + an->at));
+		unsigned n = (unsigned)(an->limit - an->at),
+			 keep = (1u << n) - 1,
+			 dm = (unsigned)_mm_movemask_epi8(
+				  byte_range(x, '0', 9)) &
+		    keep,
+			 sl = (unsigned)_mm_movemask_epi8(
+				  _mm_cmpeq_epi8(x, _mm_set1_epi8('/'))) &
+		    keep;
+
+		if (shape_bits(r, dm, sl, 0, n))
+			return true;
+		for (; sl; sl &= sl - 1)
+			if (shape_bits(
+				r, dm, sl, (unsigned)__builtin_ctz(sl) + 1, n))
+				return true;
+		return false;
+	}
+#endif
+	if (shape_at(r, p, len, an->at, an->limit))
+		return true;
+	for (i = an->at + 1;
+	     i < an->limit && (q = memchr(p + i, '/', an->limit - i)) != NULL;
+	     i = (size_t)(q - p) + 1)
+		if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
+			return true;
+	return false;
+}
+
 /*
  * May a match of a rule with "digits ... shape" need this run, start in
  * its window [at - window, limit] and hold it? By the rule's promises
@@ -1257,7 +1326,7 @@ static bool
 shape_may_match(const struct rule *r, unsigned window, unsigned least,
     const char *text, size_t len, const struct anchor *an, struct stretch *st)
 {
-	const unsigned char *p = (const unsigned char *)text, *q;
+	const unsigned char *p = (const unsigned char *)text;
 	unsigned digits = 0, other = 0;
 	size_t i, from;
 
@@ -1266,15 +1335,9 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	 * more than one group a separator: most runs (amounts, ids) have
 	 * too few digits, or none */
 	if (an->digits >= least &&
-	    (r->nshape == 1 || an->limit - an->at > an->digits)) {
-		if (shape_at(r, p, len, an->at, an->limit))
-			return true;
-		for (i = an->at + 1; i < an->limit &&
-		     (q = memchr(p + i, '/', an->limit - i)) != NULL;
-		     i = (size_t)(q - p) + 1)
-			if (shape_at(r, p, len, (size_t)(q - p) + 1, an->limit))
-				return true;
-	}
+	    (r->nshape == 1 || an->limit - an->at > an->digits) &&
+	    shape_groups(r, p, len, an))
+		return true;
 	/* a non-ASCII byte past the run, in a match that holds it */
 	if (an->limit < len && shape_byte(p[an->limit]) &&
 	    stretch_has_high(p, len, an->limit, st))
