@@ -173,6 +173,7 @@ ruleset_unref(struct ruleset *rs)
 		prefilter_free(rs->prefilters[i]);
 	free(rs->plain_rules);
 	free(rs->digit_rules);
+	free(rs->digit_same);
 	free(rs);
 }
 
@@ -1419,6 +1420,43 @@ check_policy(struct parser *p)
 	return 0;
 }
 
+/* do rules of digits a and b ask the same of a run (rules.h:
+ * digit_same)? */
+static bool
+same_runs(const struct rule *a, const struct rule *b)
+{
+	return a->digits == b->digits && a->digits_max == b->digits_max &&
+	    a->digits_letters == b->digits_letters &&
+	    a->digits_whole == b->digits_whole &&
+	    (!a->digits_whole || a->validator == b->validator) &&
+	    a->nshape == 0 && b->nshape == 0;
+}
+
+/* the rules of digits that ask the same of a run next to each other,
+ * in file order otherwise, and digit_same */
+static void
+group_digit_rules(struct ruleset *rs)
+{
+	size_t k, j, m, t;
+
+	for (k = 0; k < rs->ndigit; k++) {
+		rs->digit_same[k] = k > 0 &&
+		    same_runs(&rs->rules[rs->digit_rules[k - 1]],
+			&rs->rules[rs->digit_rules[k]]);
+		/* bring the next rule like this one up behind it */
+		for (j = k + 1; j < rs->ndigit; j++)
+			if (same_runs(&rs->rules[rs->digit_rules[k]],
+				&rs->rules[rs->digit_rules[j]])) {
+				t = rs->digit_rules[j];
+				for (m = j; m > k + 1; m--)
+					rs->digit_rules[m] =
+					    rs->digit_rules[m - 1];
+				rs->digit_rules[k + 1] = t;
+				break;
+			}
+	}
+}
+
 /*
  * One filter over the literals of every enabled rule, each reporting its
  * rule's index, and one for each scope over the literals of the rules in
@@ -1434,7 +1472,9 @@ build_prefilter(struct ruleset *rs)
 
 	if (rs->nrules &&
 	    ((rs->plain_rules = calloc(rs->nrules, sizeof(size_t))) == NULL ||
-		(rs->digit_rules = calloc(rs->nrules, sizeof(size_t))) == NULL))
+		(rs->digit_rules = calloc(rs->nrules, sizeof(size_t))) ==
+		    NULL ||
+		(rs->digit_same = calloc(rs->nrules, sizeof(bool))) == NULL))
 		return EXFIL_ENOMEM;
 	for (i = 0; i < rs->nrules; i++) {
 		const struct rule *r = &rs->rules[i];
@@ -1452,6 +1492,7 @@ build_prefilter(struct ruleset *rs)
 		else if (r->nliterals == 0)
 			rs->digit_rules[rs->ndigit++] = i;
 	}
+	group_digit_rules(rs);
 	if (n == 0)
 		return 0;
 	lits = calloc(n, sizeof(*lits));

@@ -606,6 +606,10 @@ struct scan_work {
 	int failed;
 	struct anchor *runs, *sel; /* the runs of digits, those of a rule */
 	size_t runs_cap, sel_cap;
+	/* the rule whose runs sel holds in this segment ((size_t)-1: none),
+	 * how many; same: the next rule asks the same (rules.h) */
+	size_t sel_rule, nsel;
+	bool same;
 	unsigned char *keys; /* a byte a run: run_keys() */
 	size_t keys_cap;
 	const char *text; /* the segment the prefilter reads */
@@ -1576,8 +1580,12 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 				return EXFIL_ENOMEM;
 			w->sel_cap = 2 * nruns;
 		}
-		nsel =
-		    select_runs(r, text, len, w->runs, w->keys, nruns, w->sel);
+		/* the runs the rule before selected, when it asks the same */
+		nsel = w->same ? w->nsel
+			       : select_runs(r, text, len, w->runs, w->keys,
+				     nruns, w->sel);
+		w->sel_rule = i;
+		w->nsel = nsel;
 		if (nsel)
 			rc = scan_rule(s, r, &s->findings[i], text, len, where,
 			    w->sel, nsel, true);
@@ -1653,10 +1661,14 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		w->n[i] = 0; /* ready for the next segment */
 	}
 	w->ntouched = 0;
+	w->sel_rule = (size_t)-1;
 	for (k = 0; nruns && k < rs->ndigit && rc >= 0; k++)
-		if (rs->rules[rs->digit_rules[k]].scope & scope)
+		if (rs->rules[rs->digit_rules[k]].scope & scope) {
+			w->same = rs->digit_same[k] &&
+			    w->sel_rule == rs->digit_rules[k - 1];
 			rc = run_rule(s, rs->digit_rules[k], text, len, where,
 			    NULL, 0, w, nruns);
+		}
 	return rc < 0 ? rc : 0;
 }
 

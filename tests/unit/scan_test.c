@@ -1064,7 +1064,8 @@ run_lead(const char *t, size_t k)
 			continue;
 		if (ascii_letter(t[k - 1 - d]) && ascii_letter(t[k - 2 - d]) &&
 		    (k == 2 + d ||
-			!(ascii_letter(t[k - 3 - d]) || isdigit((unsigned char)t[k - 3 - d]))))
+			!(ascii_letter(t[k - 3 - d]) ||
+			    isdigit((unsigned char)t[k - 3 - d]))))
 			return true;
 	}
 	return false;
@@ -1112,7 +1113,8 @@ test_digit_runs_exact(void **state)
 				if (isdigit((unsigned char)text[k]))
 					digits++;
 				else if (!(run_sep(text[k]) && k + 1 < len &&
-					     isdigit((unsigned char)text[k + 1])))
+					     isdigit(
+						 (unsigned char)text[k + 1])))
 					break;
 			}
 			if (digits >= min ||
@@ -1132,6 +1134,68 @@ test_digit_runs_exact(void **state)
 		}
 		assert_int_equal(n, want);
 	}
+}
+
+/*
+ * Rules of digits that ask the same of a run share one selection of runs
+ * in a segment (rules.h: digit_same), never one of another segment or of
+ * a rule out of the segment's scope: a header, then a body where the
+ * first of three such rules is out of scope, in one scan, find what the
+ * naive path finds, and each rule something. The header's runs lie past
+ * the body's end, so that its runs anchor nothing in the body.
+ */
+static void
+test_digit_rules_share(void **state)
+{
+	static const char rules[] =
+	    "rule a\n category c\n digits 9 window 0 whole\n"
+	    " validate us_ssn\n scope headers\n"
+	    " pattern /(?<![\\d-])(\\d{3}-\\d{2}-\\d{4})(?![\\d-])/\n"
+	    " example \"536-90-4399\"\nend\n"
+	    "rule x\n category c\n digits 6 window 0\n scope all\n"
+	    " pattern /(?<!\\d)(\\d{6,8})(?!\\d)/\n"
+	    " example \"123456\"\nend\n"
+	    "rule b\n category c\n digits 9 window 0 whole\n"
+	    " validate us_ssn\n scope body\n"
+	    " pattern /(?<![\\d-])(\\d{9})(?![\\d-])/\n"
+	    " example \"536904399\"\nend\n"
+	    "rule c\n category c\n digits 9 window 0 whole\n"
+	    " validate us_ssn\n scope all\n"
+	    " pattern /(?<![\\d-])(\\d{3}-\\d{2}-\\d{4})(?![\\d-])/\n"
+	    " example \"536-90-4399\"\nend\n";
+	static const char header[] =
+	    "X-Note: a header line long enough that its numbers stand past "
+	    "the end of the body: 536-90-4399 1234567",
+			  body[] = "ids 123-45-6789 and 234567891";
+	char out[2][1024], err[256];
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+	size_t i;
+	int w;
+
+	(void)state;
+	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
+		sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (w = 0; w < 2; w++) {
+		assert_non_null(a = arena_new());
+		assert_int_equal(scan_begin(&s, a, rs), 0);
+		scan_set_naive(&s, w == 1);
+		assert_int_equal(scan_segment(&s, header, sizeof(header) - 1,
+				     "header", SCOPE_HEADERS),
+		    0);
+		assert_int_equal(scan_segment(&s, body, sizeof(body) - 1,
+				     "body", SCOPE_BODY),
+		    0);
+		findings_text(&s, out[w], sizeof(out[w]));
+		for (i = 0; i < rs->nrules; i++)
+			assert_non_null(scan_finding(&s, i));
+		scan_end(&s);
+		arena_free(a);
+	}
+	assert_string_equal(out[0], out[1]);
+	ruleset_unref(rs);
 }
 
 static void
@@ -1217,6 +1281,7 @@ main(void)
 	    cmocka_unit_test(test_prefilter_exact),
 	    cmocka_unit_test(test_start_classes_exact),
 	    cmocka_unit_test(test_digit_runs_exact),
+	    cmocka_unit_test(test_digit_rules_share),
 	    cmocka_unit_test(test_shape_runs),
 	    cmocka_unit_test(test_shape_long_stretch),
 	    cmocka_unit_test(test_whole_one_group),
