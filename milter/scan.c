@@ -939,24 +939,26 @@ lead_mask(const struct classes *pc, const struct classes *c)
  * min digits is at least min bytes long, so only the runs that start
  * where min bytes in a row are in a run, after a two-letter word, or
  * that go on into the next block are looked at; their digits are
- * counted up to their end. simd: the instructions to use (beyond
- * SIMD_BASE, with POPCNT), which the CPU has and the caller is compiled
- * for.
+ * counted up to their end. The next block's classes are found while
+ * this one's runs are (nothing here waits for them). simd: the
+ * instructions to use (beyond SIMD_BASE, with POPCNT), which the CPU has
+ * and the caller is compiled for.
  */
 static inline __attribute__((always_inline)) int
 runs_of(struct scan *s, const char *text, size_t len, unsigned min,
     unsigned lead_min, struct scan_work *w, size_t *nout, enum simd simd)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	struct classes pc = {0, 0, 0, 0}, c;
+	struct classes pc = {0, 0, 0, 0}, c, nc;
 	uint64_t in, prev_in = 0, prev_d = 0, starts, keep, t, rest, lead = 0;
 	size_t b, n = 0, start = 0;
 	unsigned k, e, count = 0;
 	bool open = false, open_lead = false, ld;
 	int rc;
 
+	block_classes_at(p, len, 0, &c, simd);
 	for (b = 0; b < len; b += 64) {
-		block_classes_at(p, len, b, &c, simd);
+		block_classes_at(p, len, b + 64, &nc, simd);
 		in = run_mask(c.dm, c.sm, prev_d);
 		if (open) {
 			/* a run that began before: where does it end? */
@@ -982,9 +984,8 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 			goto next;
 		/* t: places from which min bytes in a row are in a run; and
 		 * the run that goes on into the next block */
-		t = min <= 64 ? in_a_row(in, min) : 0;
-		if (in >> 63)
-			t |= (uint64_t)1 << (63 - __builtin_clzll(starts));
+		t = (min <= 64 ? in_a_row(in, min) : 0) |
+		    (in >> 63) << (63 - __builtin_clzll(starts));
 		if (lead_min)
 			lead = starts & lead_mask(&pc, &c);
 		keep = starts & (t | lead);
@@ -1014,6 +1015,7 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 		prev_in = in >> 63;
 		prev_d = c.dm >> 63;
 		pc = c;
+		c = nc;
 	}
 	/* a run to the end of the text (a separator there is not in it) */
 	if (open && (count >= min || (open_lead && count >= lead_min)) &&
