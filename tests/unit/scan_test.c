@@ -1013,10 +1013,11 @@ test_shape_long_stretch(void **state)
 /*
  * A "digits ... whole" rule's key passes a run of one group only with as
  * many digits as its validator accepts, and a run of more groups with any
- * digits: an SSN of nine digits alone, in a run of more groups whose
- * digits are more than nine (before and after it), or with a slash or dot
- * between it and more digits, is found as naively; runs of one group of
- * eight and ten digits are not.
+ * digits: an SSN of nine digits alone, in groups, in a run of more groups
+ * whose digits are more than nine (before and after it, in runs of up to
+ * sixteen bytes and longer), or with a slash or dot between it and more
+ * digits, is found as naively; runs of one group of eight and ten digits
+ * are not.
  */
 static void
 test_whole_one_group(void **state)
@@ -1028,6 +1029,8 @@ test_whole_one_group(void **state)
 	    " example \"536-90-4399\"\nend\n";
 	static const char *const texts[] = {
 	    "id 536904399 ok",
+	    "id 536-90-4399, the value on its own",
+	    "id 12 536-90-4399, after a short group",
 	    "id 536-90-4399 1234567 ok",
 	    "id 1234567 536-90-4399 ok",
 	    "id 12345/536904399 ok",
