@@ -1367,15 +1367,27 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	 * digits alone has none); the groups hold the least digits, and
 	 * more than one group a separator: most runs (amounts, ids) have
 	 * too few digits, or none */
-	if (an->digits >= least &&
-	    (r->nshape == 1 || an->limit - an->at > an->digits) &&
-	    shape_groups(r, p, len, an))
+	bool groups = an->digits >= least &&
+	    (r->nshape == 1 || an->limit - an->at > an->digits);
+
+	from = an->at > window ? an->at - window : 0;
+#ifdef SCAN_SSE2
+	/* most runs: no shape byte right after them, no + ( or non-ASCII
+	 * byte in the window before them (sixteen bytes at once): only
+	 * their groups may match */
+	if (an->at >= 16 && an->at - from <= 16 &&
+	    (an->limit == len || !shape_byte(p[an->limit])) &&
+	    shape_starts16(p + an->at - 16, NULL, NULL) >>
+		    (16 - (an->at - from)) ==
+		0)
+		return groups && shape_groups(r, p, len, an);
+#endif
+	if (groups && shape_groups(r, p, len, an))
 		return true;
 	/* a non-ASCII byte past the run, in a match that holds it */
 	if (an->limit < len && shape_byte(p[an->limit]) &&
 	    stretch_has_high(p, len, an->limit, st))
 		return true;
-	from = an->at > window ? an->at - window : 0;
 	if (from >= an->at)
 		return false;
 	/* through text[at - 1]: a + ( or non-ASCII byte before the run */

@@ -960,8 +960,13 @@ test_shape_runs(void **state)
 	static const char *const texts[] = {
 	    /* the last group in Arabic-Indic digits, past the run */
 	    "call 123 4567 \xd9\xa8\xd9\xa9\xd9\xa0 now",
+	    /* the same sixteen bytes and more into the text */
+	    "a line of plain words, then 123 4567 \xd9\xa8\xd9\xa9\xd9\xa0 "
+	    "now",
 	    /* the first group so, before the run */
 	    "call \xd9\xa1\xd9\xa2 345 6789 now",
+	    /* + and ( before the run, sixteen bytes and more into the text */
+	    "a line of plain words, then +441 2079 123-4567, (55) 123 456",
 	    /* + and ( before the run */
 	    "call +44 20 7946 0958 or (20) 7946 0958",
 	    /* the groups alone, and after a slash */
