@@ -610,8 +610,7 @@ struct scan_work {
 	 * how many; same: the next rule asks the same (rules.h) */
 	size_t sel_rule, nsel;
 	bool same;
-	unsigned char *keys; /* a byte a run: run_keys() */
-	size_t keys_cap;
+	unsigned char *keys; /* a byte a run: run_push() */
 	const char *text; /* the segment the prefilter reads */
 };
 
@@ -892,22 +891,36 @@ in_a_row(uint64_t x, unsigned m)
 	return x;
 }
 
-/* keep a run [at, limit) of count digits; lead: it follows a two-letter
- * word */
+/*
+ * Keep a run [at, limit) of count digits (lead: it follows a two-letter
+ * word) in w->runs, and its key in w->keys: its digits (63 for more), in
+ * bit 6 whether it is more than one group of digits (a separator in it)
+ * and in the top bit whether it follows a two-letter word. The keys have
+ * room for 64 more than the runs. What select_runs() reads first.
+ */
 static inline int
-run_push(struct scan *s, struct anchor **v, size_t *n, size_t *cap, size_t at,
+run_push(struct scan *s, struct scan_work *w, size_t *n, size_t at,
     size_t limit, unsigned count, bool lead)
 {
-	struct anchor *w = *v;
+	struct anchor *v = w->runs;
+	unsigned char *k;
 
-	if (*n == *cap &&
-	    (w = arena_grow(s->arena, *v, *n, cap, sizeof(*w))) == NULL)
-		return EXFIL_ENOMEM;
-	*v = w;
-	w[*n].at = at;
-	w[*n].limit = limit;
-	w[*n].digits = count;
-	w[*n].lit = lead;
+	if (*n == w->runs_cap) {
+		if ((v = arena_grow(s->arena, w->runs, *n, &w->runs_cap,
+			 sizeof(*v))) == NULL ||
+		    (k = arena_alloc(s->arena, w->runs_cap + 64)) == NULL)
+			return EXFIL_ENOMEM;
+		if (*n)
+			memcpy(k, w->keys, *n);
+		w->runs = v;
+		w->keys = k;
+	}
+	v[*n].at = at;
+	v[*n].limit = limit;
+	v[*n].digits = count;
+	v[*n].lit = lead;
+	w->keys[*n] = (unsigned char)((count < 63 ? count : 63) |
+	    (limit - at > count) << 6 | (unsigned)lead << 7);
 	(*n)++;
 	return 0;
 }
@@ -974,7 +987,7 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 			 * ended the last one */
 			if ((count >= min ||
 				(open_lead && count >= lead_min)) &&
-			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start,
+			    (rc = run_push(s, w, &n, start,
 				 b + e - (e == 0 && !prev_d), count,
 				 open_lead)) < 0)
 				return rc;
@@ -1007,8 +1020,8 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 			count =
 			    pop64(c.dm & bit_range(k, e), simd != SIMD_BASE);
 			if ((count >= min || (ld && count >= lead_min)) &&
-			    (rc = run_push(s, &w->runs, &n, &w->runs_cap, b + k,
-				 b + e, count, ld)) < 0)
+			    (rc = run_push(s, w, &n, b + k, b + e, count, ld)) <
+				0)
 				return rc;
 		}
 	next:
@@ -1019,8 +1032,8 @@ runs_of(struct scan *s, const char *text, size_t len, unsigned min,
 	}
 	/* a run to the end of the text (a separator there is not in it) */
 	if (open && (count >= min || (open_lead && count >= lead_min)) &&
-	    (rc = run_push(s, &w->runs, &n, &w->runs_cap, start, len - !prev_d,
-		 count, open_lead)) < 0)
+	    (rc = run_push(s, w, &n, start, len - !prev_d, count, open_lead)) <
+		0)
 		return rc;
 	*nout = n;
 	return 0;
@@ -1421,34 +1434,7 @@ shape_may_match(const struct rule *r, unsigned window, unsigned least,
 	return other && digits >= least;
 }
 
-/*
- * A byte a run of w->runs: its digits (63 for more), in bit 6 whether it
- * is more than one group of digits (a separator in it) and in the top bit
- * whether it follows a two-letter word; zeros after the last run up to a
- * multiple of 64. What select_runs() reads first.
- */
-static int
-run_keys(struct scan *s, struct scan_work *w, size_t nruns)
-{
-	size_t j, n = (nruns + 63) & ~(size_t)63;
-
-	if (w->keys_cap < n) {
-		if ((w->keys = arena_alloc(s->arena, 2 * n)) == NULL)
-			return EXFIL_ENOMEM;
-		w->keys_cap = 2 * n;
-	}
-	for (j = 0; j < nruns; j++) {
-		const struct anchor *an = &w->runs[j];
-		unsigned d = an->digits;
-		/* a run's lit is 0 or 1 */
-		w->keys[j] = (unsigned char)((d < 63 ? d : 63) |
-		    (an->limit - an->at > d) << 6 | an->lit << 7);
-	}
-	memset(w->keys + nruns, 0, n - nruns);
-	return 0;
-}
-
-/* what a rule asks of a run's key (run_keys()) */
+/* what a rule asks of a run's key (run_push()) */
 struct key_test {
 	unsigned lo, hi; /* its digits */
 	unsigned one_lo, one_hi; /* its digits when it is one group */
@@ -1456,7 +1442,7 @@ struct key_test {
 };
 
 /*
- * Bit j set: key[j] (run_keys()) passes test t, for j < 64: without a
+ * Bit j set: key[j] (run_push()) passes test t, for j < 64: without a
  * branch a run.
  */
 static inline uint64_t
@@ -1497,7 +1483,7 @@ key_mask(const unsigned char *key, const struct key_test *t)
 
 /*
  * The runs of digits (of all rules) that may hold a match of rule r, in
- * order. Their keys (run_keys()) pass over most runs, 64 at a time: as
+ * order. Their keys (run_push()) pass over most runs, 64 at a time: as
  * most runs are short, which pass a rule's digits is unpredictable, and a
  * branch a run cost more than the checks. With "whole", a run of one
  * group holds no value but itself: the key passes it only with the
@@ -1683,11 +1669,12 @@ scan_segment(struct scan *s, const char *text, size_t len, const char *where,
 		t0 = t1;
 	}
 	if (rs->ndigit &&
-	    ((rc = digit_runs(s, text, len,
-		  rs->min_digits ? rs->min_digits : 65, rs->lead_digits, w,
-		  &nruns)) < 0 ||
-		(nruns && (rc = run_keys(s, w, nruns)) < 0)))
+	    (rc = digit_runs(s, text, len, rs->min_digits ? rs->min_digits : 65,
+		 rs->lead_digits, w, &nruns)) < 0)
 		return rc;
+	/* zeros after the last key up to a multiple of 64 (select_runs()) */
+	if (nruns)
+		memset(w->keys + nruns, 0, (0 - nruns) & 63);
 	if (s->rule_ns)
 		s->runs_ns += now_ns() - t0;
 	for (k = 0; k < rs->nplain && rc >= 0; k++)
