@@ -511,20 +511,31 @@ validate_us_ssn(const char *s, size_t n)
 	return true;
 }
 
+/* are p, a routing number's first two digits, in the ranges the Federal
+ * Reserve assigns? */
+static bool
+aba_range(unsigned p)
+{
+	return p <= 12 || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) ||
+	    p == 80;
+}
+
 /* validate_aba_routing - nine digits, 3-7-1 checksum, Federal Reserve range */
 bool
 validate_aba_routing(const char *s, size_t n)
 {
 	static const unsigned w[] = {3, 7, 1};
 	char d[9];
-	size_t k = sep_digits(s, n, d, sizeof(d)), i;
-	unsigned sum = 0, p;
+	size_t k, i;
+	unsigned sum = 0;
 
-	if (k != 9)
+	/* most numbers are turned away by their first two digits, before
+	 * the digits are copied */
+	if (n >= 2 && is_digit(s[0]) && is_digit(s[1]) &&
+	    !aba_range((unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0')))
 		return false;
-	p = prefix_num(d, 2);
-	if (!(p <= 12 || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) ||
-		p == 80))
+	if ((k = sep_digits(s, n, d, sizeof(d))) != 9 ||
+	    !aba_range(prefix_num(d, 2)))
 		return false;
 	for (i = 0; i < 9; i++)
 		sum += w[i % 3] * (unsigned)(d[i] - '0');

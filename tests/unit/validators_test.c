@@ -632,6 +632,55 @@ test_us_ssn(void **state)
 	check_cases("us_ssn", cases, EXFIL_ARRAY_LEN(cases));
 }
 
+/*
+ * validate_aba_routing over random numbers of eight to ten digits, a
+ * blank or dash now and then between them: the same answer as the
+ * 3-7-1 checksum and the ranges of the first two digits computed here,
+ * and both answers exercised
+ */
+static void
+test_aba_random(void **state)
+{
+	char num[32];
+	unsigned d[16], k, len, o, p, sum, valid = 0, round;
+	uint32_t x = 5;
+	bool want;
+
+	(void)state;
+	for (round = 0; round < 30000; round++) {
+		x = x * 1103515245u + 12345u;
+		len = 8 + (x >> 16) % 3;
+		for (o = 0, k = 0; k < len; k++) {
+			x = x * 1103515245u + 12345u;
+			d[k] = (x >> 16) % 10;
+			/* a first digit of the ranges half the time */
+			if (k == 0 && round % 2)
+				d[k] = (x >> 20) % 4 == 0 ? 8 : (x >> 20) % 2;
+			if (k && (x >> 24) % 5 == 0)
+				num[o++] = (x >> 28) % 2 ? ' ' : '-';
+			num[o++] = (char)('0' + d[k]);
+		}
+		/* the check digit right half the time */
+		for (sum = 0, k = 0; k + 1 < len; k++)
+			sum += (k % 3 == 0 ? 3 : k % 3 == 1 ? 7 : 1) * d[k];
+		if (round % 4 < 2 && len == 9) {
+			d[8] = (10 - sum % 10) % 10;
+			num[o - 1] = (char)('0' + d[8]);
+		}
+		num[o] = '\0';
+		p = d[0] * 10 + d[1];
+		want = len == 9 && (sum + d[len - 1]) % 10 == 0 &&
+		    (p <= 12 || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) ||
+			p == 80);
+		for (k = 0; want && k < 9 && d[k] == 0; k++)
+			;
+		want = want && k < 9;
+		assert_int_equal(validate_aba_routing(num, o), want);
+		valid += want;
+	}
+	assert_true(valid > 100); /* both outcomes were exercised */
+}
+
 static void
 test_aba_routing(void **state)
 {
@@ -1169,6 +1218,7 @@ main(void)
 	    cmocka_unit_test(test_iban_single_changes),
 	    cmocka_unit_test(test_us_ssn),
 	    cmocka_unit_test(test_aba_routing),
+	    cmocka_unit_test(test_aba_random),
 	    cmocka_unit_test(test_uk_nino),
 	    cmocka_unit_test(test_de_steuer_id),
 	    cmocka_unit_test(test_jwt),
