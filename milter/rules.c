@@ -1421,15 +1421,15 @@ check_policy(struct parser *p)
 }
 
 /* do rules of digits a and b ask the same of a run (rules.h:
- * digit_same)? */
+ * digit_same)? The same validator too: "whole" tries it on the runs, and
+ * any other use of it in choosing runs is then the same */
 static bool
 same_runs(const struct rule *a, const struct rule *b)
 {
 	return a->digits == b->digits && a->digits_max == b->digits_max &&
 	    a->digits_letters == b->digits_letters &&
 	    a->digits_whole == b->digits_whole &&
-	    (!a->digits_whole || a->validator == b->validator) &&
-	    a->nshape == 0 && b->nshape == 0;
+	    a->validator == b->validator && a->nshape == 0 && b->nshape == 0;
 }
 
 /* the rules of digits that ask the same of a run next to each other,

@@ -271,7 +271,7 @@ struct ruleset {
 	size_t *plain_rules, nplain;
 	size_t *digit_rules, ndigit;
 	/* [k]: digit_rules[k] asks of the runs what digit_rules[k - 1] asks
-	 * (digits, digits_max, letters; with whole the same validator; no
+	 * (digits, digits_max, letters, whole, the same validator; no
 	 * shape), so the scanner selects them once; such rules are next to
 	 * each other, in file order otherwise */
 	bool *digit_same;
