@@ -717,6 +717,38 @@ test_exact_literals(void **state)
 	ruleset_unref(rs);
 }
 
+/*
+ * An IBAN rule runs from the runs after two letters whose letters and
+ * check digits validate_iban_lead() accepts: the letters right before
+ * the run or before a blank or dash; hex ids and unknown countries are
+ * skipped, with the same findings
+ */
+static void
+test_iban_leads(void **state)
+{
+	static const char rules[] =
+	    "rule iban\n category c\n validate iban\n"
+	    " digits 2 window 3 letters\n"
+	    " pattern /(?<![A-Za-z0-9])([A-Za-z]{2}[ -]?\\d{2}"
+	    "(?:[ -]?[A-Za-z0-9]){11,30})(?![A-Za-z0-9])/\n"
+	    " example \"DE89 3704 0044 0532 0130 00\"\nend\n";
+	static const char text[] =
+	    "IBAN DE89 3704 0044 0532 0130 00, GB-29 NWBK 6016 1331 9268 "
+	    "19; FR 14 2004 1010 0505 0001 3M02 606; again "
+	    "de89370400440532013000; ids de79f156-4bff-c8de-45e2-ef88dba2, "
+	    "QQ93 1234 5678 9012 3456, DE00 3704 0044 0532 0130 00.";
+	struct ruleset *rs;
+	char err[256];
+
+	(void)state;
+	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
+		sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(count_in(rs, 0, text, true), 3);
+	assert_int_equal(count_in(rs, 0, text, false), 3);
+	ruleset_unref(rs);
+}
+
 /* an allow word longer than any buffer, in another case, still vetoes */
 static void
 test_allow_word_very_long(void **state)
@@ -1090,6 +1122,7 @@ main(void)
 	    cmocka_unit_test(test_allow_words_long),
 	    cmocka_unit_test(test_allow_word_very_long),
 	    cmocka_unit_test(test_exact_literals),
+	    cmocka_unit_test(test_iban_leads),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
