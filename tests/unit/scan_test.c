@@ -660,6 +660,18 @@ test_allow_words_long(void **state)
 	}
 }
 
+/* the rule set of a text, or the test fails */
+static struct ruleset *
+rules_from(const char *text, size_t n)
+{
+	struct ruleset *rs;
+	char err[256];
+
+	if (rules_load_text(text, n, "t.rules", &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	return rs;
+}
+
 /* the count of rule i over text, from the literals or naively */
 static unsigned
 count_in(const struct ruleset *rs, size_t i, const char *text, bool naive)
@@ -699,13 +711,9 @@ test_exact_literals(void **state)
 	    " example \"TOP-SECRET-1\"\nend\n";
 	static const char text[] = "top-secret-1 TOP-SECRET-2 Top-Secret-3 "
 				   "TOP-SECRET-4 TOP-secret-5";
-	struct ruleset *rs;
-	char err[256];
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
 
 	(void)state;
-	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
-		sizeof(err)) != 0)
-		fail_msg("%s", err);
 	assert_true(rs->rules[0].literals_exact);
 	assert_int_equal(rs->rules[0].window, 0);
 	assert_false(rs->rules[2].literals_exact);
@@ -737,13 +745,9 @@ test_iban_leads(void **state)
 	    "19; FR 14 2004 1010 0505 0001 3M02 606; again "
 	    "de89370400440532013000; ids de79f156-4bff-c8de-45e2-ef88dba2, "
 	    "QQ93 1234 5678 9012 3456, DE00 3704 0044 0532 0130 00.";
-	struct ruleset *rs;
-	char err[256];
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
 
 	(void)state;
-	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
-		sizeof(err)) != 0)
-		fail_msg("%s", err);
 	assert_int_equal(count_in(rs, 0, text, true), 3);
 	assert_int_equal(count_in(rs, 0, text, false), 3);
 	ruleset_unref(rs);
