@@ -125,6 +125,9 @@ rule_clear(struct rule *r)
 	for (i = 0; r->pattern_literals && i < r->npatterns; i++)
 		free(r->pattern_literals[i]);
 	free(r->pattern_literals);
+	for (i = 0; r->after && i < r->npatterns; i++)
+		free(r->after[i].word);
+	free(r->after);
 	free(r->litmask);
 	for (i = 0; r->start_sets && i < r->npatterns; i++)
 		free(r->start_sets[i]);
@@ -504,6 +507,27 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
 	return 0;
 }
 
+/* "after WORD within N" on a pattern line (t: "after"), into *af */
+static int
+after_word(struct parser *p, const char *line, size_t *pos,
+    const struct tok *kw, struct pattern_after *af)
+{
+	struct tok t, w;
+	int rc;
+
+	if (!next_word(line, pos, &w))
+		return perr(p, kw->col + kw->n, "after needs a word");
+	if (!next_word(line, pos, &t) || !tok_is(&t, "within"))
+		return perr(p, w.col + w.n, "after WORD needs 'within N'");
+	if (!next_word(line, pos, &t))
+		return perr(p, t.col + t.n, "within needs a number");
+	if ((rc = tok_uint(p, &t, &af->within)) < 0)
+		return rc;
+	if ((af->word = tok_dup(&w)) == NULL)
+		return EXFIL_ENOMEM;
+	return 0;
+}
+
 /*
  * /REGEX/FLAGS, the regex ending at the last slash of the line, compiled
  * (and JIT-compiled) and appended to *v; with sources, its text too, the
@@ -511,7 +535,8 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
  */
 static int
 regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
-    size_t *n, char ***sources, unsigned **windows, char ***plits)
+    size_t *n, char ***sources, unsigned **windows, char ***plits,
+    struct pattern_after **after)
 {
 	const char *start, *last, *f;
 	/* the scanner limits where a match may start (scan(3)) */
@@ -555,25 +580,40 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 		unsigned w = RULES_WINDOW_RULE, *nw;
 		size_t wpos = (size_t)(f - line), lpos = 0;
 		char *lits = NULL, **nl;
+		struct pattern_after af = {NULL, 0}, *na;
 		struct tok t;
 		int rc;
 		while (lpos == 0 && next_word(line, &wpos, &t)) {
 			if (tok_is(&t, "literals")) {
 				lpos = wpos;
-				if (!next_word(line, &wpos, &t))
+				if (!next_word(line, &wpos, &t)) {
+					free(af.word);
 					return perr(p, t.col + t.n,
 					    "literals needs words");
+				}
 				continue;
 			}
-			if (!tok_is(&t, "window"))
+			if (tok_is(&t, "after") && af.word == NULL) {
+				if ((rc = after_word(p, line, &wpos, &t, &af)) <
+				    0)
+					return rc;
+				continue;
+			}
+			if (!tok_is(&t, "window")) {
+				free(af.word);
 				return perr(p, t.col,
-				    "expected 'window N' or 'literals "
-				    "WORD...'");
-			if (!next_word(line, &wpos, &t))
+				    "expected 'window N', 'after WORD within "
+				    "N' or 'literals WORD...'");
+			}
+			if (!next_word(line, &wpos, &t)) {
+				free(af.word);
 				return perr(
 				    p, t.col + t.n, "window needs a number");
-			if ((rc = tok_uint(p, &t, &w)) < 0)
+			}
+			if ((rc = tok_uint(p, &t, &w)) < 0) {
+				free(af.word);
 				return rc;
+			}
 		}
 		if (lpos) {
 			/* the words, checked against the rule's at its end */
@@ -583,10 +623,22 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 			while (wpos > lpos &&
 			    (line[wpos - 1] == ' ' || line[wpos - 1] == '\t'))
 				wpos--;
-			if ((lits = strndup(line + lpos, wpos - lpos)) == NULL)
+			if ((lits = strndup(line + lpos, wpos - lpos)) ==
+			    NULL) {
+				free(af.word);
 				return EXFIL_ENOMEM;
-		} else if (expect_end(p, line, wpos) < 0)
+			}
+		} else if (expect_end(p, line, wpos) < 0) {
+			free(af.word);
 			return EXFIL_EINVAL;
+		}
+		if ((na = realloc(*after, (*n + 1) * sizeof(*na))) == NULL) {
+			free(af.word);
+			free(lits);
+			return EXFIL_ENOMEM;
+		}
+		*after = na;
+		na[*n] = af;
 		if ((nl = realloc(*plits, (*n + 1) * sizeof(*nl))) == NULL) {
 			free(lits);
 			return EXFIL_ENOMEM;
@@ -785,10 +837,10 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	}
 	if (tok_is(kw, "pattern"))
 		return regex_push(p, line, pos, &r->patterns, &r->npatterns,
-		    &r->sources, &r->windows, &r->pattern_literals);
+		    &r->sources, &r->windows, &r->pattern_literals, &r->after);
 	if (tok_is(kw, "allow"))
-		return regex_push(
-		    p, line, pos, &r->allow, &r->nallow, NULL, NULL, NULL);
+		return regex_push(p, line, pos, &r->allow, &r->nallow, NULL,
+		    NULL, NULL, NULL);
 	if (tok_is(kw, "allow_words")) {
 		size_t i, k;
 

@@ -493,6 +493,41 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 }
 
 /*
+ * Does af's word (any case) start within af->within bytes after text[at],
+ * the start of a literal? One memchr() for each case of its first byte,
+ * then the rest compared.
+ */
+static bool
+word_after(
+    const struct pattern_after *af, const char *text, size_t len, size_t at)
+{
+	size_t wl = strlen(af->word), end, i;
+	unsigned char c0 = (unsigned char)af->word[0], alt;
+	const char *q;
+
+	if (at >= len || wl > len - at)
+		return false;
+	/* the word's last start: within bytes after at, and in the text */
+	end = len - at - wl < af->within ? len - wl : at + af->within;
+	alt =
+	    (unsigned char)((unsigned char)((c0 | 0x20) - 'a') < 26 ? c0 ^ 0x20
+								    : c0);
+	for (i = at; i <= end; i = (size_t)(q - text) + 1) {
+		q = memchr(text + i, c0, end + 1 - i);
+		if (alt != c0) {
+			const char *o = memchr(text + i, alt, end + 1 - i);
+			if (o && (q == NULL || o < q))
+				q = o;
+		}
+		if (q == NULL)
+			return false;
+		if (strncasecmp(q + 1, af->word + 1, wl - 1) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * The matches of pattern re that start at most window bytes before an
  * anchor and no later than its limit (the anchor's start for a literal,
  * the end of a digit run), in order and without overlap: the same
@@ -503,8 +538,9 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
     pcre2_code *at_start, const unsigned char *start_set, int first_byte,
-    unsigned window, uint64_t litmask, struct finding *f, const char *text,
-    size_t len, const char *where, const struct anchor *an, size_t nan)
+    unsigned window, uint64_t litmask, const struct pattern_after *af,
+    struct finding *f, const char *text, size_t len, const char *where,
+    const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -514,6 +550,9 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 	for (i = 0; i < nan; i++) {
 		/* a literal of the rule's that this pattern need not hold */
 		if (litmask != UINT64_MAX && !(litmask >> an[i].lit & 1))
+			continue;
+		/* "after": no match holds this literal as its own */
+		if (af && af->word && !word_after(af, text, len, an[i].at))
 			continue;
 		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
@@ -586,8 +625,9 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 			  r->windows && r->windows[p] != RULES_WINDOW_RULE
 			      ? r->windows[p]
 			      : r->window,
-			  r->litmask ? r->litmask[p] : UINT64_MAX, f, text, len,
-			  where, an, nan)
+			  r->litmask ? r->litmask[p] : UINT64_MAX,
+			  r->after ? &r->after[p] : NULL, f, text, len, where,
+			  an, nan)
 		    : scan_full(s, r, r->patterns[p], f, text, len, where);
 		if (rc < 0)
 			return rc;

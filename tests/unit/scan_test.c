@@ -753,6 +753,46 @@ test_iban_leads(void **state)
 	ruleset_unref(rs);
 }
 
+/*
+ * "after WORD within N": a literal without WORD starting at most N bytes
+ * after it anchors nothing. N bytes exactly still counts; a promise one
+ * byte short loses the match that needs it, which the naive path finds;
+ * the word is compared ignoring case
+ */
+static void
+test_after_word(void **state)
+{
+	static const char rules[] =
+	    "rule url\n category c\n literals :// window 1\n"
+	    " pattern /a:\\/\\/[a-z]+:([a-z0-9]+)@[a-z]+/ after @ within 12\n"
+	    " example \"a://u:pw1@h\"\nend\n"
+	    "rule short\n category c\n literals :// window 1\n"
+	    " pattern /a:\\/\\/[a-z]+:([a-z0-9]+)@[a-z]+/ after @ within 11\n"
+	    " example \"a://u:pw1@h\"\nend\n"
+	    "rule word\n category c\n literals key window 0\n"
+	    " pattern /key(?:[a-z ]{0,6})pass=(\\w+)/i after Pass within 8\n"
+	    " example \"key pass=x\"\nend\n";
+	/* the @ of the second URL is 12 bytes after its :// */
+	static const char text[] =
+	    "a://u:pw1@h, a://www.host, a://user:pw23@h; "
+	    "KEY is pass=s3 key nowa PASS=s4";
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
+
+	(void)state;
+	assert_non_null(rs->rules[0].after);
+	assert_string_equal(rs->rules[0].after[0].word, "@");
+	assert_int_equal(rs->rules[0].after[0].within, 12);
+	assert_int_equal(count_in(rs, 0, text, true), 2);
+	assert_int_equal(count_in(rs, 0, text, false), 2);
+	assert_int_equal(count_in(rs, 1, text, true), 2);
+	assert_int_equal(count_in(rs, 1, text, false), 1);
+	/* "pass" 7 bytes after "KEY", in another case; the second key's
+	 * "pass" 9 after it, past the promise of 8 */
+	assert_int_equal(count_in(rs, 2, text, true), 2);
+	assert_int_equal(count_in(rs, 2, text, false), 1);
+	ruleset_unref(rs);
+}
+
 /* an allow word longer than any buffer, in another case, still vetoes */
 static void
 test_allow_word_very_long(void **state)
@@ -1127,6 +1167,7 @@ main(void)
 	    cmocka_unit_test(test_allow_word_very_long),
 	    cmocka_unit_test(test_exact_literals),
 	    cmocka_unit_test(test_iban_leads),
+	    cmocka_unit_test(test_after_word),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
