@@ -126,7 +126,7 @@ rule_clear(struct rule *r)
 		free(r->pattern_literals[i]);
 	free(r->pattern_literals);
 	for (i = 0; r->after && i < r->npatterns; i++)
-		free(r->after[i].word);
+		strv_free(r->after[i].words, r->after[i].nwords);
 	free(r->after);
 	free(r->litmask);
 	for (i = 0; r->start_sets && i < r->npatterns; i++)
@@ -507,25 +507,27 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
 	return 0;
 }
 
-/* "after WORD within N" on a pattern line (t: "after"), into *af */
+/* "after WORD... within N" on a pattern line (kw: "after"), into *af */
 static int
-after_word(struct parser *p, const char *line, size_t *pos,
+after_words(struct parser *p, const char *line, size_t *pos,
     const struct tok *kw, struct pattern_after *af)
 {
-	struct tok t, w;
+	struct tok t = *kw;
 	int rc;
 
-	if (!next_word(line, pos, &w))
-		return perr(p, kw->col + kw->n, "after needs a word");
-	if (!next_word(line, pos, &t) || !tok_is(&t, "within"))
-		return perr(p, w.col + w.n, "after WORD needs 'within N'");
+	for (;;) {
+		if (!next_word(line, pos, &t))
+			return perr(p, t.col + t.n,
+			    af->nwords ? "after WORD... needs 'within N'"
+				       : "after needs a word");
+		if (af->nwords && tok_is(&t, "within"))
+			break;
+		if ((rc = strv_push(&af->words, &af->nwords, tok_dup(&t))) < 0)
+			return rc;
+	}
 	if (!next_word(line, pos, &t))
 		return perr(p, t.col + t.n, "within needs a number");
-	if ((rc = tok_uint(p, &t, &af->within)) < 0)
-		return rc;
-	if ((af->word = tok_dup(&w)) == NULL)
-		return EXFIL_ENOMEM;
-	return 0;
+	return tok_uint(p, &t, &af->within);
 }
 
 /*
@@ -580,42 +582,29 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 		unsigned w = RULES_WINDOW_RULE, *nw;
 		size_t wpos = (size_t)(f - line), lpos = 0;
 		char *lits = NULL, **nl;
-		struct pattern_after af = {NULL, 0}, *na;
+		struct pattern_after af = {NULL, 0, 0}, *na = NULL;
 		struct tok t;
-		int rc;
-		while (lpos == 0 && next_word(line, &wpos, &t)) {
+		int rc = 0;
+		while (rc == 0 && lpos == 0 && next_word(line, &wpos, &t)) {
 			if (tok_is(&t, "literals")) {
 				lpos = wpos;
-				if (!next_word(line, &wpos, &t)) {
-					free(af.word);
-					return perr(p, t.col + t.n,
+				if (!next_word(line, &wpos, &t))
+					rc = perr(p, t.col + t.n,
 					    "literals needs words");
-				}
-				continue;
-			}
-			if (tok_is(&t, "after") && af.word == NULL) {
-				if ((rc = after_word(p, line, &wpos, &t, &af)) <
-				    0)
-					return rc;
-				continue;
-			}
-			if (!tok_is(&t, "window")) {
-				free(af.word);
-				return perr(p, t.col,
-				    "expected 'window N', 'after WORD within "
-				    "N' or 'literals WORD...'");
-			}
-			if (!next_word(line, &wpos, &t)) {
-				free(af.word);
-				return perr(
+			} else if (tok_is(&t, "after") && af.nwords == 0) {
+				rc = after_words(p, line, &wpos, &t, &af);
+			} else if (!tok_is(&t, "window")) {
+				rc = perr(p, t.col,
+				    "expected 'window N', 'after WORD... "
+				    "within N' or 'literals WORD...'");
+			} else if (!next_word(line, &wpos, &t)) {
+				rc = perr(
 				    p, t.col + t.n, "window needs a number");
-			}
-			if ((rc = tok_uint(p, &t, &w)) < 0) {
-				free(af.word);
-				return rc;
+			} else {
+				rc = tok_uint(p, &t, &w);
 			}
 		}
-		if (lpos) {
+		if (rc == 0 && lpos) {
 			/* the words, checked against the rule's at its end */
 			while (line[lpos] == ' ' || line[lpos] == '\t')
 				lpos++;
@@ -623,19 +612,18 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 			while (wpos > lpos &&
 			    (line[wpos - 1] == ' ' || line[wpos - 1] == '\t'))
 				wpos--;
-			if ((lits = strndup(line + lpos, wpos - lpos)) ==
-			    NULL) {
-				free(af.word);
-				return EXFIL_ENOMEM;
-			}
-		} else if (expect_end(p, line, wpos) < 0) {
-			free(af.word);
-			return EXFIL_EINVAL;
+			if ((lits = strndup(line + lpos, wpos - lpos)) == NULL)
+				rc = EXFIL_ENOMEM;
+		} else if (rc == 0) {
+			rc = expect_end(p, line, wpos);
 		}
-		if ((na = realloc(*after, (*n + 1) * sizeof(*na))) == NULL) {
-			free(af.word);
+		if (rc == 0 &&
+		    (na = realloc(*after, (*n + 1) * sizeof(*na))) == NULL)
+			rc = EXFIL_ENOMEM;
+		if (rc < 0) {
+			strv_free(af.words, af.nwords);
 			free(lits);
-			return EXFIL_ENOMEM;
+			return rc;
 		}
 		*after = na;
 		na[*n] = af;

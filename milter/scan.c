@@ -493,22 +493,22 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 }
 
 /*
- * Does af's word (any case) start within af->within bytes after text[at],
- * the start of a literal? One memchr() for each case of its first byte,
- * then the rest compared.
+ * Does word (any case) start at most within bytes after text[at], the
+ * start of a literal? One memchr() for each case of its first byte, then
+ * the rest compared.
  */
 static bool
 word_after(
-    const struct pattern_after *af, const char *text, size_t len, size_t at)
+    const char *word, unsigned within, const char *text, size_t len, size_t at)
 {
-	size_t wl = strlen(af->word), end, i;
-	unsigned char c0 = (unsigned char)af->word[0], alt;
+	size_t wl = strlen(word), end, i;
+	unsigned char c0 = (unsigned char)word[0], alt;
 	const char *q;
 
 	if (at >= len || wl > len - at)
 		return false;
 	/* the word's last start: within bytes after at, and in the text */
-	end = len - at - wl < af->within ? len - wl : at + af->within;
+	end = len - at - wl < within ? len - wl : at + within;
 	alt =
 	    (unsigned char)((unsigned char)((c0 | 0x20) - 'a') < 26 ? c0 ^ 0x20
 								    : c0);
@@ -521,9 +521,22 @@ word_after(
 		}
 		if (q == NULL)
 			return false;
-		if (strncasecmp(q + 1, af->word + 1, wl - 1) == 0)
+		if (strncasecmp(q + 1, word + 1, wl - 1) == 0)
 			return true;
 	}
+	return false;
+}
+
+/* does one of af's words follow the literal at text[at] closely enough? */
+static bool
+words_after(
+    const struct pattern_after *af, const char *text, size_t len, size_t at)
+{
+	size_t k;
+
+	for (k = 0; k < af->nwords; k++)
+		if (word_after(af->words[k], af->within, text, len, at))
+			return true;
 	return false;
 }
 
@@ -552,7 +565,7 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 		if (litmask != UINT64_MAX && !(litmask >> an[i].lit & 1))
 			continue;
 		/* "after": no match holds this literal as its own */
-		if (af && af->word && !word_after(af, text, len, an[i].at))
+		if (af && af->nwords && !words_after(af, text, len, an[i].at))
 			continue;
 		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)

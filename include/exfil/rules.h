@@ -16,7 +16,7 @@
  *
  *	    rule ID
  *	      category  NAME
- *	      pattern   /REGEX/FLAGS [window N] [after WORD within N]
+ *	      pattern   /REGEX/FLAGS [window N] [after WORD... within N]
  *	                [literals WORD...]  (one or more; flags i m s x;
  *	                                    window, literals: this
  *	                                    pattern's own, of the rule's;
@@ -141,12 +141,13 @@ struct rule {
 	pcre2_code **at_start;
 	/* per pattern: "literals WORD..." as written, or NULL */
 	char **pattern_literals;
-	/* per pattern: "after WORD within N": every match holds one of the
-	 * rule's literals and WORD (any case) starting at most N bytes after
-	 * it, so a literal without WORD that near anchors nothing; word
-	 * NULL: no such promise */
+	/* per pattern: "after WORD... within N": every match holds one of
+	 * the rule's literals and one of the words (any case) starting at
+	 * most N bytes after it, so a literal without one that near anchors
+	 * nothing; nwords 0: no such promise */
 	struct pattern_after {
-		char *word;
+		char **words;
+		size_t nwords;
 		unsigned within;
 	} * after;
 	/* per pattern: bit j set, the rule's literal j anchors it (bit 63:

@@ -771,7 +771,10 @@ test_after_word(void **state)
 	    " example \"a://u:pw1@h\"\nend\n"
 	    "rule word\n category c\n literals key window 0\n"
 	    " pattern /key(?:[a-z ]{0,6})pass=(\\w+)/i after Pass within 8\n"
-	    " example \"key pass=x\"\nend\n";
+	    " example \"key pass=x\"\nend\n"
+	    "rule two\n category c\n literals tok window 0\n"
+	    " pattern /tok\\s{0,3}[:=]\\s*(\\w+)/ after = : within 6\n"
+	    " example \"tok: v1\"\nend\n";
 	/* the @ of the second URL is 12 bytes after its :// */
 	static const char text[] =
 	    "a://u:pw1@h, a://www.host, a://user:pw23@h; "
@@ -780,7 +783,8 @@ test_after_word(void **state)
 
 	(void)state;
 	assert_non_null(rs->rules[0].after);
-	assert_string_equal(rs->rules[0].after[0].word, "@");
+	assert_int_equal(rs->rules[0].after[0].nwords, 1);
+	assert_string_equal(rs->rules[0].after[0].words[0], "@");
 	assert_int_equal(rs->rules[0].after[0].within, 12);
 	assert_int_equal(count_in(rs, 0, text, true), 2);
 	assert_int_equal(count_in(rs, 0, text, false), 2);
@@ -790,6 +794,8 @@ test_after_word(void **state)
 	 * "pass" 9 after it, past the promise of 8 */
 	assert_int_equal(count_in(rs, 2, text, true), 2);
 	assert_int_equal(count_in(rs, 2, text, false), 1);
+	/* either word: "tok: v1" and "tok = v2" */
+	assert_int_equal(count_in(rs, 3, "tok: v1 tok = v2 tok", false), 2);
 	ruleset_unref(rs);
 }
 
