@@ -86,6 +86,13 @@ scan_finding(const struct scan *s, size_t rule_index)
 	return f;
 }
 
+/* c as evidence may show it: printable ASCII, else '*' */
+static inline char
+shown(char c)
+{
+	return (unsigned char)c >= 0x20 && (unsigned char)c < 0x80 ? c : '*';
+}
+
 /* scan_mask - a value with all but a little of each end masked */
 char *
 scan_mask(struct arena *a, const char *value, size_t len)
@@ -97,16 +104,15 @@ scan_mask(struct arena *a, const char *value, size_t len)
 		keep = 4;
 	if ((out = arena_alloc(a, len + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if (i < keep || i >= len - keep || c == ' ' || c == '-')
-			out[i] = (char)c;
-		else
-			out[i] = '*';
-		/* never leave half a UTF-8 sequence or a control byte */
-		if (c >= 0x80 || c < 0x20)
-			out[i] = '*';
-	}
+	/* the middle: its blanks and dashes shown, the rest masked; the
+	 * ends shown, but never half a UTF-8 sequence or a control byte
+	 * (loops without a branch a byte) */
+	for (i = keep; i < len - keep; i++)
+		out[i] = value[i] == ' ' || value[i] == '-' ? value[i] : '*';
+	for (i = 0; i < keep; i++)
+		out[i] = shown(value[i]);
+	for (i = len - keep; i < len; i++)
+		out[i] = shown(value[i]);
 	out[len] = '\0';
 	return out;
 }
