@@ -1565,6 +1565,62 @@ build_first_byte(struct rule *r, size_t i)
 }
 
 /*
+ * A pattern tried at its literals alone (window 0) finds nothing at a
+ * literal whose first byte, in either case, cannot start a match: by the
+ * code unit or the set of bytes PCRE2 knows every match starts with, such
+ * literals leave the pattern's mask ("SK" of a Twilio key does not anchor
+ * its "twilio = ..." pattern). Literal 63, standing for all after it,
+ * stays.
+ */
+static int
+prune_litmask(struct rule *r)
+{
+	const uint8_t *bits;
+	uint32_t type, unit;
+	unsigned char c;
+	size_t i, k;
+	unsigned w;
+
+	for (i = 0; r->enabled && i < r->npatterns; i++) {
+		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
+		    ? r->windows[i]
+		    : r->window;
+		bits = NULL;
+		type = unit = 0;
+		if (w != 0 || r->nliterals < 2 ||
+		    pcre2_pattern_info(
+			r->patterns[i], PCRE2_INFO_FIRSTCODETYPE, &type) != 0 ||
+		    (type == 1 &&
+			pcre2_pattern_info(r->patterns[i],
+			    PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0) ||
+		    (type != 1 &&
+			(pcre2_pattern_info(r->patterns[i],
+			     PCRE2_INFO_FIRSTBITMAP, &bits) != 0 ||
+			    bits == NULL)))
+			continue;
+		if (r->litmask == NULL) {
+			if ((r->litmask = calloc(
+				 r->npatterns, sizeof(*r->litmask))) == NULL)
+				return EXFIL_ENOMEM;
+			for (k = 0; k < r->npatterns; k++)
+				r->litmask[k] = UINT64_MAX;
+		}
+		for (k = 0; k < r->nliterals && k < 63; k++) {
+			c = (unsigned char)r->literals[k][0];
+			if (type == 1 ? (unit < 0x80 &&
+					    tolower(c) == tolower((int)unit)) ||
+				    c == unit
+				      : (bits[c / 8] >> (c % 8) & 1) ||
+				    (bits[(c ^ 0x20) / 8] >> ((c ^ 0x20) % 8) &
+					1))
+				continue;
+			r->litmask[i] &= ~((uint64_t)1 << k);
+		}
+	}
+	return 0;
+}
+
+/*
  * For the patterns of literal rules that start at their literal (window
  * 0), and of rules with "start", the same pattern compiled anchored: tried
  * at one place, it does not first search for where a match may start,
@@ -1684,7 +1740,7 @@ finish(struct parser *p)
 		return rc;
 	for (i = 0; i < p->rs->nrules; i++) {
 		struct rule *r = &p->rs->rules[i];
-		if ((rc = build_at_start(r)) < 0)
+		if ((rc = build_at_start(r)) < 0 || (rc = prune_litmask(r)) < 0)
 			return rc;
 		for (j = 0; r->enabled && (r->nliterals || r->digits) &&
 		     j < r->npatterns;
