@@ -79,11 +79,23 @@ struct prefilter {
 	size_t nouts;
 };
 
+/* the index in pf->pair of the bytes p[0..1]: them as a 16-bit word of
+ * the machine (one load; shifting a byte in, the compiler shared the
+ * loads of neighbouring places and kept them on the stack) */
+static inline unsigned
+pair_index(const unsigned char *p)
+{
+	uint16_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
 /* the pair bits of the place p[0] (p[0..1] readable) */
 static inline unsigned
 pair_at(const struct prefilter *pf, const unsigned char *p)
 {
-	return pf->pair[p[0] | p[1] << 8];
+	return pf->pair[pair_index(p)];
 }
 
 /* the hash of a head, the bytes of x past it 0 */
@@ -120,11 +132,14 @@ head_at(const struct prefilter *pf, const unsigned char *p)
 static void
 pair_set(struct prefilter *pf, unsigned a, unsigned b, unsigned bits)
 {
+	unsigned char ab[2];
 	unsigned i;
 
-	for (i = 0; i < 4; i++)
-		pf->pair[(a ^ (i & 1) << 5) | (b ^ (i & 2) << 4) << 8] |=
-		    (unsigned char)bits;
+	for (i = 0; i < 4; i++) {
+		ab[0] = (unsigned char)(a ^ (i & 1) << 5);
+		ab[1] = (unsigned char)(b ^ (i & 2) << 4);
+		pf->pair[pair_index(ab)] |= (unsigned char)bits;
+	}
 }
 
 /* the filter learns where a literal of len bytes may start */
@@ -266,20 +281,74 @@ walk(const struct prefilter *pf, const unsigned char *p, size_t len, size_t at,
 	}
 }
 
-/* the pair bits of the eight places from p[0], one byte each, in order
- * (p[0..8] readable) */
-static inline uint64_t
-pairs8(const struct prefilter *pf, const unsigned char *p)
+/* the pair bits of the n places from p[0], a byte each into f[0..n-1]
+ * (p[0..n] readable): a byte stored a place, not shifted into words, as
+ * this is most of the work (a load of two bytes, of the table, a store) */
+static inline void
+pairs(const struct prefilter *pf, const unsigned char *p, unsigned char *f,
+    size_t n)
 {
-	/* unrolled: constant shifts */
-	return (uint64_t)pair_at(pf, p) | (uint64_t)pair_at(pf, p + 1) << 8 |
-	    (uint64_t)pair_at(pf, p + 2) << 16 |
-	    (uint64_t)pair_at(pf, p + 3) << 24 |
-	    (uint64_t)pair_at(pf, p + 4) << 32 |
-	    (uint64_t)pair_at(pf, p + 5) << 40 |
-	    (uint64_t)pair_at(pf, p + 6) << 48 |
-	    (uint64_t)pair_at(pf, p + 7) << 56;
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		f[j] = (unsigned char)pair_at(pf, p + j);
 }
+
+/* f[k] = pair_at(p + k), through a register the compiler cannot see
+ * into: else it gathered the bytes of eight places into a vector, one
+ * insertion each (a third slower) */
+static inline void
+pair_store(const struct prefilter *pf, const unsigned char *p, unsigned char *f,
+    unsigned k)
+{
+	unsigned v = pair_at(pf, p + k);
+
+#ifdef __GNUC__
+	__asm__("" : "+r"(v));
+#endif
+	f[k] = (unsigned char)v;
+}
+
+/* pairs() of 8 places, unrolled by hand (unrolled by the compiler, the
+ * loads of two bytes became loads of one, kept on the stack) */
+static inline void
+pairs8(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
+{
+	pair_store(pf, p, f, 0);
+	pair_store(pf, p, f, 1);
+	pair_store(pf, p, f, 2);
+	pair_store(pf, p, f, 3);
+	pair_store(pf, p, f, 4);
+	pair_store(pf, p, f, 5);
+	pair_store(pf, p, f, 6);
+	pair_store(pf, p, f, 7);
+}
+
+/* pairs() of 64 places */
+static inline void
+pairs64(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
+{
+	pairs8(pf, p, f);
+	pairs8(pf, p + 8, f + 8);
+	pairs8(pf, p + 16, f + 16);
+	pairs8(pf, p + 24, f + 24);
+	pairs8(pf, p + 32, f + 32);
+	pairs8(pf, p + 40, f + 40);
+	pairs8(pf, p + 48, f + 48);
+	pairs8(pf, p + 56, f + 56);
+}
+
+#ifndef PF_SSE2
+/* eight bytes as a word, b[0] its lowest byte (one load, as compilers
+ * see it) */
+static inline uint64_t
+le64(const unsigned char *b)
+{
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+	    (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
+	    (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+#endif
 
 /* may a literal start at the place of pair bits f0, given f1 and f2, the
  * pair bits of the next two places? Nonzero if so; in each byte when the
@@ -302,18 +371,17 @@ maybe(const struct prefilter *pf, const unsigned char *p, size_t n)
 	return pf->isone[p[0]] || (c & PF_P3) || (c && head_at(pf, h));
 }
 
-/* the places p[0..63] where a literal may start, one bit each, from their
- * pair bits: eight places a word of w[0..8], w[8] the next eight (not
- * inlined: in blocks(), the portable code ran 13% slower) */
+/* the places p[0..63] where a literal may start, one bit each, from the
+ * pair bits of p[0..65], f[0..65] (not inlined: in blocks(), the portable
+ * code ran 13% slower) */
 __attribute__((noinline)) static uint64_t
-cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+cand64(
+    const struct prefilter *pf, const unsigned char *p, const unsigned char *f)
 {
 	uint64_t m = 0;
 	unsigned q, j, no = pf->none <= PF_MAX_ONE ? pf->none : 0;
 
 #ifdef PF_SSE2
-	/* x86: little-endian, place k at byte k */
-	const unsigned char *f = (const unsigned char *)w;
 	const __m128i g = _mm_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
 		      p3 = _mm_set1_epi8((char)PF_P3),
 		      fold = _mm_set1_epi8(0x20);
@@ -344,11 +412,9 @@ cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 	}
 #else
 	for (q = 0; q < 8; q++) {
-		uint64_t f1 = w[q] >> 8 | w[q + 1] << 56;
-		uint64_t f2 = w[q] >> 16 | w[q + 1] << 48;
-		uint64_t c = PF_CAND(w[q], f1, f2), t = 0, x;
-		for (j = 0; j < 8; j++)
-			t |= (uint64_t)(p[8 * q + j] | 0x20) << (8 * j);
+		uint64_t c = PF_CAND(
+		    le64(f + 8 * q), le64(f + 8 * q + 1), le64(f + 8 * q + 2));
+		uint64_t t = le64(p + 8 * q) | PF_FOLD, x;
 		for (j = 0; j < no; j++) {
 			/* 0x80 in each byte that is pf->one[j], else 0 */
 			x = t ^ PF_BYTES(pf->one[j]);
@@ -369,9 +435,8 @@ cand64(const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
 /* cand64() with AVX2: 32 places at a time */
 __attribute__((target("avx2"))) static inline uint64_t
 cand64_avx2(
-    const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+    const struct prefilter *pf, const unsigned char *p, const unsigned char *f)
 {
-	const unsigned char *f = (const unsigned char *)w;
 	const __m256i g = _mm256_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
 		      p3 = _mm256_set1_epi8((char)PF_P3),
 		      fold = _mm256_set1_epi8(0x20);
@@ -407,13 +472,13 @@ cand64_avx2(
 /* cand64(), with AVX2 when the CPU has it */
 static uint64_t
 cand64_any(
-    const struct prefilter *pf, const unsigned char *p, const uint64_t *w)
+    const struct prefilter *pf, const unsigned char *p, const unsigned char *f)
 {
 #ifdef PF_AVX2
 	if (pf->avx2)
-		return cand64_avx2(pf, p, w);
+		return cand64_avx2(pf, p, f);
 #endif
-	return cand64(pf, p, w);
+	return cand64(pf, p, f);
 }
 
 /* append to at[n..] the places off + k of the bits k of m; returns the new
@@ -462,48 +527,47 @@ try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
 }
 
 typedef uint64_t cand64_fn(
-    const struct prefilter *, const unsigned char *, const uint64_t *);
+    const struct prefilter *, const unsigned char *, const unsigned char *);
 
 /*
  * Report the literals that start in the blocks of 64 places from text[0]
- * while 73 places are left (8 more than a block for its pair bits, the
- * PF_HEAD bytes from its last place readable); returns the first place not
- * done. Inlined into one function for each cand64(), so that the AVX2
- * one is inlined in turn (no call a block) and the loop built for AVX2.
+ * while 73 places are left (2 more than a block for its pair bits, the
+ * PF_HEAD bytes from its last place readable, 2 to spare); returns the
+ * first place not done. Inlined into one function for each cand64(), so
+ * that the AVX2 one is inlined in turn (no call a block) and the loop
+ * built for AVX2.
  */
 __attribute__((always_inline)) static inline size_t
 blocks(const struct prefilter *pf, const unsigned char *p, size_t len,
     prefilter_hit_fn *fn, void *arg, cand64_fn *cand)
 {
 	size_t base = 0, cbase, nc;
-	_Alignas(16) uint64_t w[9];
+	_Alignas(32) unsigned char f[PF_CHUNK + 66];
 	uint16_t at[PF_CHUNK + 4];
 
 	/*
-	 * Blocks of 64 places: the pair bits of 72 (the 8 more are the
+	 * Blocks of 64 places: the pair bits of 66 (the 2 more are the
 	 * next block's first), a bit a place where a literal may start.
-	 * Chunks of PF_CHUNK places: their candidates listed, then the hash
+	 * A block's pair bits are looked up during the block before, as a
+	 * vector load of bytes just stored one at a time waits for the
+	 * stores (2.6 cycles a byte, not 2.1). Chunks of PF_CHUNK places:
+	 * their pair bits in f[], their candidates listed, then the hash
 	 * of their heads for the literals of 4 or more, then the trie from
 	 * each place left.
 	 */
 	if (len >= 73)
-		w[8] = pairs8(pf, p);
+		pairs(pf, p, f, 66);
 	while (base + 73 <= len) {
 		for (cbase = base, nc = 0;
 		     base + 73 <= len && base - cbase < PF_CHUNK; base += 64) {
-			w[0] = w[8];
-			w[1] = pairs8(pf, p + base + 8);
-			w[2] = pairs8(pf, p + base + 16);
-			w[3] = pairs8(pf, p + base + 24);
-			w[4] = pairs8(pf, p + base + 32);
-			w[5] = pairs8(pf, p + base + 40);
-			w[6] = pairs8(pf, p + base + 48);
-			w[7] = pairs8(pf, p + base + 56);
-			w[8] = pairs8(pf, p + base + 64);
+			if (base + 64 + 73 <= len)
+				pairs64(
+				    pf, p + base + 66, f + (base - cbase) + 66);
 			nc = list64(at, nc, (unsigned)(base - cbase),
-			    cand(pf, p + base, w));
+			    cand(pf, p + base, f + (base - cbase)));
 		}
 		try_listed(pf, p, len, cbase, at, nc, fn, arg);
+		memcpy(f, f + (base - cbase), 66);
 	}
 	return base;
 }
@@ -533,7 +597,7 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t base, i, k;
-	_Alignas(16) uint64_t w[9];
+	_Alignas(32) unsigned char f[66];
 	uint64_t m;
 
 #ifdef PF_AVX2
@@ -554,9 +618,8 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 
 		memset(pad, 0, sizeof(pad));
 		memcpy(pad, p + base, n);
-		for (k = 0; k < 9; k++)
-			w[k] = pairs8(pf, pad + 8 * k);
-		m = cand64_any(pf, pad, w);
+		pairs(pf, pad, f, sizeof(f));
+		m = cand64_any(pf, pad, f);
 		if (len - base < 64)
 			m &= ((uint64_t)1 << (len - base)) - 1;
 		while (m) {

@@ -21,7 +21,7 @@
  *	of four or more (two groups of literals, by their first byte),
  *	bytes 0-1 and 1-2 of one of three (of one of two: bytes 0-1, and
  *	byte 1 before any byte). prefilter_run() looks the pair at each
- *	place up (8 places a 64-bit word, no hashing, no case folding) and
+ *	place up (a byte a place, no hashing, no case folding) and
  *	combines the bits of three places, 32 at a time with AVX2 when the
  *	CPU has it (chosen at run time), else 16 with SSE2 (64-bit words
  *	elsewhere), into one bit a place where a literal may start;
