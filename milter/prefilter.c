@@ -116,16 +116,19 @@ static inline unsigned
 head_at(const struct prefilter *pf, const unsigned char *p)
 {
 	uint64_t x;
-	uint32_t h;
-	unsigned i, r = 0;
+	uint32_t h4, h6, h8;
 
+	/* unrolled, the masks kept in registers over a loop of places (the
+	 * head of 8 is all of x) */
 	memcpy(&x, p, sizeof(x));
 	x |= PF_FOLD;
-	for (i = 0; i < PF_NHEAD; i++) {
-		h = head_hash(x & pf->headmask[i]);
-		r |= (unsigned)(pf->head[h >> 6] >> (h & 63));
-	}
-	return r & 1;
+	h4 = head_hash(x & pf->headmask[0]);
+	h6 = head_hash(x & pf->headmask[1]);
+	h8 = head_hash(x);
+	return (unsigned)((pf->head[h4 >> 6] >> (h4 & 63)) |
+		   (pf->head[h6 >> 6] >> (h6 & 63)) |
+		   (pf->head[h8 >> 6] >> (h8 & 63))) &
+	    1;
 }
 
 /* the pair a, b, in each case of each byte, gets bits */
@@ -432,40 +435,57 @@ cand64(
 }
 
 #ifdef PF_AVX2
-/* cand64() with AVX2: 32 places at a time */
+/* of the 32 places from f[0]: 0xff in each byte where no literal may
+ * start by the pair bits (f[0..33] readable) */
+__attribute__((target("avx2"))) static inline __m256i
+none32_avx2(const unsigned char *f)
+{
+	const __m256i v1 = _mm256_loadu_si256((const __m256i *)(f + 1)),
+		      v2 = _mm256_loadu_si256((const __m256i *)(f + 2));
+	__m256i r;
+
+	r = _mm256_and_si256(
+	    _mm256_loadu_si256((const __m256i *)f), _mm256_srli_epi16(v1, 1));
+	r = _mm256_and_si256(r,
+	    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v2, 2),
+				_mm256_set1_epi8((char)(PF_P4 | PF_P4 << 3))),
+		_mm256_set1_epi8((char)PF_P3)));
+	return _mm256_cmpeq_epi8(r, _mm256_setzero_si256());
+}
+
+/* of the 32 places from p[0]: r, 0 in each byte that is a literal of one
+ * byte (compared when there are no more than PF_MAX_ONE) */
+__attribute__((target("avx2"))) static inline __m256i
+one32_avx2(
+    const struct prefilter *pf, const unsigned char *p, unsigned no, __m256i r)
+{
+	const __m256i t = _mm256_or_si256(
+	    _mm256_loadu_si256((const __m256i *)p), _mm256_set1_epi8(0x20));
+	unsigned j;
+
+	for (j = 0; j < no; j++)
+		r = _mm256_andnot_si256(
+		    _mm256_cmpeq_epi8(t, _mm256_set1_epi8((char)pf->one[j])),
+		    r);
+	return r;
+}
+
+/* cand64() with AVX2: 32 places at a time (the two halves written out,
+ * the literals of one byte apart: as a loop, 14 more instructions a
+ * block) */
 __attribute__((target("avx2"))) static inline uint64_t
 cand64_avx2(
     const struct prefilter *pf, const unsigned char *p, const unsigned char *f)
 {
-	const __m256i g = _mm256_set1_epi8((char)(PF_P4 | PF_P4 << 3)),
-		      p3 = _mm256_set1_epi8((char)PF_P3),
-		      fold = _mm256_set1_epi8(0x20);
-	unsigned q, j, no = pf->none <= PF_MAX_ONE ? pf->none : 0;
-	uint64_t m = 0;
+	unsigned no = pf->none <= PF_MAX_ONE ? pf->none : 0;
+	__m256i lo = none32_avx2(f), hi = none32_avx2(f + 32);
 
-	for (q = 0; q < 64; q += 32) {
-		const __m256i v0 = _mm256_loadu_si256((const __m256i *)(f + q));
-		const __m256i v1 =
-		    _mm256_loadu_si256((const __m256i *)(f + q + 1));
-		const __m256i v2 =
-		    _mm256_loadu_si256((const __m256i *)(f + q + 2));
-		__m256i r = _mm256_and_si256(v0, _mm256_srli_epi16(v1, 1));
-		r = _mm256_and_si256(r,
-		    _mm256_or_si256(
-			_mm256_and_si256(_mm256_srli_epi16(v2, 2), g), p3));
-		r = _mm256_cmpeq_epi8(r, _mm256_setzero_si256());
-		if (no) {
-			const __m256i t = _mm256_or_si256(
-			    _mm256_loadu_si256((const __m256i *)(p + q)), fold);
-			for (j = 0; j < no; j++)
-				r = _mm256_andnot_si256(
-				    _mm256_cmpeq_epi8(
-					t, _mm256_set1_epi8((char)pf->one[j])),
-				    r);
-		}
-		m |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(r) << q;
+	if (no) {
+		lo = one32_avx2(pf, p, no, lo);
+		hi = one32_avx2(pf, p + 32, no, hi);
 	}
-	return m;
+	return ~((uint64_t)(uint32_t)_mm256_movemask_epi8(lo) |
+	    (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32);
 }
 #endif
 
@@ -491,8 +511,9 @@ list64(uint16_t *at, size_t n, unsigned off, uint64_t m)
 	/*
 	 * Most blocks have no more than four: four places written whether
 	 * or not they are, the count moved without a branch, as a place's
-	 * branch would be mispredicted often.
+	 * branch would be mispredicted often (unrolled: GCC kept the loop).
 	 */
+#pragma GCC unroll 4
 	for (j = 0; j < 4; j++) {
 		at[n] = (uint16_t)(off +
 		    (unsigned)__builtin_ctzll(m | UINT64_C(1) << 63));
@@ -510,13 +531,13 @@ static void
 try_listed(const struct prefilter *pf, const unsigned char *p, size_t len,
     size_t base, uint16_t *at, size_t n, prefilter_hit_fn *fn, void *arg)
 {
-	const unsigned char *q;
+	const unsigned char *q, *b = p + base;
 	size_t i, j;
 	unsigned ok;
 
 	/* the places that pass, without a branch on each */
 	for (i = j = 0; i < n; i++) {
-		q = p + base + at[i];
+		q = b + at[i];
 		ok =
 		    (pair_at(pf, q) & PF_P3) | pf->isone[q[0]] | head_at(pf, q);
 		at[j] = at[i];
