@@ -54,6 +54,9 @@ struct prefilter {
 	 * more than PF_MAX_ONE; more set PF_P3 and PF_Q3 everywhere */
 	unsigned char one[PF_MAX_ONE];
 	unsigned none;
+	/* one[j] in each of 32 bytes, 0 past none (a byte with bit 5 set
+	 * is never 0), for cand64_avx2() to compare with as they are */
+	unsigned char onev[PF_MAX_ONE][32];
 	unsigned char isone[256]; /* 1: a literal of one byte, any case */
 	int avx2; /* the CPU has AVX2 and BMI1: cand64_avx2() */
 	/* bit h(head, bit 5 set in each byte): a literal of 4 or more
@@ -179,8 +182,11 @@ filter_add(struct prefilter *pf, const char *lit, size_t len)
 			pair_set(pf, b[1], c, PF_Q3);
 	} else if (!pf->isone[b[0]]) {
 		pf->isone[b[0]] = pf->isone[b[0] ^ 0x20] = 1;
-		if (pf->none < PF_MAX_ONE)
+		if (pf->none < PF_MAX_ONE) {
 			pf->one[pf->none] = (unsigned char)(b[0] | 0x20);
+			memset(pf->onev[pf->none], b[0] | 0x20,
+			    sizeof(pf->onev[0]));
+		}
 		if (++pf->none == PF_MAX_ONE + 1)
 			/* too many: every place may start one */
 			for (c = 0; c < 1u << 16; c++)
@@ -460,18 +466,27 @@ none32_avx2(const unsigned char *f)
 /* of the 32 places from p[0]: r, 0 in each byte that is a literal of one
  * byte (compared when there are no more than PF_MAX_ONE) */
 __attribute__((target("avx2"))) static inline __m256i
-one32_avx2(
-    const struct prefilter *pf, const unsigned char *p, unsigned no, __m256i r)
+one32_avx2(const struct prefilter *pf, const unsigned char *p, __m256i r)
 {
 	const __m256i t = _mm256_or_si256(
 	    _mm256_loadu_si256((const __m256i *)p), _mm256_set1_epi8(0x20));
-	unsigned j;
+	__m256i e;
 
-	for (j = 0; j < no; j++)
-		r = _mm256_andnot_si256(
-		    _mm256_cmpeq_epi8(t, _mm256_set1_epi8((char)pf->one[j])),
-		    r);
-	return r;
+	/* two or four compares, no loop: with a loop over pf->one[], 30
+	 * instructions a block for two (the shipped rules' @ and |) */
+	e = _mm256_or_si256(
+	    _mm256_cmpeq_epi8(
+		t, _mm256_loadu_si256((const __m256i *)pf->onev[0])),
+	    _mm256_cmpeq_epi8(
+		t, _mm256_loadu_si256((const __m256i *)pf->onev[1])));
+	if (pf->none > 2)
+		e = _mm256_or_si256(e,
+		    _mm256_or_si256(
+			_mm256_cmpeq_epi8(t,
+			    _mm256_loadu_si256((const __m256i *)pf->onev[2])),
+			_mm256_cmpeq_epi8(t,
+			    _mm256_loadu_si256((const __m256i *)pf->onev[3]))));
+	return _mm256_andnot_si256(e, r);
 }
 
 /* cand64() with AVX2: 32 places at a time (the two halves written out,
@@ -485,8 +500,8 @@ cand64_avx2(
 	__m256i lo = none32_avx2(f), hi = none32_avx2(f + 32);
 
 	if (no) {
-		lo = one32_avx2(pf, p, no, lo);
-		hi = one32_avx2(pf, p + 32, no, hi);
+		lo = one32_avx2(pf, p, lo);
+		hi = one32_avx2(pf, p + 32, hi);
 	}
 	return ~((uint64_t)(uint32_t)_mm256_movemask_epi8(lo) |
 	    (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32);
