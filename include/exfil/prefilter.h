@@ -23,9 +23,9 @@
  *	byte 1 before any byte). prefilter_run() looks the pair at each
  *	place up (a byte a place, no hashing, no case folding) and
  *	combines the bits of three places, 32 at a time with AVX2 (and
- *	BMI1) when the CPU has it (chosen at run time), else 16 with SSE2
- *	(64-bit words elsewhere), into one bit a place where a literal may
- *	start;
+ *	BMI1 and 2) when the CPU has it (chosen at run time), else 16 with
+ *	SSE2 (64-bit words elsewhere), into one bit a place where a literal
+ *	may start;
  *	literals of one byte are compared with SIMD too (more than four
  *	distinct: every place). About 1 place in 50 of mail text passes;
  *	those of 1024 places are listed (without a branch a place), then
