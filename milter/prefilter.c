@@ -660,7 +660,9 @@ blocks(const struct prefilter *pf, const unsigned char *p, size_t len,
 			    cand(pf, p + base, f + (base - cbase)));
 		}
 		try(pf, p, len, cbase, at, nc, fn, arg);
-		memcpy(f, f + (base - cbase), 66);
+		/* the next chunk's first pair bits (overlapping when this one
+		 * was the last, of one block) */
+		memmove(f, f + (base - cbase), 66);
 	}
 	return base;
 }
