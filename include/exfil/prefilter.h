@@ -28,15 +28,15 @@
  *	SSE2 (64-bit words elsewhere), into one bit a place where a literal
  *	may start;
  *	literals of one byte are compared with SIMD too (more than four
- *	distinct: every place). About 1 place in 50 of mail text passes;
- *	those of 1024 places are listed (without a branch a place), then
+ *	distinct: every place). About 1 place in 63 of mail text passes;
+ *	those of 4096 places are listed (without a branch a place), then
  *	a bit table of 2^15 bits (4 KiB) over a hash of the first four,
  *	six or eight bytes (bit 5 set in each) must agree for one of the
  *	three when only a literal of four or more may start there (again
  *	without a branch on each, as such branches were mispredicted
  *	often); a literal is in the table by its first 4, 6 or 8 bytes,
  *	the most of these it has. The trie is walked from the places left
- *	(about 1 in 210), and decides. The last places of a text (all of a
+ *	(about 1 in 270), and decides. The last places of a text (all of a
  *	short one, as a header) are copied into a block of their own with
  *	zeros after them, which no literal holds, for the same filter (a
  *	third fewer instructions over one-line segments).
