@@ -438,19 +438,6 @@ walk(const struct prefilter *pf, const unsigned char *p, size_t len, size_t at,
 	}
 }
 
-/* the pair bits of the n places from p[0], a byte each into f[0..n-1]
- * (p[0..n] readable): a byte stored a place, not shifted into words, as
- * this is most of the work (a load of two bytes, of the table, a store) */
-static inline void
-pairs(const struct prefilter *pf, const unsigned char *p, unsigned char *f,
-    size_t n)
-{
-	size_t j;
-
-	for (j = 0; j < n; j++)
-		f[j] = (unsigned char)pair_at(pf, p + j);
-}
-
 /*
  * f[k..k+1] = the pair bits of p[k], p[k+1]: one store of 16 bits for two
  * places (a store a place ran 2% slower, with 8% fewer instructions: the
@@ -478,8 +465,11 @@ pair_store2(const struct prefilter *pf, const unsigned char *p,
 #endif
 }
 
-/* pairs() of 8 places, unrolled by hand (unrolled by the compiler, the
- * loads of two bytes became loads of one, kept on the stack) */
+/* the pair bits of the 8 places from p[0], a byte each into f[0..7]
+ * (p[0..8] readable): stored as bytes, not shifted into words, as this is
+ * most of the work (a load of two bytes and of the table a place, a store
+ * for two); unrolled by hand (unrolled by the compiler, the loads of two
+ * bytes became loads of one, kept on the stack) */
 static inline void
 pairs8(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
 {
@@ -489,7 +479,7 @@ pairs8(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
 	pair_store2(pf, p, f, 6);
 }
 
-/* pairs() of 64 places */
+/* pairs8() of 64 places (p[0..64] readable) */
 static inline void
 pairs64(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
 {
@@ -501,6 +491,16 @@ pairs64(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
 	pairs8(pf, p + 40, f + 40);
 	pairs8(pf, p + 48, f + 48);
 	pairs8(pf, p + 56, f + 56);
+}
+
+/* pairs8() of the 66 places of a block (p[0..66] readable; as a loop,
+ * one-line texts, of a block or two, took 4% more instructions than when
+ * the bits were shifted into words) */
+static inline void
+pairs66(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
+{
+	pairs64(pf, p, f);
+	pair_store2(pf, p, f, 64);
 }
 
 #ifndef PF_SSE2
@@ -793,7 +793,7 @@ blocks(const struct prefilter *pf, const unsigned char *p, size_t len,
 	 * each place left.
 	 */
 	if (len >= 73)
-		pairs(pf, p, f, 66);
+		pairs66(pf, p, f);
 	while (base + 73 <= len) {
 		for (cbase = base, nc = 0;
 		     base + 73 <= len && base - cbase < PF_CHUNK; base += 64) {
@@ -857,7 +857,7 @@ prefilter_run(const struct prefilter *pf, const char *text, size_t len,
 
 		memset(pad, 0, sizeof(pad));
 		memcpy(pad, p + base, n);
-		pairs(pf, pad, f, sizeof(f));
+		pairs66(pf, pad, f);
 		m = cand64_any(pf, pad, f);
 		if (len - base < 64)
 			m &= ((uint64_t)1 << (len - base)) - 1;
