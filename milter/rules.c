@@ -125,6 +125,9 @@ rule_clear(struct rule *r)
 	for (i = 0; r->pattern_literals && i < r->npatterns; i++)
 		free(r->pattern_literals[i]);
 	free(r->pattern_literals);
+	for (i = 0; r->after && i < r->npatterns; i++)
+		strv_free(r->after[i].words, r->after[i].nwords);
+	free(r->after);
 	free(r->litmask);
 	for (i = 0; r->start_sets && i < r->npatterns; i++)
 		free(r->start_sets[i]);
@@ -505,6 +508,29 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
 	return 0;
 }
 
+/* "after WORD... within N" on a pattern line (kw: "after"), into *af */
+static int
+after_words(struct parser *p, const char *line, size_t *pos,
+    const struct tok *kw, struct pattern_after *af)
+{
+	struct tok t = *kw;
+	int rc;
+
+	for (;;) {
+		if (!next_word(line, pos, &t))
+			return perr(p, t.col + t.n,
+			    af->nwords ? "after WORD... needs 'within N'"
+				       : "after needs a word");
+		if (af->nwords && tok_is(&t, "within"))
+			break;
+		if ((rc = strv_push(&af->words, &af->nwords, tok_dup(&t))) < 0)
+			return rc;
+	}
+	if (!next_word(line, pos, &t))
+		return perr(p, t.col + t.n, "within needs a number");
+	return tok_uint(p, &t, &af->within);
+}
+
 /*
  * /REGEX/FLAGS, the regex ending at the last slash of the line, compiled
  * (and JIT-compiled) and appended to *v; with sources, its text too, the
@@ -512,7 +538,8 @@ quoted(struct parser *p, const char *line, size_t pos, char **out)
  */
 static int
 regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
-    size_t *n, char ***sources, unsigned **windows, char ***plits)
+    size_t *n, char ***sources, unsigned **windows, char ***plits,
+    struct pattern_after **after)
 {
 	const char *start, *last, *f;
 	/* the scanner limits where a match may start (scan(3)) */
@@ -556,27 +583,29 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 		unsigned w = RULES_WINDOW_RULE, *nw;
 		size_t wpos = (size_t)(f - line), lpos = 0;
 		char *lits = NULL, **nl;
+		struct pattern_after af = {NULL, 0, 0}, *na = NULL;
 		struct tok t;
-		int rc;
-		while (lpos == 0 && next_word(line, &wpos, &t)) {
+		int rc = 0;
+		while (rc == 0 && lpos == 0 && next_word(line, &wpos, &t)) {
 			if (tok_is(&t, "literals")) {
 				lpos = wpos;
 				if (!next_word(line, &wpos, &t))
-					return perr(p, t.col + t.n,
+					rc = perr(p, t.col + t.n,
 					    "literals needs words");
-				continue;
-			}
-			if (!tok_is(&t, "window"))
-				return perr(p, t.col,
-				    "expected 'window N' or 'literals "
-				    "WORD...'");
-			if (!next_word(line, &wpos, &t))
-				return perr(
+			} else if (tok_is(&t, "after") && af.nwords == 0) {
+				rc = after_words(p, line, &wpos, &t, &af);
+			} else if (!tok_is(&t, "window")) {
+				rc = perr(p, t.col,
+				    "expected 'window N', 'after WORD... "
+				    "within N' or 'literals WORD...'");
+			} else if (!next_word(line, &wpos, &t)) {
+				rc = perr(
 				    p, t.col + t.n, "window needs a number");
-			if ((rc = tok_uint(p, &t, &w)) < 0)
-				return rc;
+			} else {
+				rc = tok_uint(p, &t, &w);
+			}
 		}
-		if (lpos) {
+		if (rc == 0 && lpos) {
 			/* the words, checked against the rule's at its end */
 			while (line[lpos] == ' ' || line[lpos] == '\t')
 				lpos++;
@@ -585,9 +614,20 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
 			    (line[wpos - 1] == ' ' || line[wpos - 1] == '\t'))
 				wpos--;
 			if ((lits = strndup(line + lpos, wpos - lpos)) == NULL)
-				return EXFIL_ENOMEM;
-		} else if (expect_end(p, line, wpos) < 0)
-			return EXFIL_EINVAL;
+				rc = EXFIL_ENOMEM;
+		} else if (rc == 0) {
+			rc = expect_end(p, line, wpos);
+		}
+		if (rc == 0 &&
+		    (na = realloc(*after, (*n + 1) * sizeof(*na))) == NULL)
+			rc = EXFIL_ENOMEM;
+		if (rc < 0) {
+			strv_free(af.words, af.nwords);
+			free(lits);
+			return rc;
+		}
+		*after = na;
+		na[*n] = af;
 		if ((nl = realloc(*plits, (*n + 1) * sizeof(*nl))) == NULL) {
 			free(lits);
 			return EXFIL_ENOMEM;
@@ -786,10 +826,10 @@ rule_line(struct parser *p, const char *line, size_t pos, const struct tok *kw)
 	}
 	if (tok_is(kw, "pattern"))
 		return regex_push(p, line, pos, &r->patterns, &r->npatterns,
-		    &r->sources, &r->windows, &r->pattern_literals);
+		    &r->sources, &r->windows, &r->pattern_literals, &r->after);
 	if (tok_is(kw, "allow"))
-		return regex_push(
-		    p, line, pos, &r->allow, &r->nallow, NULL, NULL, NULL);
+		return regex_push(p, line, pos, &r->allow, &r->nallow, NULL,
+		    NULL, NULL, NULL);
 	if (tok_is(kw, "allow_words")) {
 		size_t i, k;
 
@@ -1566,6 +1606,62 @@ build_first_byte(struct rule *r, size_t i)
 }
 
 /*
+ * A pattern tried at its literals alone (window 0) finds nothing at a
+ * literal whose first byte, in either case, cannot start a match: by the
+ * code unit or the set of bytes PCRE2 knows every match starts with, such
+ * literals leave the pattern's mask ("SK" of a Twilio key does not anchor
+ * its "twilio = ..." pattern). Literal 63, standing for all after it,
+ * stays.
+ */
+static int
+prune_litmask(struct rule *r)
+{
+	const uint8_t *bits;
+	uint32_t type, unit;
+	unsigned char c;
+	size_t i, k;
+	unsigned w;
+
+	for (i = 0; r->enabled && i < r->npatterns; i++) {
+		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
+		    ? r->windows[i]
+		    : r->window;
+		bits = NULL;
+		type = unit = 0;
+		if (w != 0 || r->nliterals < 2 ||
+		    pcre2_pattern_info(
+			r->patterns[i], PCRE2_INFO_FIRSTCODETYPE, &type) != 0 ||
+		    (type == 1 &&
+			pcre2_pattern_info(r->patterns[i],
+			    PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0) ||
+		    (type != 1 &&
+			(pcre2_pattern_info(r->patterns[i],
+			     PCRE2_INFO_FIRSTBITMAP, &bits) != 0 ||
+			    bits == NULL)))
+			continue;
+		if (r->litmask == NULL) {
+			if ((r->litmask = calloc(
+				 r->npatterns, sizeof(*r->litmask))) == NULL)
+				return EXFIL_ENOMEM;
+			for (k = 0; k < r->npatterns; k++)
+				r->litmask[k] = UINT64_MAX;
+		}
+		for (k = 0; k < r->nliterals && k < 63; k++) {
+			c = (unsigned char)r->literals[k][0];
+			if (type == 1 ? (unit < 0x80 &&
+					    tolower(c) == tolower((int)unit)) ||
+				    c == unit
+				      : (bits[c / 8] >> (c % 8) & 1) ||
+				    (bits[(c ^ 0x20) / 8] >> ((c ^ 0x20) % 8) &
+					1))
+				continue;
+			r->litmask[i] &= ~((uint64_t)1 << k);
+		}
+	}
+	return 0;
+}
+
+/*
  * For the patterns of literal rules that start at their literal (window
  * 0), and of rules with "start", the same pattern compiled anchored: tried
  * at one place, it does not first search for where a match may start,
@@ -1685,7 +1781,7 @@ finish(struct parser *p)
 		return rc;
 	for (i = 0; i < p->rs->nrules; i++) {
 		struct rule *r = &p->rs->rules[i];
-		if ((rc = build_at_start(r)) < 0)
+		if ((rc = build_at_start(r)) < 0 || (rc = prune_litmask(r)) < 0)
 			return rc;
 		for (j = 0; r->enabled && (r->nliterals || r->digits) &&
 		     j < r->npatterns;

@@ -86,6 +86,13 @@ scan_finding(const struct scan *s, size_t rule_index)
 	return f;
 }
 
+/* c as evidence may show it: printable ASCII, else '*' */
+static inline char
+shown(char c)
+{
+	return (unsigned char)c >= 0x20 && (unsigned char)c < 0x80 ? c : '*';
+}
+
 /* scan_mask - a value with all but a little of each end masked */
 char *
 scan_mask(struct arena *a, const char *value, size_t len)
@@ -97,16 +104,15 @@ scan_mask(struct arena *a, const char *value, size_t len)
 		keep = 4;
 	if ((out = arena_alloc(a, len + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if (i < keep || i >= len - keep || c == ' ' || c == '-')
-			out[i] = (char)c;
-		else
-			out[i] = '*';
-		/* never leave half a UTF-8 sequence or a control byte */
-		if (c >= 0x80 || c < 0x20)
-			out[i] = '*';
-	}
+	/* the middle: its blanks and dashes shown, the rest masked; the
+	 * ends shown, but never half a UTF-8 sequence or a control byte
+	 * (loops without a branch a byte) */
+	for (i = keep; i < len - keep; i++)
+		out[i] = value[i] == ' ' || value[i] == '-' ? value[i] : '*';
+	for (i = 0; i < keep; i++)
+		out[i] = shown(value[i]);
+	for (i = len - keep; i < len; i++)
+		out[i] = shown(value[i]);
 	out[len] = '\0';
 	return out;
 }
@@ -493,6 +499,54 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 }
 
 /*
+ * Does word (any case) start at most within bytes after text[at], the
+ * start of a literal? One memchr() for each case of its first byte, then
+ * the rest compared.
+ */
+static bool
+word_after(
+    const char *word, unsigned within, const char *text, size_t len, size_t at)
+{
+	size_t wl = strlen(word), end, i;
+	unsigned char c0 = (unsigned char)word[0], alt;
+	const char *q;
+
+	if (at >= len || wl > len - at)
+		return false;
+	/* the word's last start: within bytes after at, and in the text */
+	end = len - at - wl < within ? len - wl : at + within;
+	alt =
+	    (unsigned char)((unsigned char)((c0 | 0x20) - 'a') < 26 ? c0 ^ 0x20
+								    : c0);
+	for (i = at; i <= end; i = (size_t)(q - text) + 1) {
+		q = memchr(text + i, c0, end + 1 - i);
+		if (alt != c0) {
+			const char *o = memchr(text + i, alt, end + 1 - i);
+			if (o && (q == NULL || o < q))
+				q = o;
+		}
+		if (q == NULL)
+			return false;
+		if (strncasecmp(q + 1, word + 1, wl - 1) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* does one of af's words follow the literal at text[at] closely enough? */
+static bool
+words_after(
+    const struct pattern_after *af, const char *text, size_t len, size_t at)
+{
+	size_t k;
+
+	for (k = 0; k < af->nwords; k++)
+		if (word_after(af->words[k], af->within, text, len, at))
+			return true;
+	return false;
+}
+
+/*
  * The matches of pattern re that start at most window bytes before an
  * anchor and no later than its limit (the anchor's start for a literal,
  * the end of a digit run), in order and without overlap: the same
@@ -503,8 +557,9 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
     pcre2_code *at_start, const unsigned char *start_set, int first_byte,
-    unsigned window, uint64_t litmask, struct finding *f, const char *text,
-    size_t len, const char *where, const struct anchor *an, size_t nan)
+    unsigned window, uint64_t litmask, const struct pattern_after *af,
+    struct finding *f, const char *text, size_t len, const char *where,
+    const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
 	PCRE2_SIZE *ov, start, pos = 0;
@@ -514,6 +569,9 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 	for (i = 0; i < nan; i++) {
 		/* a literal of the rule's that this pattern need not hold */
 		if (litmask != UINT64_MAX && !(litmask >> an[i].lit & 1))
+			continue;
+		/* "after": no match holds this literal as its own */
+		if (af && af->nwords && !words_after(af, text, len, an[i].at))
 			continue;
 		start = an[i].at > window ? an[i].at - window : 0;
 		if (start < pos)
@@ -586,8 +644,9 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 			  r->windows && r->windows[p] != RULES_WINDOW_RULE
 			      ? r->windows[p]
 			      : r->window,
-			  r->litmask ? r->litmask[p] : UINT64_MAX, f, text, len,
-			  where, an, nan)
+			  r->litmask ? r->litmask[p] : UINT64_MAX,
+			  r->after ? &r->after[p] : NULL, f, text, len, where,
+			  an, nan)
 		    : scan_full(s, r, r->patterns[p], f, text, len, where);
 		if (rc < 0)
 			return rc;
@@ -1543,6 +1602,41 @@ select_runs(const struct rule *r, const char *text, size_t len,
 	return nsel;
 }
 
+/*
+ * Of the runs sel[0..n-1] of a rule with "digits ... letters", those whose
+ * two letters and first two bytes the validator's lead() may accept; the
+ * new n. Every match from such a run starts with those letters (at most
+ * a blank or dash between them and the run: lead_mask()) and holds the
+ * run's first two bytes right after them, so a match from another run
+ * would fail the validator: the same findings, without the patterns
+ * (most runs after two letters are in hex ids: "de79f156-4bff-...").
+ */
+static size_t
+keep_leads(const struct validator *v, const char *text, size_t len,
+    struct anchor *sel, size_t n)
+{
+	size_t i, k, at, l;
+	char s[4];
+
+	for (i = k = 0; i < n; i++) {
+		at = sel[i].at;
+		if (at < 3 || at + 2 > len) {
+			sel[k++] = sel[i]; /* the edge: left to the patterns */
+			continue;
+		}
+		l = ((unsigned char)((text[at - 1] | 0x20) - 'a') < 26)
+		    ? at - 2
+		    : at - 3;
+		s[0] = text[l];
+		s[1] = text[l + 1];
+		s[2] = text[at];
+		s[3] = text[at + 1];
+		if (v->lead(s))
+			sel[k++] = sel[i];
+	}
+	return k;
+}
+
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
 void
 scan_set_naive(struct scan *s, bool naive)
@@ -1608,9 +1702,16 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 			w->sel_cap = 2 * nruns;
 		}
 		/* the runs the rule before selected, when it asks the same */
-		nsel = w->same ? w->nsel
-			       : select_runs(r, text, len, w->runs, w->keys,
-				     nruns, w->sel);
+		if (w->same) {
+			nsel = w->nsel;
+		} else {
+			nsel = select_runs(
+			    r, text, len, w->runs, w->keys, nruns, w->sel);
+			if (r->digits_letters && r->validator &&
+			    r->validator->lead)
+				nsel = keep_leads(
+				    r->validator, text, len, w->sel, nsel);
+		}
 		w->sel_rule = i;
 		w->nsel = nsel;
 		if (nsel)

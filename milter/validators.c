@@ -239,7 +239,7 @@ sep_alnum(const char *s, size_t n, char *d, size_t max)
  * each country the BBAN structure as groups of a count and a kind, n
  * digits, a upper-case letters, c letters or digits ("8n10n" for
  * Germany is the registry's "8!n10!n"). The IBAN's length is 4 plus the
- * BBAN's.
+ * BBAN's. In order of the country code: iban_spec() halves it.
  */
 static const struct {
 	char cc[3];
@@ -392,29 +392,47 @@ iban_national_ok(const char *cc, const char *b)
 	return true;
 }
 
+/* the BBAN structure of country cc (its first two letters, either
+ * case), or NULL: a search by halves of the registry */
+static const char *
+iban_spec(const char *cc)
+{
+	size_t lo = 0, hi = sizeof(iban_countries) / sizeof(iban_countries[0]),
+	       mid;
+	char c[2] = {to_upper(cc[0]), to_upper(cc[1])};
+	int d;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		d = memcmp(c, iban_countries[mid].cc, 2);
+		if (d == 0)
+			return iban_countries[mid].bban;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
 /* the length of an IBAN of country cc (its first two letters), or 0 */
 static size_t
 iban_length(const char *cc)
 {
-	const char *p;
-	size_t i, len = 4;
+	const char *p = iban_spec(cc);
+	size_t len = 4;
 
-	for (i = 0; i < sizeof(iban_countries) / sizeof(iban_countries[0]);
-	     i++) {
-		if (iban_countries[i].cc[0] != to_upper(cc[0]) ||
-		    iban_countries[i].cc[1] != to_upper(cc[1]))
-			continue;
-		for (p = iban_countries[i].bban; *p;) {
-			size_t cnt = 0;
-			while (*p >= '0' && *p <= '9')
-				cnt = cnt * 10 + (size_t)(*p++ - '0');
-			len += cnt;
-			if (*p)
-				p++; /* the kind */
-		}
-		return len;
+	if (p == NULL)
+		return 0;
+	while (*p) {
+		size_t cnt = 0;
+		while (*p >= '0' && *p <= '9')
+			cnt = cnt * 10 + (size_t)(*p++ - '0');
+		len += cnt;
+		if (*p)
+			p++; /* the kind */
 	}
-	return 0;
+	return len;
 }
 
 /* validate_iban - ISO 13616: registry country, length, BBAN, mod 97 */
@@ -452,14 +470,7 @@ validate_iban(const char *s, size_t n)
 	kk = (unsigned)(d[2] - '0') * 10 + (unsigned)(d[3] - '0');
 	if (kk < 2 || kk > 98)
 		return false; /* MOD 97-10 check digits are 02 to 98 */
-	for (i = 0; i < sizeof(iban_countries) / sizeof(iban_countries[0]);
-	     i++) {
-		if (memcmp(iban_countries[i].cc, d, 2) == 0) {
-			spec = iban_countries[i].bban;
-			break;
-		}
-	}
-	if (spec == NULL || !bban_ok(d + 4, k - 4, spec))
+	if ((spec = iban_spec(d)) == NULL || !bban_ok(d + 4, k - 4, spec))
 		return false;
 	/* the BBAN, then country and check digits; letters count 10-35 */
 	for (i = 0; i < k; i++) {
@@ -753,20 +764,37 @@ validator_entropy(const char *s, size_t n)
 }
 
 /*
+ * validate_iban_lead - may an IBAN start with s[0..3]: a country of the
+ * registry (either case, as validate_iban() upper-cases it), then check
+ * digits from 02 to 98?
+ */
+bool
+validate_iban_lead(const char *s)
+{
+	unsigned kk;
+
+	if (!is_alpha(s[0]) || !is_alpha(s[1]) || !is_digit(s[2]) ||
+	    !is_digit(s[3]) || iban_spec(s) == NULL)
+		return false;
+	kk = (unsigned)(s[2] - '0') * 10 + (unsigned)(s[3] - '0');
+	return kk >= 2 && kk <= 98;
+}
+
+/*
  * The validators by the names rules use, with how each value is
  * normalised for counting and how many digits a value they accept has
  * (the length checks of each function above).
  */
 static const struct validator validators[] = {
-    {"luhn", validate_luhn, true, false, 13, 19},
-    {"payment_card", validate_payment_card, true, false, 12, 19},
-    {"iban", validate_iban, false, true, 0, 0},
-    {"us_ssn", validate_us_ssn, true, false, 9, 9},
-    {"aba_routing", validate_aba_routing, true, false, 9, 9},
-    {"uk_nino", validate_uk_nino, false, true, 0, 0},
-    {"de_steuer_id", validate_de_steuer_id, true, false, 11, 11},
-    {"jwt", validate_jwt, false, false, 0, 0},
-    {"pem_private_key", validate_pem_private_key, false, false, 0, 0},
+    {"luhn", validate_luhn, true, false, 13, 19, NULL},
+    {"payment_card", validate_payment_card, true, false, 12, 19, NULL},
+    {"iban", validate_iban, false, true, 0, 0, validate_iban_lead},
+    {"us_ssn", validate_us_ssn, true, false, 9, 9, NULL},
+    {"aba_routing", validate_aba_routing, true, false, 9, 9, NULL},
+    {"uk_nino", validate_uk_nino, false, true, 0, 0, NULL},
+    {"de_steuer_id", validate_de_steuer_id, true, false, 11, 11, NULL},
+    {"jwt", validate_jwt, false, false, 0, 0, NULL},
+    {"pem_private_key", validate_pem_private_key, false, false, 0, 0, NULL},
 };
 
 /* validator_find - a validator by its name in the rules */

@@ -16,10 +16,11 @@
  *
  *	    rule ID
  *	      category  NAME
- *	      pattern   /REGEX/FLAGS [window N] [literals WORD...]
- *	                                    (one or more; flags i m s x;
+ *	      pattern   /REGEX/FLAGS [window N] [after WORD... within N]
+ *	                [literals WORD...]  (one or more; flags i m s x;
  *	                                    window, literals: this
- *	                                    pattern's own, of the rule's)
+ *	                                    pattern's own, of the rule's;
+ *	                                    after: WORD follows the literal)
  *	      scope     body attachment subject headers name | all
  *	      validate  luhn | payment_card
  *	      literals  WORD... [window N] [exact]
@@ -140,6 +141,15 @@ struct rule {
 	pcre2_code **at_start;
 	/* per pattern: "literals WORD..." as written, or NULL */
 	char **pattern_literals;
+	/* per pattern: "after WORD... within N": every match holds one of
+	 * the rule's literals and one of the words (any case) starting at
+	 * most N bytes after it, so a literal without one that near anchors
+	 * nothing; nwords 0: no such promise */
+	struct pattern_after {
+		char **words;
+		size_t nwords;
+		unsigned within;
+	} * after;
 	/* per pattern: bit j set, the rule's literal j anchors it (bit 63:
 	 * literal 63 and after); NULL: every literal anchors every pattern */
 	uint64_t *litmask;

@@ -47,6 +47,23 @@ sed -i 's/window 0/window 4/' "$T/win/w.rules"
 out=$("$EXFIL_SCAN" --test-rules "$T/win")
 check "window 4: the same matches both ways" [ $? -eq 0 ]
 
+# "after @ within N" too short for the example's @: reported; not with 12
+mkdir "$T/af"
+cat > "$T/af/a.rules" <<'R'
+rule cred_url
+  category   secret_token
+  pattern    /https:\/\/\w+:(\w+)@\w+/ after @ within 5
+  literals   :// window 5
+  example    "see https://user:pw1@host"
+end
+R
+out=$("$EXFIL_SCAN" --test-rules "$T/af")
+check "after: too short, exit 1" [ $? -eq 1 ]
+check "after: too short, reported" grep -q 'a.rules:1: rule cred_url: example 1: the fast path finds other matches than the naive one' <<<"$out"
+sed -i 's/within 5/within 12/' "$T/af/a.rules"
+"$EXFIL_SCAN" --test-rules "$T/af" >/dev/null
+check "after: far enough, passes" [ $? -eq 0 ]
+
 # "exact" literals whose pattern matches them in any case: the example
 # with its literal in lower case is found naively, not from the literal;
 # reported, and not once the pattern keeps the case

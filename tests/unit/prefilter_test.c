@@ -137,11 +137,17 @@ static void
 test_many_single_bytes(void **state)
 {
 	char *lits[] = {"@", "#", "$", "%", "&", "q", "Z", "zz", "token"};
-	size_t n = sizeof(lits) / sizeof(lits[0]);
+	char *few[] = {"token", "@", "#", "$", "%"};
+	size_t n = sizeof(lits) / sizeof(lits[0]), k;
 
 	(void)state;
 	check_padded(lits, n, "a@b#c$d%e&fQgzZh TOKEN", ' ');
 	check_padded(lits, n, "@#$%&@#$%&", 'Q');
+	/* one to four of them, each compared (AVX2: two or four at once) */
+	for (k = 2; k <= 5; k++) {
+		check_padded(few, k, "a@b#c$d%e@@``##$$%%TOKEN", ' ');
+		check_padded(few, k, "@#$%@#$%token", '@');
+	}
 }
 
 /* random literals and texts over a small alphabet, so that they meet */

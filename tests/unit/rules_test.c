@@ -219,6 +219,37 @@ test_digits_letters(void **state)
 	ruleset_unref(rs);
 }
 
+/*
+ * Patterns tried at their literals alone (window 0) are not anchored by a
+ * literal whose first byte cannot start them: by PCRE2's first code unit
+ * (either case) or its set of first bytes; a window keeps every literal
+ */
+static void
+test_pruned_literals(void **state)
+{
+	static const char text[] =
+	    "rule t\ncategory c\nliterals SK twilio window 0\n"
+	    "pattern /SK[0-9a-f]{4}/\npattern /(?i)twilio=(\\w+)/\n"
+	    "example \"SK12ab\"\nend\n"
+	    "rule u\ncategory c\nliterals ab cd ef Cx window 0\n"
+	    "pattern /(?:ab|cd|cx)\\d/\nexample \"ab1\"\nend\n"
+	    "rule v\ncategory c\nliterals SK twilio window 4\n"
+	    "pattern /SK[0-9a-f]{4}/\nexample \"SK12ab\"\nend\n";
+	struct ruleset *rs;
+	char err[512];
+
+	(void)state;
+	if (load(text, &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_non_null(rs->rules[0].litmask);
+	assert_int_equal(rs->rules[0].litmask[0] & 3, 1);
+	assert_int_equal(rs->rules[0].litmask[1] & 3, 2);
+	assert_non_null(rs->rules[1].litmask);
+	assert_int_equal(rs->rules[1].litmask[0] & 15, 1 | 2 | 8);
+	assert_null(rs->rules[2].litmask);
+	ruleset_unref(rs);
+}
+
 /* what a minimal rule gets by default */
 static void
 test_rule_defaults(void **state)
@@ -270,6 +301,24 @@ static const struct err_case err_cases[] = {
 	"rule a\n  category c\n  pattern /ab/ literals ab\n  literals "
 	"xy\nend\n",
 	5, "end", 0, "pattern 1 names 'ab', not one of the rule's literals"},
+    {"pattern: after without a word",
+	"rule a\n  category c\n  pattern /x/ after\nend\n", 3, NULL, 20,
+	"after needs a word"},
+    {"pattern: after without within",
+	"rule a\n  category c\n  pattern /x/ after @ near 4\nend\n", 3, NULL,
+	29, "after WORD... needs 'within N'"},
+    {"pattern: within without a number",
+	"rule a\n  category c\n  pattern /x/ after @ within\nend\n", 3, NULL,
+	29, "within needs a number"},
+    {"pattern: after twice",
+	"rule a\n  category c\n  pattern /x/ after @ within 4 after : within "
+	"2\nend\n",
+	3, "after :", 0, "expected 'window N', 'after WORD... within N'"},
+    {"exact without literals", RULE_HEAD "  literals exact\nend\n", 4, "exact",
+	0, "literals needs words before 'exact'"},
+    {"a word after the literals' window",
+	RULE_HEAD "  literals ab window 3 cd\nend\n", 4, "cd", 0,
+	"unexpected 'cd'"},
     {"pattern: literals without words",
 	"rule a\n  category c\n  pattern /x/ literals\nend\n", 3, NULL, 23,
 	"literals needs words"},
@@ -860,6 +909,7 @@ main(void)
 	    cmocka_unit_test(test_rule_defaults),
 	    cmocka_unit_test(test_start_classes),
 	    cmocka_unit_test(test_digits_letters),
+	    cmocka_unit_test(test_pruned_literals),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_bad_regex_column),
 	    cmocka_unit_test(test_small_error_buffer),

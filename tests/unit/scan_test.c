@@ -660,6 +660,18 @@ test_allow_words_long(void **state)
 	}
 }
 
+/* the rule set of a text, or the test fails */
+static struct ruleset *
+rules_from(const char *text, size_t n)
+{
+	struct ruleset *rs;
+	char err[256];
+
+	if (rules_load_text(text, n, "t.rules", &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	return rs;
+}
+
 /* the count of rule i over text, from the literals or naively */
 static unsigned
 count_in(const struct ruleset *rs, size_t i, const char *text, bool naive)
@@ -699,13 +711,9 @@ test_exact_literals(void **state)
 	    " example \"TOP-SECRET-1\"\nend\n";
 	static const char text[] = "top-secret-1 TOP-SECRET-2 Top-Secret-3 "
 				   "TOP-SECRET-4 TOP-secret-5";
-	struct ruleset *rs;
-	char err[256];
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
 
 	(void)state;
-	if (rules_load_text(rules, sizeof(rules) - 1, "t.rules", &rs, err,
-		sizeof(err)) != 0)
-		fail_msg("%s", err);
 	assert_true(rs->rules[0].literals_exact);
 	assert_int_equal(rs->rules[0].window, 0);
 	assert_false(rs->rules[2].literals_exact);
@@ -714,6 +722,80 @@ test_exact_literals(void **state)
 	assert_int_equal(count_in(rs, 1, text, false), 2);
 	assert_int_equal(count_in(rs, 1, text, true), 5);
 	assert_int_equal(count_in(rs, 2, text, false), 5);
+	ruleset_unref(rs);
+}
+
+/*
+ * An IBAN rule runs from the runs after two letters whose letters and
+ * check digits validate_iban_lead() accepts: the letters right before
+ * the run or before a blank or dash; hex ids and unknown countries are
+ * skipped, with the same findings
+ */
+static void
+test_iban_leads(void **state)
+{
+	static const char rules[] =
+	    "rule iban\n category c\n validate iban\n"
+	    " digits 2 window 3 letters\n"
+	    " pattern /(?<![A-Za-z0-9])([A-Za-z]{2}[ -]?\\d{2}"
+	    "(?:[ -]?[A-Za-z0-9]){11,30})(?![A-Za-z0-9])/\n"
+	    " example \"DE89 3704 0044 0532 0130 00\"\nend\n";
+	static const char text[] =
+	    "IBAN DE89 3704 0044 0532 0130 00, GB-29 NWBK 6016 1331 9268 "
+	    "19; FR 14 2004 1010 0505 0001 3M02 606; again "
+	    "de89370400440532013000; ids de79f156-4bff-c8de-45e2-ef88dba2, "
+	    "QQ93 1234 5678 9012 3456, DE00 3704 0044 0532 0130 00.";
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
+
+	(void)state;
+	assert_int_equal(count_in(rs, 0, text, true), 3);
+	assert_int_equal(count_in(rs, 0, text, false), 3);
+	ruleset_unref(rs);
+}
+
+/*
+ * "after WORD within N": a literal without WORD starting at most N bytes
+ * after it anchors nothing. N bytes exactly still counts; a promise one
+ * byte short loses the match that needs it, which the naive path finds;
+ * the word is compared ignoring case
+ */
+static void
+test_after_word(void **state)
+{
+	static const char rules[] =
+	    "rule url\n category c\n literals :// window 1\n"
+	    " pattern /a:\\/\\/[a-z]+:([a-z0-9]+)@[a-z]+/ after @ within 12\n"
+	    " example \"a://u:pw1@h\"\nend\n"
+	    "rule short\n category c\n literals :// window 1\n"
+	    " pattern /a:\\/\\/[a-z]+:([a-z0-9]+)@[a-z]+/ after @ within 11\n"
+	    " example \"a://u:pw1@h\"\nend\n"
+	    "rule word\n category c\n literals key window 0\n"
+	    " pattern /key(?:[a-z ]{0,6})pass=(\\w+)/i after Pass within 8\n"
+	    " example \"key pass=x\"\nend\n"
+	    "rule two\n category c\n literals tok window 0\n"
+	    " pattern /tok\\s{0,3}[:=]\\s*(\\w+)/ after = : within 6\n"
+	    " example \"tok: v1\"\nend\n";
+	/* the @ of the second URL is 12 bytes after its :// */
+	static const char text[] =
+	    "a://u:pw1@h, a://www.host, a://user:pw23@h; "
+	    "KEY is pass=s3 key nowa PASS=s4";
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
+
+	(void)state;
+	assert_non_null(rs->rules[0].after);
+	assert_int_equal(rs->rules[0].after[0].nwords, 1);
+	assert_string_equal(rs->rules[0].after[0].words[0], "@");
+	assert_int_equal(rs->rules[0].after[0].within, 12);
+	assert_int_equal(count_in(rs, 0, text, true), 2);
+	assert_int_equal(count_in(rs, 0, text, false), 2);
+	assert_int_equal(count_in(rs, 1, text, true), 2);
+	assert_int_equal(count_in(rs, 1, text, false), 1);
+	/* "pass" 7 bytes after "KEY", in another case; the second key's
+	 * "pass" 9 after it, past the promise of 8 */
+	assert_int_equal(count_in(rs, 2, text, true), 2);
+	assert_int_equal(count_in(rs, 2, text, false), 1);
+	/* either word: "tok: v1" and "tok = v2" */
+	assert_int_equal(count_in(rs, 3, "tok: v1 tok = v2 tok", false), 2);
 	ruleset_unref(rs);
 }
 
@@ -1299,6 +1381,8 @@ main(void)
 	    cmocka_unit_test(test_allow_words_long),
 	    cmocka_unit_test(test_allow_word_very_long),
 	    cmocka_unit_test(test_exact_literals),
+	    cmocka_unit_test(test_iban_leads),
+	    cmocka_unit_test(test_after_word),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test_setup_teardown(
