@@ -1602,41 +1602,6 @@ select_runs(const struct rule *r, const char *text, size_t len,
 	return nsel;
 }
 
-/*
- * Of the runs sel[0..n-1] of a rule with "digits ... letters", those whose
- * two letters and first two bytes the validator's lead() may accept; the
- * new n. Every match from such a run starts with those letters (at most
- * a blank or dash between them and the run: lead_mask()) and holds the
- * run's first two bytes right after them, so a match from another run
- * would fail the validator: the same findings, without the patterns
- * (most runs after two letters are in hex ids: "de79f156-4bff-...").
- */
-static size_t
-keep_leads(const struct validator *v, const char *text, size_t len,
-    struct anchor *sel, size_t n)
-{
-	size_t i, k, at, l;
-	char s[4];
-
-	for (i = k = 0; i < n; i++) {
-		at = sel[i].at;
-		if (at < 3 || at + 2 > len) {
-			sel[k++] = sel[i]; /* the edge: left to the patterns */
-			continue;
-		}
-		l = ((unsigned char)((text[at - 1] | 0x20) - 'a') < 26)
-		    ? at - 2
-		    : at - 3;
-		s[0] = text[l];
-		s[1] = text[l + 1];
-		s[2] = text[at];
-		s[3] = text[at + 1];
-		if (v->lead(s))
-			sel[k++] = sel[i];
-	}
-	return k;
-}
-
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
 void
 scan_set_naive(struct scan *s, bool naive)
@@ -1702,16 +1667,9 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 			w->sel_cap = 2 * nruns;
 		}
 		/* the runs the rule before selected, when it asks the same */
-		if (w->same) {
-			nsel = w->nsel;
-		} else {
-			nsel = select_runs(
-			    r, text, len, w->runs, w->keys, nruns, w->sel);
-			if (r->digits_letters && r->validator &&
-			    r->validator->lead)
-				nsel = keep_leads(
-				    r->validator, text, len, w->sel, nsel);
-		}
+		nsel = w->same ? w->nsel
+			       : select_runs(r, text, len, w->runs, w->keys,
+				     nruns, w->sel);
 		w->sel_rule = i;
 		w->nsel = nsel;
 		if (nsel)

@@ -726,10 +726,11 @@ test_exact_literals(void **state)
 }
 
 /*
- * An IBAN rule runs from the runs after two letters whose letters and
- * check digits validate_iban_lead() accepts: the letters right before
- * the run or before a blank or dash; hex ids and unknown countries are
- * skipped, with the same findings
+ * An IBAN rule runs from the runs after two letters (right before the
+ * run, or before a blank or dash), both ways alike. A match that fails
+ * the validator still covers its text: "IB096AN de89 ..." (from the
+ * fuzzer) hides the German IBAN in it from both paths; a fast path that
+ * skipped the runs after letters of no country found it alone.
  */
 static void
 test_iban_leads(void **state)
@@ -745,11 +746,16 @@ test_iban_leads(void **state)
 	    "19; FR 14 2004 1010 0505 0001 3M02 606; again "
 	    "de89370400440532013000; ids de79f156-4bff-c8de-45e2-ef88dba2, "
 	    "QQ93 1234 5678 9012 3456, DE00 3704 0044 0532 0130 00.";
+	static const char hidden[] =
+	    "SE ONLY\nIB096AN de89 3704 0044 0532 0130 00, GB-29 NWBK 6016 "
+	    "1331 9268 19; ids de79f156-4bff-c8de QQ93 123";
 	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
 
 	(void)state;
 	assert_int_equal(count_in(rs, 0, text, true), 3);
 	assert_int_equal(count_in(rs, 0, text, false), 3);
+	assert_int_equal(count_in(rs, 0, hidden, true), 1);
+	assert_int_equal(count_in(rs, 0, hidden, false), 1);
 	ruleset_unref(rs);
 }
 
