@@ -136,6 +136,9 @@ rule_clear(struct rule *r)
 	for (i = 0; r->at_start && i < r->npatterns; i++)
 		pcre2_code_free(r->at_start[i]);
 	free(r->at_start);
+	for (i = 0; r->in_window && i < r->npatterns; i++)
+		pcre2_code_free(r->in_window[i]);
+	free(r->in_window);
 	strv_free(r->keywords, r->nkeywords);
 	strv_free(r->boost, r->nboost);
 	strv_free(r->literals, r->nliterals);
@@ -1662,46 +1665,77 @@ prune_litmask(struct rule *r)
 }
 
 /*
- * For the patterns of literal rules that start at their literal (window
- * 0), and of rules with "start", the same pattern compiled anchored: tried
- * at one place, it does not first search for where a match may start,
- * which can cost more than the match. JIT-compiled like the others;
- * without it the scanner uses the pattern itself.
+ * Pattern i compiled again with extra options, JIT-compiled when it can
+ * be (the interpreter works too), into (*v)[i] (*v made for the rule's
+ * patterns); NULL when PCRE2 refuses, and the pattern itself serves.
  */
 static int
-build_at_start(struct rule *r)
+compile_again(struct rule *r, size_t i, uint32_t extra, pcre2_code ***v)
 {
 	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
-	    PCRE2_USE_OFFSET_LIMIT | PCRE2_ANCHORED;
+	    PCRE2_USE_OFFSET_LIMIT | extra;
 	PCRE2_SIZE eoff;
-	unsigned w;
-	size_t i;
 	int ecode;
 
-	if (!r->enabled || (r->nliterals == 0 && r->nstart == 0))
+	if (*v == NULL && (*v = calloc(r->npatterns, sizeof(**v))) == NULL)
+		return EXFIL_ENOMEM;
+	/* the source holds the flags inline: "(?i)REGEX" */
+	(*v)[i] = pcre2_compile((PCRE2_SPTR)r->sources[i],
+	    PCRE2_ZERO_TERMINATED, opts, &ecode, &eoff, NULL);
+	if ((*v)[i] != NULL &&
+	    pcre2_jit_compile((*v)[i], PCRE2_JIT_COMPLETE) != 0) {
+		/* no JIT: the interpreter works too */
+	}
+	return 0;
+}
+
+/*
+ * The variants of the patterns that the scanner tries at a few places
+ * (scan.c: scan_anchored):
+ *
+ * - for the patterns of literal rules that start at their literal
+ *   (window 0), and of rules with "start", the pattern compiled
+ *   anchored: tried at one place, it does not first search for where a
+ *   match may start, which can cost more than the match;
+ * - for a pattern searched in a window of at most RULES_SHORT_WINDOW
+ *   bytes, the pattern as it is.
+ *
+ * Both without PCRE2's start optimizations: before it tries a place,
+ * PCRE2 looks for the code unit every match must hold (the '=' of a key
+ * that ends in "==") as far as the text goes, past the window; in a
+ * message without one (a hostile one of "KEY" lines), every anchor
+ * read the rest of the segment, 25,000 cycles an anchor on 100 KB. Each
+ * place of a short window is tried instead. A pattern with a verb such
+ * as (*COMMIT), whose outcome the optimizations may change, keeps them.
+ */
+static int
+build_variants(struct rule *r)
+{
+	uint32_t nso;
+	unsigned w;
+	size_t i;
+	int rc;
+
+	if (!r->enabled || (r->nliterals == 0 && r->digits == 0))
 		return 0;
 	for (i = 0; i < r->npatterns; i++) {
 		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
 		    ? r->windows[i]
 		    : r->window;
+		nso = strstr(r->sources[i], "(*") ? 0 : PCRE2_NO_START_OPTIMIZE;
+		if (w != 0 && w <= RULES_SHORT_WINDOW && nso &&
+		    (rc = compile_again(r, i, nso, &r->in_window)) < 0)
+			return rc;
 		/* "start": each pattern is tried at its places, but where
 		 * PCRE2 knows the byte a match starts with, its own search
 		 * for that byte is faster */
-		if (w != 0 && (r->nstart == 0 || first_unit(r->patterns[i])))
+		if ((w != 0 &&
+			(r->nstart == 0 || first_unit(r->patterns[i]))) ||
+		    (r->nliterals == 0 && r->nstart == 0))
 			continue;
-		if (r->at_start == NULL &&
-		    (r->at_start =
-			    calloc(r->npatterns, sizeof(*r->at_start))) == NULL)
-			return EXFIL_ENOMEM;
-		/* the source holds the flags inline: "(?i)REGEX" */
-		r->at_start[i] = pcre2_compile((PCRE2_SPTR)r->sources[i],
-		    PCRE2_ZERO_TERMINATED, opts, &ecode, &eoff, NULL);
-		if (r->at_start[i] == NULL)
-			continue; /* the unanchored pattern serves */
-		if (pcre2_jit_compile(r->at_start[i], PCRE2_JIT_COMPLETE) !=
-		    0) {
-			/* no JIT: the interpreter works too */
-		}
+		if ((rc = compile_again(
+			 r, i, PCRE2_ANCHORED | nso, &r->at_start)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1781,7 +1815,7 @@ finish(struct parser *p)
 		return rc;
 	for (i = 0; i < p->rs->nrules; i++) {
 		struct rule *r = &p->rs->rules[i];
-		if ((rc = build_at_start(r)) < 0 || (rc = prune_litmask(r)) < 0)
+		if ((rc = build_variants(r)) < 0 || (rc = prune_litmask(r)) < 0)
 			return rc;
 		for (j = 0; r->enabled && (r->nliterals || r->digits) &&
 		     j < r->npatterns;

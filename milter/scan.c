@@ -637,7 +637,9 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 
 	for (p = 0; p < r->npatterns; p++) {
 		rc = anchored
-		    ? scan_anchored(s, r, r->patterns[p],
+		    ? scan_anchored(s, r,
+			  r->in_window && r->in_window[p] ? r->in_window[p]
+							  : r->patterns[p],
 			  r->at_start ? r->at_start[p] : NULL,
 			  r->start_sets ? r->start_sets[p] : NULL,
 			  r->first_bytes ? r->first_bytes[p] : -1,

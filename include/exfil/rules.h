@@ -118,6 +118,8 @@ const char *confidence_name(enum confidence c);
 #define RULES_MAX_SHAPE 8 /* groups of "digits ... shape" */
 #define RULES_MAX_START 7 /* classes of "start" */
 #define RULES_WINDOW_RULE 0xffffffffu /* a pattern without its own window */
+/* a window short enough to try each of its places (rules.c) */
+#define RULES_SHORT_WINDOW 256
 /* the prefilter's id of literal j of rule i */
 #define RULES_LITERAL_ID(i, j) ((size_t)(i) << 6 | ((j) < 63 ? (j) : 63))
 #define RULES_LITERAL_RULE(id) ((id) >> 6)
@@ -139,6 +141,10 @@ struct rule {
 	 * pattern compiled anchored (a match starts where it is tried), or
 	 * NULL; the array itself NULL when the rule has none */
 	pcre2_code **at_start;
+	/* per pattern, for one searched in a window of its anchors of at
+	 * most RULES_SHORT_WINDOW bytes: the pattern compiled without
+	 * PCRE2's start optimizations, or NULL (array NULL: none) */
+	pcre2_code **in_window;
 	/* per pattern: "literals WORD..." as written, or NULL */
 	char **pattern_literals;
 	/* per pattern: "after WORD... within N": every match holds one of
