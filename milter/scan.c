@@ -167,36 +167,51 @@ word_char(unsigned char c)
 	return isalnum(c) || c >= 0x80 || c == '_';
 }
 
-/* which of words[] is within `within` bytes around [ms, me)? NULL: none;
- * of several, the first in the list. One pass over the window: a table
- * of the words' first bytes decides most places. */
+/*
+ * The first place in [from, last] where word (wl bytes, ASCII case
+ * ignored) starts, or SIZE_MAX (text[last + wl - 1] readable): memchr()
+ * for each case of its first byte, then the rest compared.
+ */
+static size_t
+find_ci(const char *text, size_t from, size_t last, const char *word, size_t wl)
+{
+	unsigned char c0 = (unsigned char)word[0], alt = c0;
+	const char *q, *o;
+	size_t i;
+
+	if ((unsigned char)((c0 | 0x20) - 'a') < 26)
+		alt = c0 ^ 0x20;
+	for (i = from; i <= last; i = (size_t)(q - text) + 1) {
+		q = memchr(text + i, c0, last + 1 - i);
+		if (alt != c0 &&
+		    (o = memchr(text + i, alt,
+			 (q ? (size_t)(q - text) : last + 1) - i)) != NULL)
+			q = o;
+		if (q == NULL)
+			break;
+		if (strncasecmp(q + 1, word + 1, wl - 1) == 0)
+			return (size_t)(q - text);
+	}
+	return SIZE_MAX;
+}
+
+/* which of words[] is within `within` bytes around [ms, me), as a whole
+ * word? NULL: none; of several, the first in the list */
 static const char *
 word_near(char *const *words, size_t nwords, unsigned within, const char *text,
     size_t len, size_t ms, size_t me)
 {
 	size_t from = ms > within ? ms - within : 0;
 	size_t to = me + within < len ? me + within : len;
-	size_t i, k, kl, best = nwords;
-	uint64_t first[4] = {0, 0, 0, 0}; /* a bit a byte */
-	unsigned c;
+	size_t i, k, kl;
 
 	for (k = 0; k < nwords; k++) {
-		c = (unsigned)tolower((unsigned char)words[k][0]);
-		first[c >> 6] |= (uint64_t)1 << (c & 63);
-		c = (unsigned)toupper((unsigned char)words[k][0]);
-		first[c >> 6] |= (uint64_t)1 << (c & 63);
-	}
-	for (i = from; i < to && best > 0; i++) {
-		c = (unsigned char)text[i];
-		if (!(first[c >> 6] >> (c & 63) & 1))
+		kl = strlen(words[k]);
+		if (kl == 0 || to < from || to - from < kl)
 			continue;
-		for (k = 0; k < best; k++) {
-			kl = strlen(words[k]);
-			if (i + kl > to ||
-			    tolower((unsigned char)text[i]) !=
-				tolower((unsigned char)words[k][0]) ||
-			    strncasecmp(text + i, words[k], kl) != 0)
-				continue;
+		for (i = from;
+		     (i = find_ci(text, i, to - kl, words[k], kl)) != SIZE_MAX;
+		     i++) {
 			/* whole words only: "card" is not in "discarded" */
 			if ((i > 0 && word_char((unsigned char)text[i - 1]) &&
 				word_char((unsigned char)words[k][0])) ||
@@ -204,11 +219,10 @@ word_near(char *const *words, size_t nwords, unsigned within, const char *text,
 				word_char((unsigned char)text[i + kl]) &&
 				word_char((unsigned char)words[k][kl - 1])))
 				continue;
-			best = k;
-			break;
+			return words[k];
 		}
 	}
-	return best < nwords ? words[best] : NULL;
+	return NULL;
 }
 
 /* dst[0..n) = src[0..n) with ASCII capitals lowered, as strncasecmp()
@@ -498,39 +512,20 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 	return 0;
 }
 
-/*
- * Does word (any case) start at most within bytes after text[at], the
- * start of a literal? One memchr() for each case of its first byte, then
- * the rest compared.
- */
+/* does word (any case) start at most within bytes after text[at], the
+ * start of a literal? */
 static bool
 word_after(
     const char *word, unsigned within, const char *text, size_t len, size_t at)
 {
-	size_t wl = strlen(word), end, i;
-	unsigned char c0 = (unsigned char)word[0], alt;
-	const char *q;
+	size_t wl = strlen(word);
 
-	if (at >= len || wl > len - at)
+	if (at >= len || wl == 0 || wl > len - at)
 		return false;
 	/* the word's last start: within bytes after at, and in the text */
-	end = len - at - wl < within ? len - wl : at + within;
-	alt =
-	    (unsigned char)((unsigned char)((c0 | 0x20) - 'a') < 26 ? c0 ^ 0x20
-								    : c0);
-	for (i = at; i <= end; i = (size_t)(q - text) + 1) {
-		q = memchr(text + i, c0, end + 1 - i);
-		if (alt != c0) {
-			const char *o = memchr(text + i, alt, end + 1 - i);
-			if (o && (q == NULL || o < q))
-				q = o;
-		}
-		if (q == NULL)
-			return false;
-		if (strncasecmp(q + 1, word + 1, wl - 1) == 0)
-			return true;
-	}
-	return false;
+	return find_ci(text, at,
+		   len - at - wl < within ? len - wl : at + within, word,
+		   wl) != SIZE_MAX;
 }
 
 /* does one of af's words follow the literal at text[at] closely enough? */

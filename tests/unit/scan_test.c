@@ -222,6 +222,9 @@ test_keywords_window(void **state)
 	    {"secret .................................. 1234-5678", false},
 	    {"1234-5678 ................................... pin", false},
 	    {"the code 1234-5678", false}, /* not a keyword */
+	    {"spin 1234-5678", false}, /* in another word */
+	    {"1234-5678 PINs", false},
+	    {"spin, pin 1234-5678", true}, /* the second is whole */
 	};
 	struct fixture *fx = *state;
 	struct scan s;
@@ -238,6 +241,24 @@ test_keywords_window(void **state)
 			    cases[i].fires ? "a finding" : "none");
 		scan_end(&s);
 	}
+}
+
+/* of two keywords near a value, the first of the list is named, not
+ * the first in the text */
+static void
+test_keywords_first_listed(void **state)
+{
+	static const char text[] = "PIN 1234-5678 secret";
+	struct fixture *fx = *state;
+	const struct finding *f;
+	struct scan s;
+
+	assert_int_equal(scan_begin(&s, fx->a, fx->rs), 0);
+	assert_int_equal(
+	    scan_segment(&s, text, strlen(text), "b", SCOPE_BODY), 0);
+	assert_non_null(f = scan_finding(&s, R_CODE));
+	assert_string_equal(f->keyword, "secret");
+	scan_end(&s);
 }
 
 /* the window is counted in characters around the value */
@@ -1401,6 +1422,8 @@ main(void)
 		test_keywords_window, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_keywords_distance, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_keywords_first_listed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_min_count, setup, teardown),
