@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <exfil/decode.h>
@@ -747,19 +748,29 @@ validate_pem_private_key(const char *s, size_t n)
 double
 validator_entropy(const char *s, size_t n)
 {
-	size_t count[256] = {0}, i;
+	uint64_t seen[4] = {0, 0, 0, 0}, m;
+	size_t count[256], i, w;
 	double h = 0, q;
+	unsigned c;
 
 	if (n == 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		count[(unsigned char)s[i]]++;
-	for (i = 0; i < 256; i++) {
-		if (count[i] == 0)
-			continue;
-		q = (double)count[i] / (double)n;
-		h -= q * log2(q);
+	/* only the bytes seen are counted and summed, in the order of
+	 * their value as before (the same sum to the last bit) */
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (!(seen[c >> 6] >> (c & 63) & 1)) {
+			seen[c >> 6] |= (uint64_t)1 << (c & 63);
+			count[c] = 0;
+		}
+		count[c]++;
 	}
+	for (w = 0; w < 4; w++)
+		for (m = seen[w]; m; m &= m - 1) {
+			c = (unsigned)(w * 64 + (size_t)__builtin_ctzll(m));
+			q = (double)count[c] / (double)n;
+			h -= q * log2(q);
+		}
 	return h;
 }
 
