@@ -271,7 +271,13 @@ struct anchor {
 	unsigned lit; /* place of the literal in the rule's list (63: 63+) */
 };
 
-/* one match of rule r (ovector ov, n pairs): validate, count, keep */
+/*
+ * One match of rule r (ovector ov, n pairs): validate, count, keep. 1: a
+ * finding's value (new or seen), 0: turned away (validator, entropy,
+ * keywords, confidence, allow lists), <0: an error. A match turned away
+ * covers nothing: the search goes on from the place after its start, so
+ * a value in a longer false match ("IB096AN de89 3704 ...") is found.
+ */
 static int
 take_match(struct scan *s, const struct rule *r, struct finding *f,
     const char *text, size_t len, const char *where, const PCRE2_SIZE *ov,
@@ -338,7 +344,7 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 	if ((rc = set_add(s->arena, f, hash64(val, vlen))) < 0)
 		return rc;
 	if (rc == 0)
-		return 0;
+		return 1; /* a value seen */
 	if (f->count++ == 0) {
 		f->rule = r;
 		f->where = where;
@@ -359,7 +365,7 @@ take_match(struct scan *s, const struct rule *r, struct finding *f,
 		}
 		f->evidence[f->nevidence++] = m;
 	}
-	return 0;
+	return 1;
 }
 
 /*
@@ -383,7 +389,7 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
     struct finding *f, const char *text, size_t len, const char *where)
 {
 	pcre2_match_data *md = s->match_data;
-	PCRE2_SIZE *ov, start = 0;
+	PCRE2_SIZE *ov, start = 0, ms;
 	int n, rc;
 
 	while (start <= len) {
@@ -391,9 +397,14 @@ scan_full(struct scan *s, const struct rule *r, pcre2_code *re,
 		if (n < 0)
 			break; /* no match, or a resource limit */
 		ov = pcre2_get_ovector_pointer(md);
+		/* the next match starts after this one; after the start of
+		 * one turned away (take_match()) */
 		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		ms = ov[0];
 		if ((rc = take_match(s, r, f, text, len, where, ov, n)) < 0)
 			return rc;
+		if (rc == 0)
+			start = ms + 1;
 	}
 	return 0;
 }
@@ -467,7 +478,7 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 	const unsigned char *p = (const unsigned char *)text;
 	pcre2_match_data *md = s->match_data;
 	size_t i, base, next, limit = an->limit;
-	PCRE2_SIZE *ov;
+	PCRE2_SIZE *ov, me;
 	uint64_t m;
 	unsigned n;
 	int k, rc;
@@ -494,16 +505,18 @@ scan_starts(struct scan *s, const struct rule *r, pcre2_code *at_start,
 				 at_start, text, len, i, md, s->match_ctx)) < 0)
 				continue;
 			ov = pcre2_get_ovector_pointer(md);
+			me = ov[1];
 			if ((rc = take_match(
 				 s, r, f, text, len, where, ov, k)) < 0)
 				return rc;
-			/* the next match starts after this one */
-			if (ov[1] > i + 1) {
-				if (ov[1] >= base + n) {
-					next = ov[1];
+			/* the next match starts after this one, or after the
+			 * start of one turned away */
+			if (rc > 0 && me > i + 1) {
+				if (me >= base + n) {
+					next = me;
 					break;
 				}
-				m &= ~(uint64_t)0 << (ov[1] - base);
+				m &= ~(uint64_t)0 << (me - base);
 			}
 		}
 		base = next;
@@ -557,7 +570,7 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
     const struct anchor *an, size_t nan)
 {
 	pcre2_match_data *md = s->match_data;
-	PCRE2_SIZE *ov, start, pos = 0;
+	PCRE2_SIZE *ov, start, pos = 0, ms;
 	size_t i;
 	int n, rc;
 
@@ -612,10 +625,13 @@ scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,
 			}
 			ov = pcre2_get_ovector_pointer(md);
 			pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-			start = pos;
+			ms = ov[0];
 			if ((rc = take_match(
 				 s, r, f, text, len, where, ov, n)) < 0)
 				return rc;
+			if (rc == 0)
+				pos = ms + 1; /* turned away: covers nothing */
+			start = pos;
 		}
 	}
 	return 0;
@@ -1599,6 +1615,41 @@ select_runs(const struct rule *r, const char *text, size_t len,
 	return nsel;
 }
 
+/*
+ * Of the runs sel[0..n-1] of a rule with "digits ... letters", those whose
+ * two letters and first two bytes the validator's lead() may accept; the
+ * new n. Every match from such a run starts with those letters (at most
+ * a blank or dash between them and the run: lead_mask()) and holds the
+ * run's first two bytes right after them, so a match from another run
+ * would fail the validator: the same findings, without the patterns
+ * (most runs after two letters are in hex ids: "de79f156-4bff-...").
+ */
+static size_t
+keep_leads(const struct validator *v, const char *text, size_t len,
+    struct anchor *sel, size_t n)
+{
+	size_t i, k, at, l;
+	char s[4];
+
+	for (i = k = 0; i < n; i++) {
+		at = sel[i].at;
+		if (at < 3 || at + 2 > len) {
+			sel[k++] = sel[i]; /* the edge: left to the patterns */
+			continue;
+		}
+		l = ((unsigned char)((text[at - 1] | 0x20) - 'a') < 26)
+		    ? at - 2
+		    : at - 3;
+		s[0] = text[l];
+		s[1] = text[l + 1];
+		s[2] = text[at];
+		s[3] = text[at + 1];
+		if (v->lead(s))
+			sel[k++] = sel[i];
+	}
+	return k;
+}
+
 /* scan_set_naive - run every pattern over all the text (tests, benches) */
 void
 scan_set_naive(struct scan *s, bool naive)
@@ -1667,6 +1718,10 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 		nsel = w->same ? w->nsel
 			       : select_runs(r, text, len, w->runs, w->keys,
 				     nruns, w->sel);
+		if (!w->same && r->digits_letters && r->validator &&
+		    r->validator->lead)
+			nsel =
+			    keep_leads(r->validator, text, len, w->sel, nsel);
 		w->sel_rule = i;
 		w->nsel = nsel;
 		if (nsel)

@@ -775,20 +775,37 @@ validator_entropy(const char *s, size_t n)
 }
 
 /*
+ * validate_iban_lead - may an IBAN start with s[0..3]: a country of the
+ * registry (either case, as validate_iban() upper-cases it), then check
+ * digits from 02 to 98?
+ */
+bool
+validate_iban_lead(const char *s)
+{
+	unsigned kk;
+
+	if (!is_alpha(s[0]) || !is_alpha(s[1]) || !is_digit(s[2]) ||
+	    !is_digit(s[3]) || iban_spec(s) == NULL)
+		return false;
+	kk = (unsigned)(s[2] - '0') * 10 + (unsigned)(s[3] - '0');
+	return kk >= 2 && kk <= 98;
+}
+
+/*
  * The validators by the names rules use, with how each value is
  * normalised for counting and how many digits a value they accept has
  * (the length checks of each function above).
  */
 static const struct validator validators[] = {
-    {"luhn", validate_luhn, true, false, 13, 19},
-    {"payment_card", validate_payment_card, true, false, 12, 19},
-    {"iban", validate_iban, false, true, 0, 0},
-    {"us_ssn", validate_us_ssn, true, false, 9, 9},
-    {"aba_routing", validate_aba_routing, true, false, 9, 9},
-    {"uk_nino", validate_uk_nino, false, true, 0, 0},
-    {"de_steuer_id", validate_de_steuer_id, true, false, 11, 11},
-    {"jwt", validate_jwt, false, false, 0, 0},
-    {"pem_private_key", validate_pem_private_key, false, false, 0, 0},
+    {"luhn", validate_luhn, true, false, 13, 19, NULL},
+    {"payment_card", validate_payment_card, true, false, 12, 19, NULL},
+    {"iban", validate_iban, false, true, 0, 0, validate_iban_lead},
+    {"us_ssn", validate_us_ssn, true, false, 9, 9, NULL},
+    {"aba_routing", validate_aba_routing, true, false, 9, 9, NULL},
+    {"uk_nino", validate_uk_nino, false, true, 0, 0, NULL},
+    {"de_steuer_id", validate_de_steuer_id, true, false, 11, 11, NULL},
+    {"jwt", validate_jwt, false, false, 0, 0, NULL},
+    {"pem_private_key", validate_pem_private_key, false, false, 0, 0, NULL},
 };
 
 /* validator_find - a validator by its name in the rules */

@@ -10,6 +10,7 @@
  *	double validator_entropy(const char *s, size_t n);
  *	bool validate_luhn(const char *s, size_t n);
  *	bool validate_iban(const char *s, size_t n);
+ *	bool validate_iban_lead(const char *s);
  *	...
  * DESCRIPTION
  *	Pure functions over the matched text (no state, no allocation, no
@@ -88,6 +89,11 @@ struct validator {
 	/* every value it accepts has min_digits to max_digits digits; 0:
 	 * no such bound (the scanner's "digits ... whole" test, scan(3)) */
 	unsigned min_digits, max_digits;
+	/* for a rule with "digits ... letters": may a value it accepts
+	 * start with s[0..3], the two letters before a run of digits and
+	 * the run's first two bytes? NULL: any. The scanner asks before it
+	 * runs the patterns from the run (scan(3)). */
+	bool (*lead)(const char *s);
 };
 
 const struct validator *validator_find(const char *name);
@@ -99,6 +105,7 @@ double validator_entropy(const char *s, size_t n);
 bool validate_luhn(const char *s, size_t n);
 bool validate_payment_card(const char *s, size_t n);
 bool validate_iban(const char *s, size_t n);
+bool validate_iban_lead(const char *s);
 bool validate_us_ssn(const char *s, size_t n);
 bool validate_aba_routing(const char *s, size_t n);
 bool validate_uk_nino(const char *s, size_t n);

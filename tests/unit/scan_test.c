@@ -747,11 +747,12 @@ test_exact_literals(void **state)
 }
 
 /*
- * An IBAN rule runs from the runs after two letters (right before the
- * run, or before a blank or dash), both ways alike. A match that fails
- * the validator still covers its text: "IB096AN de89 ..." (from the
- * fuzzer) hides the German IBAN in it from both paths; a fast path that
- * skipped the runs after letters of no country found it alone.
+ * An IBAN rule runs from the runs after two letters whose letters and
+ * check digits validate_iban_lead() accepts (the letters right before the
+ * run, or before a blank or dash), with the findings of the naive path:
+ * hex ids and unknown countries are skipped. A match the validator turns
+ * away covers nothing, so "IB096AN de89 ..." (from the fuzzer) hides the
+ * German IBAN in it from neither path.
  */
 static void
 test_iban_leads(void **state)
@@ -775,8 +776,39 @@ test_iban_leads(void **state)
 	(void)state;
 	assert_int_equal(count_in(rs, 0, text, true), 3);
 	assert_int_equal(count_in(rs, 0, text, false), 3);
-	assert_int_equal(count_in(rs, 0, hidden, true), 1);
-	assert_int_equal(count_in(rs, 0, hidden, false), 1);
+	assert_int_equal(count_in(rs, 0, hidden, true), 2);
+	assert_int_equal(count_in(rs, 0, hidden, false), 2);
+	ruleset_unref(rs);
+}
+
+/*
+ * A match turned away (here by its entropy) covers nothing, in each
+ * path: tried from the places of its "start" classes, from a window
+ * before its literal, and naively, the value after the dash in it is
+ * still found
+ */
+static void
+test_turned_away_covers_nothing(void **state)
+{
+	static const char rules[] =
+	    "rule starts\n category c\n literals X window 64\n"
+	    " start <[^a-z] [a-z]\n pattern /[a-z][a-z-]*X/\n entropy 3.0\n"
+	    " example \"bcdefghijX\"\nend\n"
+	    "rule window\n category c\n literals X window 64\n"
+	    " pattern /[a-z][a-z-]*X/\n entropy 3.0\n"
+	    " example \"bcdefghijX\"\nend\n";
+	char text[64];
+	struct ruleset *rs = rules_from(rules, sizeof(rules) - 1);
+	size_t i;
+
+	(void)state;
+	/* 36 a's, a dash, then a value of ten distinct letters */
+	memset(text, 'a', 36);
+	strcpy(text + 36, "-bcdefghijX");
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(count_in(rs, i, text, true), 1);
+		assert_int_equal(count_in(rs, i, text, false), 1);
+	}
 	ruleset_unref(rs);
 }
 
@@ -1409,6 +1441,7 @@ main(void)
 	    cmocka_unit_test(test_allow_word_very_long),
 	    cmocka_unit_test(test_exact_literals),
 	    cmocka_unit_test(test_iban_leads),
+	    cmocka_unit_test(test_turned_away_covers_nothing),
 	    cmocka_unit_test(test_after_word),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),

@@ -593,6 +593,41 @@ test_iban_single_changes(void **state)
 	}
 }
 
+/*
+ * validate_iban_lead() accepts the two letters of every country of the
+ * registry, in either case, and no others, with check digits 02 to 98:
+ * no IBAN validate_iban() accepts starts otherwise
+ */
+static void
+test_iban_lead(void **state)
+{
+	char s[5] = "AA12";
+	size_t i;
+	bool want;
+	int a, b;
+
+	(void)state;
+	for (a = 'A'; a <= 'Z'; a++)
+		for (b = 'A'; b <= 'Z'; b++) {
+			s[0] = (char)a, s[1] = (char)b;
+			for (want = false, i = 0;
+			     i < EXFIL_ARRAY_LEN(iban_registry_examples); i++)
+				want |= strncmp(iban_registry_examples[i], s,
+					    2) == 0;
+			if (validate_iban_lead(s) != want)
+				fail_msg("\"%s\": want %d", s, want);
+		}
+	assert_true(validate_iban_lead("de89"));
+	assert_true(validate_iban_lead("Gb02"));
+	assert_true(validate_iban_lead("GB98"));
+	assert_false(validate_iban_lead("GB01"));
+	assert_false(validate_iban_lead("DE00"));
+	assert_false(validate_iban_lead("DE99"));
+	assert_false(validate_iban_lead("DE8 "));
+	assert_false(validate_iban_lead("D189"));
+	assert_false(validate_iban_lead("QQ93"));
+}
+
 static void
 test_us_ssn(void **state)
 {
@@ -1216,6 +1251,7 @@ main(void)
 	    cmocka_unit_test(test_iban_published),
 	    cmocka_unit_test(test_iban_registry),
 	    cmocka_unit_test(test_iban_single_changes),
+	    cmocka_unit_test(test_iban_lead),
 	    cmocka_unit_test(test_us_ssn),
 	    cmocka_unit_test(test_aba_routing),
 	    cmocka_unit_test(test_aba_random),
