@@ -557,10 +557,11 @@ words_after(
 /*
  * The matches of pattern re that start at most window bytes before an
  * anchor and no later than its limit (the anchor's start for a literal,
- * the end of a digit run), in order and without overlap: the same
- * matches as scan_full() finds, when every match holds an anchor and
- * starts within window of it, at a fraction of the cost. PCRE2 sees the
- * whole text, so look-arounds read the real neighbours.
+ * the end of a digit run), in order and without overlap (a match turned
+ * away covers nothing: take_match()): the same matches as scan_full()
+ * finds, when every match holds an anchor and starts within window of
+ * it, at a fraction of the cost. PCRE2 sees the whole text, so
+ * look-arounds read the real neighbours.
  */
 static int
 scan_anchored(struct scan *s, const struct rule *r, pcre2_code *re,

@@ -22,6 +22,10 @@
  *	level more with a keyword (required or boost) nearby; matches below
  *	min_confidence, and values matching an allow regex or containing an
  *	allow word, are dropped.
+ *	A pattern's matches are taken in order, each after the end of the
+ *	one before; a match dropped so covers nothing, and the next is
+ *	looked for from the character after its start (a false IBAN does not
+ *	hide a true one inside it).
  *	A rule fires when its distinct count reaches min_count (and does not
  *	pass max_count, when set);
  *	scan_finding() then returns its finding, with the first place it
@@ -40,7 +44,9 @@
  *	own literals, when it names some). A
  *	rule with "digits N" runs only from runs of N or more digits (single
  *	blanks, dashes, dots or slashes between them); with "digits N ...
- *	letters", only from those runs that follow a two-letter word. Other rules run over
+ *	letters", only from those runs that follow a two-letter word (and,
+ *	when the validator says which two letters and digits a value can
+ *	start with, lead(), only from those). Other rules run over
  *	the whole segment. With "digits ... whole" (every match is whole
  *	numbers of one run) the rule's validator is first tried on each
  *	stretch of the run's numbers with as many digits as it may accept
