@@ -29,6 +29,19 @@ check "broken examples: exit 1" [ $rc -eq 1 ]
 check "broken examples: example reported" grep -q 'x.rules:1: rule too_wide: example 1 does not match' <<<"$out"
 check "broken examples: counter reported" grep -q 'x.rules:1: rule too_wide: counter 1 matches' <<<"$out"
 
+# promise DIR WHAT MESSAGE SED: the rules of $T/DIR break a promise, and
+# --test-rules fails with MESSAGE; once SED puts the rule right, it passes
+promise() {
+	local out rc
+	out=$("$EXFIL_SCAN" --test-rules "$T/$1")
+	rc=$?
+	check "$2: exit 1" [ $rc -eq 1 ]
+	check "$2: reported" grep -qF "$3" <<<"$out"
+	sed -i "$4" "$T/$1"/*.rules
+	"$EXFIL_SCAN" --test-rules "$T/$1" >/dev/null
+	check "$2: put right, passes" [ $? -eq 0 ]
+}
+
 # a window too narrow for a match that starts before its literal: the
 # naive path finds it, the fast path not; reported, and not with window 4
 mkdir "$T/win"
@@ -40,12 +53,9 @@ rule narrow
   example    "abc1Q~defghijk"
 end
 R
-out=$("$EXFIL_SCAN" --test-rules "$T/win")
-check "narrow window: exit 1" [ $? -eq 1 ]
-check "narrow window: fast and naive paths differ, reported" grep -q 'w.rules:1: rule narrow: example 1: the fast path finds other matches than the naive one' <<<"$out"
-sed -i 's/window 0/window 4/' "$T/win/w.rules"
-out=$("$EXFIL_SCAN" --test-rules "$T/win")
-check "window 4: the same matches both ways" [ $? -eq 0 ]
+promise win "narrow window" \
+	'w.rules:1: rule narrow: example 1: the fast path finds other matches than the naive one' \
+	's/window 0/window 4/'
 
 # "after @ within N" too short for the example's @: reported; not with 12
 mkdir "$T/af"
@@ -57,12 +67,9 @@ rule cred_url
   example    "see https://user:pw1@host"
 end
 R
-out=$("$EXFIL_SCAN" --test-rules "$T/af")
-check "after: too short, exit 1" [ $? -eq 1 ]
-check "after: too short, reported" grep -q 'a.rules:1: rule cred_url: example 1: the fast path finds other matches than the naive one' <<<"$out"
-sed -i 's/within 5/within 12/' "$T/af/a.rules"
-"$EXFIL_SCAN" --test-rules "$T/af" >/dev/null
-check "after: far enough, passes" [ $? -eq 0 ]
+promise af "after @ too short" \
+	'a.rules:1: rule cred_url: example 1: the fast path finds other matches than the naive one' \
+	's/within 5/within 12/'
 
 # "exact" literals whose pattern matches them in any case: the example
 # with its literal in lower case is found naively, not from the literal;
@@ -76,12 +83,9 @@ rule shouty
   example    "marked TOP-SECRET here"
 end
 R
-out=$("$EXFIL_SCAN" --test-rules "$T/ex")
-check "exact literals, caseless pattern: exit 1" [ $? -eq 1 ]
-check "exact literals, caseless pattern: reported" grep -q 'e.rules:1: rule shouty: example 1, its literals in the other case: the fast path finds other matches than the naive one (the literals are not exact)' <<<"$out"
-sed -i 's/(?i)//' "$T/ex/e.rules"
-out=$("$EXFIL_SCAN" --test-rules "$T/ex")
-check "exact literals, pattern in capitals: passes" [ $? -eq 0 ]
+promise ex "exact literals, caseless pattern" \
+	'e.rules:1: rule shouty: example 1, its literals in the other case: the fast path finds other matches than the naive one (the literals are not exact)' \
+	's/(?i)//'
 printf 'rule r1\n  category x\n  pattern /a/\n  literals a window 3 b\nend\n' > "$T/ex/e.rules"
 err=$("$EXFIL_SCAN" --test-rules "$T/ex" 2>&1)
 check "a word after the literals' window: file:line:col" grep -q "e.rules:4:23: unexpected 'b'" <<<"$err"
