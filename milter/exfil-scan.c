@@ -189,23 +189,23 @@ literals_swapped(const struct rule *r, const char *t)
 static bool
 promise_broken(const struct ruleset *rs, const struct rule *r)
 {
-	size_t j, bad;
-	const char *t;
+	size_t j, bad, no;
+	const char *t, *kind;
 	char *v;
 	bool same;
 
 	for (j = 0; j < r->nexamples + r->ncounters; j++) {
+		kind = j < r->nexamples ? "example" : "counter";
+		no = (j < r->nexamples ? j : j - r->nexamples) + 1;
 		t = j < r->nexamples ? r->examples[j]
 				     : r->counters[j - r->nexamples];
 		if (scan_text_agrees(rs, r, t, strlen(t), &same) == 0 &&
 		    !same) {
 			printf("FAIL %s:%u: rule %s: %s %zu: the fast path "
 			       "finds other matches than the naive one (a "
-			       "window, start class or digits promise is "
-			       "broken)\n",
-			    r->file, r->line, r->id,
-			    j < r->nexamples ? "example" : "counter",
-			    (j < r->nexamples ? j : j - r->nexamples) + 1);
+			       "window, start class, after or digits promise "
+			       "is broken)\n",
+			    r->file, r->line, r->id, kind, no);
 			return true;
 		}
 		if (r->literals_exact && (v = literals_swapped(r, t)) != NULL) {
@@ -220,10 +220,7 @@ promise_broken(const struct ruleset *rs, const struct rule *r)
 				       "path finds other matches than the "
 				       "naive one (the literals are not "
 				       "exact)\n",
-				    r->file, r->line, r->id,
-				    j < r->nexamples ? "example" : "counter",
-				    (j < r->nexamples ? j : j - r->nexamples) +
-					1);
+				    r->file, r->line, r->id, kind, no);
 				return true;
 			}
 		}
@@ -231,9 +228,7 @@ promise_broken(const struct ruleset *rs, const struct rule *r)
 		    bad != (size_t)-1) {
 			printf("FAIL %s:%u: rule %s: %s %zu has a match at "
 			       "byte %zu, where its start classes allow none\n",
-			    r->file, r->line, r->id,
-			    j < r->nexamples ? "example" : "counter",
-			    (j < r->nexamples ? j : j - r->nexamples) + 1, bad);
+			    r->file, r->line, r->id, kind, no, bad);
 			return true;
 		}
 	}

@@ -534,6 +534,12 @@ after_words(struct parser *p, const char *line, size_t *pos,
 	return tok_uint(p, &t, &af->within);
 }
 
+/* how every pattern is compiled: UTF with Unicode properties, invalid
+ * UTF-8 allowed, and the scanner limits where a match may start (scan(3)) */
+#define PATTERN_OPTS \
+	(PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | \
+	    PCRE2_USE_OFFSET_LIMIT)
+
 /*
  * /REGEX/FLAGS, the regex ending at the last slash of the line, compiled
  * (and JIT-compiled) and appended to *v; with sources, its text too, the
@@ -545,9 +551,7 @@ regex_push(struct parser *p, const char *line, size_t pos, pcre2_code ***v,
     struct pattern_after **after)
 {
 	const char *start, *last, *f;
-	/* the scanner limits where a match may start (scan(3)) */
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
-	    PCRE2_USE_OFFSET_LIMIT;
+	uint32_t opts = PATTERN_OPTS;
 	PCRE2_UCHAR emsg[256];
 	PCRE2_SIZE eoff;
 	pcre2_code *re, **nv;
@@ -1608,6 +1612,19 @@ build_first_byte(struct rule *r, size_t i)
 	return 0;
 }
 
+/* may a match start with byte c, by PCRE2's set of first bytes (bits),
+ * else its first code unit (either case when ASCII)? */
+static bool
+may_start(const uint8_t *bits, uint32_t unit, unsigned c)
+{
+	if (bits)
+		return bits[c / 8] >> (c % 8) & 1;
+	return c == unit ||
+	    (unit < 0x80 &&
+		(c == (unsigned)tolower((int)unit) ||
+		    c == (unsigned)toupper((int)unit)));
+}
+
 /*
  * A pattern tried at its literals alone (window 0) finds nothing at a
  * literal whose first byte, in either case, cannot start a match: by the
@@ -1626,9 +1643,7 @@ prune_litmask(struct rule *r)
 	unsigned w;
 
 	for (i = 0; r->enabled && i < r->npatterns; i++) {
-		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
-		    ? r->windows[i]
-		    : r->window;
+		w = rule_window(r, i);
 		bits = NULL;
 		type = unit = 0;
 		if (w != 0 || r->nliterals < 2 ||
@@ -1649,16 +1664,14 @@ prune_litmask(struct rule *r)
 			for (k = 0; k < r->npatterns; k++)
 				r->litmask[k] = UINT64_MAX;
 		}
+		if (type == 1)
+			bits = NULL;
+		/* the literal as found: its first byte in either case */
 		for (k = 0; k < r->nliterals && k < 63; k++) {
 			c = (unsigned char)r->literals[k][0];
-			if (type == 1 ? (unit < 0x80 &&
-					    tolower(c) == tolower((int)unit)) ||
-				    c == unit
-				      : (bits[c / 8] >> (c % 8) & 1) ||
-				    (bits[(c ^ 0x20) / 8] >> ((c ^ 0x20) % 8) &
-					1))
-				continue;
-			r->litmask[i] &= ~((uint64_t)1 << k);
+			if (!may_start(bits, unit, c) &&
+			    !may_start(bits, unit, c ^ 0x20u))
+				r->litmask[i] &= ~((uint64_t)1 << k);
 		}
 	}
 	return 0;
@@ -1672,8 +1685,7 @@ prune_litmask(struct rule *r)
 static int
 compile_again(struct rule *r, size_t i, uint32_t extra, pcre2_code ***v)
 {
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
-	    PCRE2_USE_OFFSET_LIMIT | extra;
+	uint32_t opts = PATTERN_OPTS | extra;
 	PCRE2_SIZE eoff;
 	int ecode;
 
@@ -1719,9 +1731,7 @@ build_variants(struct rule *r)
 	if (!r->enabled || (r->nliterals == 0 && r->digits == 0))
 		return 0;
 	for (i = 0; i < r->npatterns; i++) {
-		w = r->windows && r->windows[i] != RULES_WINDOW_RULE
-		    ? r->windows[i]
-		    : r->window;
+		w = rule_window(r, i);
 		nso = strstr(r->sources[i], "(*") ? 0 : PCRE2_NO_START_OPTIMIZE;
 		if (w != 0 && w <= RULES_SHORT_WINDOW && nso &&
 		    (rc = compile_again(r, i, nso, &r->in_window)) < 0)
@@ -1750,9 +1760,7 @@ build_variants(struct rule *r)
 static int
 build_start_set(struct rule *r, size_t i)
 {
-	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
-	    PCRE2_USE_OFFSET_LIMIT,
-		 type = 0, unit = 0;
+	uint32_t opts = PATTERN_OPTS & ~(uint32_t)PCRE2_UCP, type = 0, unit = 0;
 	const uint8_t *bits = NULL;
 	unsigned char *set;
 	pcre2_code *re;
@@ -1790,10 +1798,7 @@ build_start_set(struct rule *r, size_t i)
 		return EXFIL_ENOMEM;
 	}
 	for (c = 0; c < 256; c++)
-		set[c] = c >= 0x80 ||
-		    (bits ? (bits[c / 8] >> (c % 8)) & 1
-			  : c == unit || c == (unsigned)tolower((int)unit) ||
-				c == (unsigned)toupper((int)unit));
+		set[c] = c >= 0x80 || may_start(bits, unit, c);
 	r->start_sets[i] = set;
 	pcre2_code_free(re);
 	return 0;

@@ -655,9 +655,7 @@ scan_rule(struct scan *s, const struct rule *r, struct finding *f,
 			  r->at_start ? r->at_start[p] : NULL,
 			  r->start_sets ? r->start_sets[p] : NULL,
 			  r->first_bytes ? r->first_bytes[p] : -1,
-			  r->windows && r->windows[p] != RULES_WINDOW_RULE
-			      ? r->windows[p]
-			      : r->window,
+			  rule_window(r, p),
 			  r->litmask ? r->litmask[p] : UINT64_MAX,
 			  r->after ? &r->after[p] : NULL, f, text, len, where,
 			  an, nan)
@@ -1265,11 +1263,9 @@ shape_limits(const struct rule *r, unsigned *window, unsigned *least)
 {
 	size_t k;
 
-	*window = r->window;
-	for (k = 0; r->windows && k < r->npatterns; k++)
-		if (r->windows[k] != RULES_WINDOW_RULE &&
-		    r->windows[k] > *window)
-			*window = r->windows[k];
+	for (*window = r->window, k = 0; k < r->npatterns; k++)
+		if (rule_window(r, k) > *window)
+			*window = rule_window(r, k);
 	for (*least = 0, k = 0; k < r->nshape; k++)
 		*least += r->shape_lo[k];
 }
@@ -1621,9 +1617,10 @@ select_runs(const struct rule *r, const char *text, size_t len,
  * two letters and first two bytes the validator's lead() may accept; the
  * new n. Every match from such a run starts with those letters (at most
  * a blank or dash between them and the run: lead_mask()) and holds the
- * run's first two bytes right after them, so a match from another run
- * would fail the validator: the same findings, without the patterns
- * (most runs after two letters are in hex ids: "de79f156-4bff-...").
+ * run's first two bytes right after them, so the validator turns it
+ * away, and a match turned away covers nothing (take_match()): the same
+ * findings, without the patterns (most runs after two letters are in hex
+ * ids: "de79f156-4bff-...").
  */
 static size_t
 keep_leads(const struct validator *v, const char *text, size_t len,

@@ -443,7 +443,6 @@ validate_iban(const char *s, size_t n)
 	char d[64];
 	size_t k = sep_alnum(s, n, d, sizeof(d)), i, l;
 	unsigned r = 0, kk;
-	const char *spec = NULL;
 
 	if (k == (size_t)-1 || k < 5)
 		return false;
@@ -465,13 +464,8 @@ validate_iban(const char *s, size_t n)
 			return false;
 		k = l;
 	}
-	if (!is_alpha(d[0]) || !is_alpha(d[1]) || !is_digit(d[2]) ||
-	    !is_digit(d[3]))
-		return false;
-	kk = (unsigned)(d[2] - '0') * 10 + (unsigned)(d[3] - '0');
-	if (kk < 2 || kk > 98)
-		return false; /* MOD 97-10 check digits are 02 to 98 */
-	if ((spec = iban_spec(d)) == NULL || !bban_ok(d + 4, k - 4, spec))
+	/* a country of the registry, check digits 02 to 98 */
+	if (!validate_iban_lead(d) || !bban_ok(d + 4, k - 4, iban_spec(d)))
 		return false;
 	/* the BBAN, then country and check digits; letters count 10-35 */
 	for (i = 0; i < k; i++) {
@@ -777,7 +771,7 @@ validator_entropy(const char *s, size_t n)
 /*
  * validate_iban_lead - may an IBAN start with s[0..3]: a country of the
  * registry (either case, as validate_iban() upper-cases it), then check
- * digits from 02 to 98?
+ * digits from 02 to 98 (those of MOD 97-10)?
  */
 bool
 validate_iban_lead(const char *s)

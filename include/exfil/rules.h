@@ -238,6 +238,15 @@ struct rule {
 	bool monitor; /* "mode monitor": reported, never acted on */
 };
 
+/* how far before its anchor a match of pattern i of rule r may start:
+ * the pattern's own window, else the rule's */
+static inline unsigned
+rule_window(const struct rule *r, size_t i)
+{
+	return r->windows && r->windows[i] != RULES_WINDOW_RULE ? r->windows[i]
+								: r->window;
+}
+
 #define POLICY_FLAG_LIMIT 0x01u
 #define POLICY_FLAG_MALFORMED 0x02u
 #define POLICY_FLAG_TIMEOUT 0x04u
