@@ -325,10 +325,14 @@ static int
 scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
     unsigned scope)
 {
+	const char *norm;
 	size_t nlen;
 
-	if ((text = text_normalize(w->m->arena, text, len, &nlen)) == NULL)
+	if ((norm = text_normalize(w->m->arena, text, len, &nlen)) == NULL)
 		return EXFIL_ENOMEM;
+	if (norm != text) /* a copy in the arena */
+		w->r->scan.text_transient = false;
+	text = norm;
 	if (w->dump && scope != SCOPE_TYPE) { /* the type is on the part line */
 		if (scope == SCOPE_BODY || scope == SCOPE_ATTACHMENT)
 			buf_printf(w->dump, "--- %s (%s, %s)\n", where,
@@ -467,8 +471,12 @@ on_item(const struct extract_item *it, void *arg)
 		return EXFIL_ELIMIT;
 	if (it->is_text) {
 		w->type = "text/plain";
-		return scan_text(w, it->data ? it->data : "", it->len,
-		    it->where, SCOPE_ATTACHMENT);
+		/* the extractor frees the text after this call */
+		w->r->scan.text_transient = true;
+		rc = scan_text(w, it->data ? it->data : "", it->len, it->where,
+		    SCOPE_ATTACHMENT);
+		w->r->scan.text_transient = false;
+		return rc;
 	}
 	if (it->encrypted || it->unreadable || it->data == NULL) {
 		/* nothing to read: listed, and an encrypted or unreadable

@@ -683,6 +683,23 @@ struct scan_work {
 	bool same;
 	unsigned char *keys; /* a byte a run: run_push() */
 	const char *text; /* the segment the prefilter reads */
+	struct holding *hold; /* per rule: run_or_hold() */
+};
+
+/* a segment a rule with min_count has not looked at yet: its anchors */
+struct held {
+	const char *text, *where;
+	size_t len;
+	struct anchor *an;
+	size_t nan;
+};
+
+/* what a rule with min_count above one holds back (run_or_hold()) */
+struct holding {
+	size_t most; /* the most values the held segments may give */
+	bool open; /* most reached min_count: the rule runs at once */
+	struct held *segs;
+	size_t nsegs, cap;
 };
 
 static void
@@ -1679,11 +1696,84 @@ work_of(struct scan *s)
 		h->n = arena_calloc(s->arena, n, sizeof(*h->n));
 		h->cap = arena_calloc(s->arena, n, sizeof(*h->cap));
 		h->touched = arena_calloc(s->arena, n, sizeof(*h->touched));
-		if (!h->an || !h->n || !h->cap || !h->touched)
+		h->hold = arena_calloc(s->arena, n, sizeof(*h->hold));
+		if (!h->an || !h->n || !h->cap || !h->touched || !h->hold)
 			return NULL;
 		s->work = h;
 	}
 	return h;
+}
+
+/*
+ * The most values rule r can find from anchors an[0..nan-1]: its
+ * patterns' matches do not overlap, and each holds one of the literals
+ * (anchors) or, of a rule of digits, at least r->digits digits of one of
+ * the runs (rules(3)).
+ */
+static size_t
+most_values(const struct rule *r, const struct anchor *an, size_t nan)
+{
+	size_t most = 0, j;
+
+	if (r->nliterals)
+		most = nan;
+	else
+		for (j = 0; j < nan; j++)
+			most += an[j].digits / r->digits;
+	return most * r->npatterns;
+}
+
+/*
+ * Rule r over one segment from its anchors; a rule with min_count above
+ * one only once the message may reach it. Until the segments seen hold
+ * room for min_count values (most_values()), they are held back: the
+ * message may end without, and then the rule cannot fire, so its
+ * patterns never run. Once they do hold room, the held segments are
+ * looked at, in order, then this one: the same findings, in the same
+ * order, as running at once. A held text the caller does not keep
+ * (s->text_transient) is copied.
+ */
+static int
+run_or_hold(struct scan *s, struct scan_work *w, size_t i, const char *text,
+    size_t len, const char *where, const struct anchor *an, size_t nan)
+{
+	const struct rule *r = &s->rs->rules[i];
+	struct holding *h = &w->hold[i];
+	struct held *g;
+	size_t k;
+	int rc;
+
+	if (r->min_count > 1 && !h->open) {
+		h->most += most_values(r, an, nan);
+		if (h->most < r->min_count) {
+			if ((g = arena_grow(s->arena, h->segs, h->nsegs,
+				 &h->cap, sizeof(*g))) == NULL)
+				return EXFIL_ENOMEM;
+			h->segs = g;
+			g += h->nsegs;
+			g->text = s->text_transient
+			    ? arena_memdup(s->arena, text, len)
+			    : text;
+			g->an = arena_memdup(s->arena, an, nan * sizeof(*an));
+			if (g->text == NULL || g->an == NULL)
+				return EXFIL_ENOMEM;
+			g->len = len;
+			g->where = where;
+			g->nan = nan;
+			h->nsegs++;
+			return 0;
+		}
+		h->open = true;
+		for (k = 0; k < h->nsegs; k++) {
+			g = &h->segs[k];
+			if ((rc = scan_rule(s, r, &s->findings[i], g->text,
+				 g->len, g->where, g->an, g->nan, true)) < 0)
+				return rc;
+		}
+		h->nsegs = 0;
+	}
+	return scan_rule(
+	    s, r, &s->findings[i], text, len, where, an, nan, true);
 }
 
 /* one rule over the segment, from its anchors (an, nan) or in full; a
@@ -1703,8 +1793,7 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 		    s, r, &s->findings[i], text, len, where, NULL, 0, false);
 	} else if (r->nliterals) {
 		/* the prefilter reports in order of the start */
-		rc = scan_rule(
-		    s, r, &s->findings[i], text, len, where, an, nan, true);
+		rc = run_or_hold(s, w, i, text, len, where, an, nan);
 	} else {
 		if (w->sel_cap < nruns) {
 			if ((w->sel = arena_alloc(s->arena,
@@ -1723,8 +1812,8 @@ run_rule(struct scan *s, size_t i, const char *text, size_t len,
 		w->sel_rule = i;
 		w->nsel = nsel;
 		if (nsel)
-			rc = scan_rule(s, r, &s->findings[i], text, len, where,
-			    w->sel, nsel, true);
+			rc = run_or_hold(
+			    s, w, i, text, len, where, w->sel, nsel);
 	}
 	if (s->rule_ns)
 		s->rule_ns[i] += now_ns() - t0;
@@ -1883,7 +1972,15 @@ scan_text_agrees(const struct ruleset *rs, const struct rule *r,
 		memset(&s, 0, sizeof(s));
 		if ((rc = scan_begin(&s, a, rs)) == 0) {
 			scan_set_naive(&s, k == 1);
-			rc = scan_segment(&s, text, len, "example", r->scope);
+			/* the rule runs at once, below min_count too (a rule
+			 * held back runs no pattern: run_or_hold()) */
+			if (k == 0 && work_of(&s) == NULL)
+				rc = EXFIL_ENOMEM;
+			else if (k == 0)
+				s.work->hold[r->index].open = true;
+			if (rc == 0)
+				rc = scan_segment(
+				    &s, text, len, "example", r->scope);
 			if (rc == 0)
 				*(k ? &naive : &fast) = s.findings[r->index];
 		}

@@ -62,6 +62,16 @@
  *	keeps none for \d, \w or \s in UCP mode), the rule set has one
  *	(rules(3)) and a window starts at its first byte that may begin a
  *	match.
+ *	A rule with min_count above one holds a segment back, unread, while
+ *	the segments so far hold too few of its literals or digits for
+ *	min_count values (each match holds a literal, or "digits" of a run,
+ *	and matches do not overlap); once they hold enough, it reads the
+ *	segments held, in order, then goes on as any rule: the same
+ *	findings. A message that never holds enough (most: a bulk rule needs
+ *	50 values) costs such a rule no pattern at all. So the text and
+ *	where of a segment must stay readable until scan_end(), unless the
+ *	caller sets s->text_transient for the segment: then a rule that
+ *	holds it back keeps a copy in the arena.
  *	scan_set_naive() runs every rule over the whole segment: the same
  *	findings, slower (the tests prove it).
  * LIMITS
@@ -122,6 +132,9 @@ struct scan {
 	unsigned long long *rule_ns;
 	unsigned long long literal_ns, runs_ns;
 	const unsigned char *evidence_key; /* 32 bytes, or NULL: no digests */
+	/* set by the caller for a segment whose text it does not keep until
+	 * scan_end(): a rule that holds it back copies it */
+	bool text_transient;
 };
 
 int scan_begin(struct scan *s, struct arena *a, const struct ruleset *rs);

@@ -38,6 +38,12 @@ static const char rules_text[] =
     "  pattern /-----BEGIN ((?:RSA |EC |OPENSSH )?PRIVATE KEY)-----/\n"
     "  score 10\n"
     "  example \"-----BEGIN PRIVATE KEY-----\"\n"
+    "end\n"
+    "rule bulk_email\n"
+    "  category bulk_pii\n"
+    "  literals @ window 64\n"
+    "  pattern /(?<![\\w.+-])([\\w.+-]{1,64}@[\\w-]+(?:\\.[\\w-]+)+)/\n"
+    "  min_count 50\n"
     "end\n";
 
 struct fixture {
@@ -153,6 +159,28 @@ scan(struct fixture *fx, const char *raw, size_t len, const char *const *rcpts)
 	assert_int_equal(engine_scan(fx->e, fx->m, &fx->r), 0);
 	fx->have_result = true;
 	return &fx->r;
+}
+
+/* a multipart message: the part headers (and any part before) in head,
+ * then data as the last part, in base64 */
+static const struct result *
+scan_attached(struct fixture *fx, const char *head, const void *data,
+    size_t len, const char *const *rcpts)
+{
+	struct buf raw = {0};
+	const struct result *r;
+
+	assert_int_equal(
+	    buf_printf(&raw,
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n%s"
+		"Content-Transfer-Encoding: base64\r\n\r\n",
+		head),
+	    0);
+	testutil_put_base64(&raw, data, len);
+	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
+	r = scan(fx, raw.p, raw.len, rcpts);
+	buf_free(&raw);
+	return r;
 }
 
 static const struct finding *
@@ -445,7 +473,7 @@ static void
 test_binary_attachment(void **state)
 {
 	struct fixture *fx = *state;
-	struct buf bin = {0}, raw = {0};
+	struct buf bin = {0};
 	const struct result *r;
 	unsigned char junk[256];
 	char card[17];
@@ -457,21 +485,47 @@ test_binary_attachment(void **state)
 	assert_int_equal(buf_append(&bin, junk, sizeof(junk)), 0);
 	assert_int_equal(buf_printf(&bin, "card=%s", card), 0);
 	assert_int_equal(buf_append(&bin, junk, sizeof(junk)), 0);
-	assert_int_equal(buf_puts(&raw,
-			     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-			     "--b\r\n"
-			     "Content-Type: application/octet-stream\r\n"
-			     "Content-Transfer-Encoding: base64\r\n\r\n"),
-	    0);
-	testutil_put_base64(&raw, bin.p, bin.len);
-	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
-	r = scan(fx, raw.p, raw.len, external);
+	r = scan_attached(fx,
+	    "--b\r\nContent-Type: application/octet-stream\r\n", bin.p, bin.len,
+	    external);
 	assert_int_equal(r->verdict.action, ACTION_TAG);
 	assert_int_equal(r->nparts, 1);
 	assert_int_equal(r->parts[0].size, bin.len);
 	buf_free(&bin);
-	buf_free(&raw);
 }
+
+#ifdef HAVE_POPPLER
+/*
+ * A customer list over two pages of a PDF (tests/data/extract/list.pdf,
+ * 30 addresses a page): the bulk rule holds page 1 back, whose text
+ * poppler's reader frees, and reads it with page 2 (under ASan, a held
+ * text that was not copied is a use after free).
+ */
+static void
+test_bulk_over_pages(void **state)
+{
+	struct fixture *fx = *state;
+	const struct finding *f;
+	char dir[1024], *pdf;
+	size_t len;
+
+	assert_int_equal(testutil_data_dir("extract", dir, sizeof(dir)), 0);
+	pdf = testutil_read_file(dir, "list.pdf", &len);
+	scan_attached(fx,
+	    "--b\r\nContent-Type: text/plain\r\n\r\nthe list\r\n"
+	    "--b\r\nContent-Type: application/pdf; name=list.pdf\r\n"
+	    "Content-Disposition: attachment; filename=list.pdf\r\n",
+	    pdf, len, external);
+	assert_non_null(f = finding(fx, "bulk_email"));
+	assert_int_equal(f->count, 60);
+	assert_string_equal(f->where, "attachment:list.pdf!page/1");
+	assert_int_equal(f->nevidence, SCAN_MAX_EVIDENCE);
+	/* the first address of page 1 */
+	assert_string_equal(f->evidence[0],
+	    scan_mask(fx->m->arena, "user00@customer0.example", 24));
+	free(pdf);
+}
+#endif
 
 /* a UTF-16LE string inside a binary (as Windows programs write them) */
 static void
@@ -592,7 +646,6 @@ static void
 test_memory_limit(void **state)
 {
 	struct fixture *fx = *state;
-	struct buf raw = {0};
 	const struct result *r;
 	struct engine *e;
 	unsigned char *big;
@@ -608,18 +661,10 @@ test_memory_limit(void **state)
 	assert_int_equal(engine_new(fx->cfg, &e, err, sizeof(err)), 0);
 	engine_unref(fx->e);
 	fx->e = e;
-	assert_int_equal(buf_puts(&raw,
-			     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-			     "--b\r\n"
-			     "Content-Transfer-Encoding: base64\r\n\r\n"),
-	    0);
-	testutil_put_base64(&raw, big, n);
-	assert_int_equal(buf_puts(&raw, "--b--\r\n"), 0);
-	r = scan(fx, raw.p, raw.len, external);
+	r = scan_attached(fx, "--b\r\n", big, n, external);
 	assert_true(fx->m->flags & MSG_F_MEMORY_LIMIT);
 	assert_false(r->error);
 	assert_int_equal(r->verdict.action, ACTION_QUARANTINE); /* on_limit */
-	buf_free(&raw);
 	free(big);
 }
 
@@ -718,6 +763,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_encodings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_binary_attachment, setup, teardown),
+#ifdef HAVE_POPPLER
+	    cmocka_unit_test_setup_teardown(
+		test_bulk_over_pages, setup, teardown),
+#endif
 	    cmocka_unit_test_setup_teardown(
 		test_binary_utf16_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

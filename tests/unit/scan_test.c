@@ -918,6 +918,100 @@ test_max_count(void **state)
 	    conf_of(rules, "ID-001 ID-002 ID-003 ID-003 ID-001"), CONF_LOW);
 }
 
+/*
+ * A rule with min_count holds segments back while they hold too few of
+ * its literals (or digits) for min_count values, and reads them, in
+ * order, once they do: the same findings as the naive path, the first
+ * place and the evidence of the first segment. The texts come from one
+ * buffer written over before each segment, as an extractor's: with
+ * text_transient, the rule keeps its own copy of those it holds.
+ */
+static void
+held_run(const struct ruleset *rs, const char *const *texts, size_t n,
+    bool naive, struct buf *out, unsigned *hits)
+{
+	const struct finding *f;
+	struct arena *a = arena_new();
+	struct scan s;
+	char buf[256], where[16];
+	size_t i, r, j;
+
+	assert_non_null(a);
+	assert_int_equal(scan_begin(&s, a, rs), 0);
+	scan_set_naive(&s, naive);
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%s", texts[i]);
+		snprintf(where, sizeof(where), "part %zu", i + 1);
+		s.text_transient = true;
+		assert_int_equal(scan_segment(&s, buf, strlen(buf),
+				     arena_strdup(a, where), SCOPE_BODY),
+		    0);
+		/* hits[r] after each segment: what the patterns found */
+		for (r = 0; hits && r < rs->nrules; r++)
+			hits[i * rs->nrules + r] = s.findings[r].hits;
+		memset(buf, 'x', sizeof(buf) - 1); /* the extractor's next */
+	}
+	for (r = 0; r < rs->nrules; r++) {
+		if ((f = scan_finding(&s, r)) == NULL)
+			continue;
+		buf_printf(out, "%s=%u@%s+%zu:", rs->rules[r].id, f->count,
+		    f->where, f->offset);
+		for (j = 0; j < f->nevidence; j++)
+			buf_printf(out, "%s,", f->evidence[j]);
+		buf_putc(out, ';');
+	}
+	buf_putc(out, '\0');
+	scan_end(&s);
+	arena_free(a);
+}
+
+static void
+test_min_count_held(void **state)
+{
+	static const char rules[] =
+	    "rule ids\n  category ids\n  literals ID-\n"
+	    "  pattern /\\bID-(\\d{3})\\b/\n  min_count 3\nend\n"
+	    "rule numbers\n  category ids\n  digits 6 window 0\n"
+	    "  pattern /(?<![\\d-])(\\d{6})(?![\\d-])/\n  min_count 3\nend\n";
+	static const char *const spread[] = {"ID-001 and 100001",
+	    "nothing here", "ID-002, 100002", "ID-001 ID-003 100001 100003"};
+	/* three literals and three runs, two values: the rules run, and
+	 * neither fires */
+	static const char *const short_of[] = {
+	    "ID-001 100001", "ID-002 100002", "ID-002 100002"};
+	struct buf fast = {0}, naive = {0};
+	struct ruleset *rs;
+	unsigned hits[4 * 2];
+	char err[512];
+
+	(void)state;
+	assert_int_equal(rules_load_text(rules, sizeof(rules) - 1, "h.rules",
+			     &rs, err, sizeof(err)),
+	    0);
+	held_run(rs, spread, 4, false, &fast, hits);
+	held_run(rs, spread, 4, true, &naive, NULL);
+	assert_string_equal(fast.p, naive.p);
+	assert_string_equal(fast.p,
+	    "ids=3@part 1+0:***,***,***,;numbers=3@part 1+11:1****1,1****2,"
+	    "1****3,;");
+	/* the first three segments hold two values: no pattern ran */
+	assert_int_equal(hits[2 * 2 + 0], 0);
+	assert_int_equal(hits[2 * 2 + 1], 0);
+	assert_int_equal(hits[3 * 2 + 0], 4);
+	assert_int_equal(hits[3 * 2 + 1], 4);
+	buf_free(&fast);
+	buf_free(&naive);
+	held_run(rs, short_of, 3, false, &fast, hits);
+	held_run(rs, short_of, 3, true, &naive, NULL);
+	assert_string_equal(fast.p, "");
+	assert_string_equal(naive.p, "");
+	assert_int_equal(hits[2 * 2 + 0], 3);
+	assert_int_equal(hits[2 * 2 + 1], 3);
+	buf_free(&fast);
+	buf_free(&naive);
+	ruleset_unref(rs);
+}
+
 /* every (literal, start) a naive search finds, in order of start */
 struct pf_hits {
 	size_t n;
@@ -1445,6 +1539,7 @@ main(void)
 	    cmocka_unit_test(test_after_word),
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
+	    cmocka_unit_test(test_min_count_held),
 	    cmocka_unit_test_setup_teardown(
 		test_same_value_counts_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -139,6 +139,10 @@ cd "$here"
 $lo --convert-to 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},"ExportNotes":{"type":"boolean","value":"true"}}' \
 	--outdir "$tmp" pdf.fodt
 cp "$tmp/pdf.pdf" doc.pdf
+# a customer list over two pages (bulk_pii across pages)
+$lo --convert-to 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}' \
+	--outdir "$tmp" list.fodt
+cp "$tmp/list.pdf" list.pdf
 qpdf --encrypt secret owner 256 -- doc.pdf enc.pdf
 qpdf --encrypt '' owner 256 --modify=none --extract=n -- doc.pdf restricted.pdf
 printf 'Attached: card 6011 0824 6281 9485 key AKIAEXFILTESTKEY2345\n' >"$tmp/notes.txt"
