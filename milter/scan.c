@@ -683,7 +683,9 @@ struct scan_work {
 	bool same;
 	unsigned char *keys; /* a byte a run: run_push() */
 	const char *text; /* the segment the prefilter reads */
-	struct holding *hold; /* per rule: run_or_hold() */
+	/* the rules with min_count above one seen so far (a few) */
+	struct holding *holds;
+	size_t nholds, holds_cap;
 };
 
 /* a segment a rule with min_count has not looked at yet: its anchors */
@@ -696,6 +698,7 @@ struct held {
 
 /* what a rule with min_count above one holds back (run_or_hold()) */
 struct holding {
+	size_t rule;
 	size_t most; /* the most values the held segments may give */
 	bool open; /* most reached min_count: the rule runs at once */
 	struct held *segs;
@@ -1692,12 +1695,12 @@ work_of(struct scan *s)
 
 	if (h == NULL && (h = arena_calloc(s->arena, 1, sizeof(*h))) != NULL) {
 		h->s = s;
-		h->an = arena_calloc(s->arena, n, sizeof(*h->an));
+		/* an[i] and touched are read only below n[i], ntouched */
+		h->an = arena_alloc(s->arena, n * sizeof(*h->an));
 		h->n = arena_calloc(s->arena, n, sizeof(*h->n));
 		h->cap = arena_calloc(s->arena, n, sizeof(*h->cap));
-		h->touched = arena_calloc(s->arena, n, sizeof(*h->touched));
-		h->hold = arena_calloc(s->arena, n, sizeof(*h->hold));
-		if (!h->an || !h->n || !h->cap || !h->touched || !h->hold)
+		h->touched = arena_alloc(s->arena, n * sizeof(*h->touched));
+		if (!h->an || !h->n || !h->cap || !h->touched)
 			return NULL;
 		s->work = h;
 	}
@@ -1723,6 +1726,26 @@ most_values(const struct rule *r, const struct anchor *an, size_t nan)
 	return most * r->npatterns;
 }
 
+/* the holding of rule i, new (nothing held) at first; NULL: no memory */
+static struct holding *
+holding_of(struct scan *s, struct scan_work *w, size_t i)
+{
+	struct holding *h;
+	size_t k;
+
+	for (k = 0; k < w->nholds; k++)
+		if (w->holds[k].rule == i)
+			return &w->holds[k];
+	if ((h = arena_grow(s->arena, w->holds, w->nholds, &w->holds_cap,
+		 sizeof(*h))) == NULL)
+		return NULL;
+	w->holds = h;
+	h += w->nholds++;
+	memset(h, 0, sizeof(*h));
+	h->rule = i;
+	return h;
+}
+
 /*
  * Rule r over one segment from its anchors; a rule with min_count above
  * one only once the message may reach it. Until the segments seen hold
@@ -1738,12 +1761,14 @@ run_or_hold(struct scan *s, struct scan_work *w, size_t i, const char *text,
     size_t len, const char *where, const struct anchor *an, size_t nan)
 {
 	const struct rule *r = &s->rs->rules[i];
-	struct holding *h = &w->hold[i];
+	struct holding *h = NULL;
 	struct held *g;
 	size_t k;
 	int rc;
 
-	if (r->min_count > 1 && !h->open) {
+	if (r->min_count > 1 && (h = holding_of(s, w, i)) == NULL)
+		return EXFIL_ENOMEM;
+	if (h && !h->open) {
 		h->most += most_values(r, an, nan);
 		if (h->most < r->min_count) {
 			if ((g = arena_grow(s->arena, h->segs, h->nsegs,
@@ -1959,6 +1984,7 @@ scan_text_agrees(const struct ruleset *rs, const struct rule *r,
     const char *text, size_t len, bool *same)
 {
 	struct finding fast = {0}, naive = {0};
+	struct holding *h;
 	struct arena *a;
 	struct scan s;
 	int k, rc = 0;
@@ -1974,10 +2000,12 @@ scan_text_agrees(const struct ruleset *rs, const struct rule *r,
 			scan_set_naive(&s, k == 1);
 			/* the rule runs at once, below min_count too (a rule
 			 * held back runs no pattern: run_or_hold()) */
-			if (k == 0 && work_of(&s) == NULL)
+			if (k == 0 &&
+			    (work_of(&s) == NULL ||
+				(h = holding_of(&s, s.work, r->index)) == NULL))
 				rc = EXFIL_ENOMEM;
 			else if (k == 0)
-				s.work->hold[r->index].open = true;
+				h->open = true;
 			if (rc == 0)
 				rc = scan_segment(
 				    &s, text, len, "example", r->scope);
