@@ -683,9 +683,10 @@ struct scan_work {
 	bool same;
 	unsigned char *keys; /* a byte a run: run_push() */
 	const char *text; /* the segment the prefilter reads */
-	/* the rules with min_count above one seen so far (a few) */
+	/* the rules with min_count above one seen so far (a few), and the
+	 * bytes of the texts they copied (hold_segment()) */
 	struct holding *holds;
-	size_t nholds, holds_cap;
+	size_t nholds, holds_cap, held_bytes;
 };
 
 /* a segment a rule with min_count has not looked at yet: its anchors */
@@ -1747,47 +1748,65 @@ holding_of(struct scan *s, struct scan_work *w, size_t i)
 }
 
 /*
+ * Keep a segment back for the rule of h: its anchors, and its text when
+ * the caller does not keep it (s->text_transient; at most
+ * SCAN_HOLD_COPY bytes of such texts a message). -1: no room (the arena's
+ * budget, or that limit), nothing kept.
+ */
+static int
+hold_segment(struct scan *s, struct scan_work *w, struct holding *h,
+    const char *text, size_t len, const char *where, const struct anchor *an,
+    size_t nan)
+{
+	struct held *g;
+	const char *t = text;
+	struct anchor *a;
+
+	if (s->text_transient &&
+	    (len > SCAN_HOLD_COPY - w->held_bytes ||
+		(t = arena_memdup(s->arena, text, len)) == NULL))
+		return -1;
+	if ((a = arena_memdup(s->arena, an, nan * sizeof(*an))) == NULL ||
+	    (g = arena_grow(
+		 s->arena, h->segs, h->nsegs, &h->cap, sizeof(*g))) == NULL)
+		return -1;
+	if (s->text_transient)
+		w->held_bytes += len;
+	h->segs = g;
+	g += h->nsegs++;
+	g->text = t;
+	g->len = len;
+	g->where = where;
+	g->an = a;
+	g->nan = nan;
+	return 0;
+}
+
+/*
  * Rule r over one segment from its anchors; a rule with min_count above
  * one only once the message may reach it. Until the segments seen hold
  * room for min_count values (most_values()), they are held back: the
  * message may end without, and then the rule cannot fire, so its
- * patterns never run. Once they do hold room, the held segments are
- * looked at, in order, then this one: the same findings, in the same
- * order, as running at once. A held text the caller does not keep
- * (s->text_transient) is copied.
+ * patterns never run. Once they do hold room, or one cannot be held
+ * (hold_segment()), the held segments are looked at, in order, then this
+ * one: the same findings, in the same order, as running at once.
  */
 static int
 run_or_hold(struct scan *s, struct scan_work *w, size_t i, const char *text,
     size_t len, const char *where, const struct anchor *an, size_t nan)
 {
 	const struct rule *r = &s->rs->rules[i];
-	struct holding *h = NULL;
+	/* no room for a holding: nothing is held, the rule runs at once */
+	struct holding *h = r->min_count > 1 ? holding_of(s, w, i) : NULL;
 	struct held *g;
 	size_t k;
 	int rc;
 
-	if (r->min_count > 1 && (h = holding_of(s, w, i)) == NULL)
-		return EXFIL_ENOMEM;
 	if (h && !h->open) {
 		h->most += most_values(r, an, nan);
-		if (h->most < r->min_count) {
-			if ((g = arena_grow(s->arena, h->segs, h->nsegs,
-				 &h->cap, sizeof(*g))) == NULL)
-				return EXFIL_ENOMEM;
-			h->segs = g;
-			g += h->nsegs;
-			g->text = s->text_transient
-			    ? arena_memdup(s->arena, text, len)
-			    : text;
-			g->an = arena_memdup(s->arena, an, nan * sizeof(*an));
-			if (g->text == NULL || g->an == NULL)
-				return EXFIL_ENOMEM;
-			g->len = len;
-			g->where = where;
-			g->nan = nan;
-			h->nsegs++;
+		if (h->most < r->min_count &&
+		    hold_segment(s, w, h, text, len, where, an, nan) == 0)
 			return 0;
-		}
 		h->open = true;
 		for (k = 0; k < h->nsegs; k++) {
 			g = &h->segs[k];

@@ -71,12 +71,15 @@
  *	50 values) costs such a rule no pattern at all. So the text and
  *	where of a segment must stay readable until scan_end(), unless the
  *	caller sets s->text_transient for the segment: then a rule that
- *	holds it back keeps a copy in the arena.
+ *	holds it back keeps a copy in the arena. A segment that cannot be
+ *	held (no memory, or more than SCAN_HOLD_COPY bytes of copies in the
+ *	message) is read at once, with those held before it.
  *	scan_set_naive() runs every rule over the whole segment: the same
  *	findings, slower (the tests prove it).
  * LIMITS
  *	At most SCAN_MAX_VALUES distinct values are remembered per rule;
- *	beyond that each further match counts as new.
+ *	beyond that each further match counts as new. At most SCAN_HOLD_COPY
+ *	(4 MiB) of copies held back a message: past it, a rule reads at once.
  * RETURN VALUE
  *	0 or EXFIL_ENOMEM.
  * OWNERSHIP
@@ -96,6 +99,8 @@ struct rule;
 
 #define SCAN_MAX_EVIDENCE 3
 #define SCAN_MAX_VALUES 65536
+/* bytes of segments a message's rules may copy to hold them back */
+#define SCAN_HOLD_COPY (4u << 20)
 
 struct finding {
 	const struct rule *rule;

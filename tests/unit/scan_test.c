@@ -1012,6 +1012,53 @@ test_min_count_held(void **state)
 	ruleset_unref(rs);
 }
 
+/*
+ * A segment the scan would have to copy past SCAN_HOLD_COPY bytes is not
+ * held: the rule reads it at once, with the same findings.
+ */
+static void
+test_min_count_hold_limit(void **state)
+{
+	static const char rules[] =
+	    "rule ids\n  category ids\n  literals ID-\n"
+	    "  pattern /\\bID-(\\d{3})\\b/\n  min_count 3\nend\n";
+	size_t n = SCAN_HOLD_COPY + 1;
+	const struct finding *f;
+	struct ruleset *rs;
+	struct arena *a;
+	struct scan s;
+	char err[512], *big = malloc(n);
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', n);
+	memcpy(big + n - 6, "ID-001", 6);
+	assert_int_equal(rules_load_text(rules, sizeof(rules) - 1, "h.rules",
+			     &rs, err, sizeof(err)),
+	    0);
+	assert_non_null(a = arena_new());
+	assert_int_equal(scan_begin(&s, a, rs), 0);
+	/* one byte less: held, as the cap allows it */
+	s.text_transient = true;
+	assert_int_equal(
+	    scan_segment(&s, big + 1, n - 1, "part 1", SCOPE_BODY), 0);
+	assert_int_equal(s.findings[0].hits, 0);
+	/* the cap is spent: read at once, with the one held before */
+	assert_int_equal(scan_segment(&s, big, n, "part 2", SCOPE_BODY), 0);
+	assert_int_equal(s.findings[0].hits, 2);
+	s.text_transient = false;
+	assert_int_equal(
+	    scan_segment(&s, "ID-002 ID-003", 13, "part 3", SCOPE_BODY), 0);
+	assert_non_null(f = scan_finding(&s, 0));
+	assert_int_equal(f->count, 3);
+	assert_string_equal(f->where, "part 1");
+	assert_int_equal(f->offset, n - 7);
+	scan_end(&s);
+	arena_free(a);
+	ruleset_unref(rs);
+	free(big);
+}
+
 /* every (literal, start) a naive search finds, in order of start */
 struct pf_hits {
 	size_t n;
@@ -1540,6 +1587,7 @@ main(void)
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test(test_min_count_held),
+	    cmocka_unit_test(test_min_count_hold_limit),
 	    cmocka_unit_test_setup_teardown(
 		test_same_value_counts_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
