@@ -1586,9 +1586,33 @@ first_unit(const pcre2_code *re)
 }
 
 /*
+ * May a part of the pattern written as src ignore case? It does when
+ * compiled so, or when an option setting "(?...)" names i anywhere (also
+ * "(?-i)": a guess on the safe side).
+ */
+static bool
+may_ignore_case(const pcre2_code *re, const char *src)
+{
+	uint32_t opts = 0;
+	const char *q, *o;
+
+	if (pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &opts) != 0 ||
+	    (opts & PCRE2_CASELESS))
+		return true;
+	for (q = src; (q = strstr(q, "(?")) != NULL; q += 2)
+		for (o = q + 2;
+		     isalpha((unsigned char)*o) || *o == '^' || *o == '-'; o++)
+			if (*o == 'i')
+				return true;
+	return false;
+}
+
+/*
  * The byte every match of pattern i starts with, when PCRE2 knows it and
- * it is an ASCII byte that is no letter (so case does not matter): the
- * scanner looks for it with memchr before it calls PCRE2 in a window.
+ * it is an ASCII byte whose case cannot differ (no letter, or a letter
+ * of a pattern that never ignores case: "SK" of a Twilio key is not
+ * "sk" of "ask"): the scanner looks for it with memchr before it calls
+ * PCRE2 in a window.
  */
 static int
 build_first_byte(struct rule *r, size_t i)
@@ -1599,7 +1623,9 @@ build_first_byte(struct rule *r, size_t i)
 	if (!first_unit(r->patterns[i]) ||
 	    pcre2_pattern_info(
 		r->patterns[i], PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0 ||
-	    unit >= 0x80 || isalpha((int)unit))
+	    unit >= 0x80 ||
+	    (isalpha((int)unit) &&
+		may_ignore_case(r->patterns[i], r->sources[i])))
 		return 0;
 	if (r->first_bytes == NULL) {
 		if ((r->first_bytes = calloc(r->npatterns, sizeof(int))) ==

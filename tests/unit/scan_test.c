@@ -1059,6 +1059,41 @@ test_min_count_hold_limit(void **state)
 	free(big);
 }
 
+/*
+ * A pattern tried at its literal alone whose first byte is a letter: the
+ * scanner skips a literal found in the other case only when the pattern
+ * never ignores case ("sk" of "ask" is no Twilio "SK" key), and not when
+ * it does, by its flags, at its start, in a group or at all (with
+ * UTF, PCRE2 itself knows no first byte of a caseless "S" or "K", which
+ * have non-ASCII cases: "AB" here).
+ */
+static void
+test_first_letter_case(void **state)
+{
+	static const char *const pattern[] = {
+	    "/(?<![A-Za-z0-9])(AB[0-9a-f]{4})(?![A-Za-z0-9])/",
+	    "/(?<![A-Za-z0-9])(AB[0-9a-f]{4})(?![A-Za-z0-9])/i",
+	    "/(?i)(?<![A-Za-z0-9])(AB[0-9a-f]{4})(?![A-Za-z0-9])/",
+	    "/(?<![A-Za-z0-9])((?i:AB)[0-9a-f]{4})(?![A-Za-z0-9])/",
+	    "/(?<![A-Za-z0-9])((?si)AB[0-9a-f]{4})(?![A-Za-z0-9])/",
+	};
+	char rules[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pattern) / sizeof(pattern[0]); i++) {
+		snprintf(rules, sizeof(rules),
+		    "rule k\n  category x\n  literals AB window 0\n"
+		    "  pattern %s\nend\n",
+		    pattern[i]);
+		assert_int_equal(conf_of(rules, "a AB12cd b"), CONF_LOW);
+		assert_int_equal(
+		    conf_of(rules, "a ab12cd b"), i == 0 ? -1 : (int)CONF_LOW);
+		/* nor is the literal in a word */
+		assert_int_equal(conf_of(rules, "cab12cd b"), -1);
+	}
+}
+
 /* every (literal, start) a naive search finds, in order of start */
 struct pf_hits {
 	size_t n;
@@ -1587,6 +1622,7 @@ main(void)
 	    cmocka_unit_test(test_entropy),
 	    cmocka_unit_test(test_max_count),
 	    cmocka_unit_test(test_min_count_held),
+	    cmocka_unit_test(test_first_letter_case),
 	    cmocka_unit_test(test_min_count_hold_limit),
 	    cmocka_unit_test_setup_teardown(
 		test_same_value_counts_once, setup, teardown),
