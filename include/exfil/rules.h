@@ -162,8 +162,9 @@ struct rule {
 	/* per pattern: 256 flags, the bytes a match may start with, when
 	 * PCRE2 keeps no such set (NULL: any byte); NULL: none at all */
 	unsigned char **start_sets;
-	/* per pattern: the ASCII byte, not a letter, that every match
-	 * starts with ('(' '<' ...), or -1; NULL: none known */
+	/* per pattern: the ASCII byte that every match starts with ('('
+	 * '<', or a letter of a pattern that never ignores case), or -1;
+	 * NULL: none known */
 	int *first_bytes;
 	const struct validator *validator;
 	char **keywords; /* required near a match */
