@@ -687,6 +687,7 @@ struct scan_work {
 	 * bytes of the texts they copied (hold_segment()) */
 	struct holding *holds;
 	size_t nholds, holds_cap, held_bytes;
+	bool no_holds; /* no room for one: none made after (holding_of()) */
 };
 
 /* a segment a rule with min_count has not looked at yet: its anchors */
@@ -1727,7 +1728,11 @@ most_values(const struct rule *r, const struct anchor *an, size_t nan)
 	return most * r->npatterns;
 }
 
-/* the holding of rule i, new (nothing held) at first; NULL: no memory */
+/*
+ * The holding of rule i, new (nothing held) at first; NULL: no memory for
+ * one, and then none is made for any rule after (a rule that has run
+ * without a holding counted nothing, so it must never hold back).
+ */
 static struct holding *
 holding_of(struct scan *s, struct scan_work *w, size_t i)
 {
@@ -1737,9 +1742,12 @@ holding_of(struct scan *s, struct scan_work *w, size_t i)
 	for (k = 0; k < w->nholds; k++)
 		if (w->holds[k].rule == i)
 			return &w->holds[k];
-	if ((h = arena_grow(s->arena, w->holds, w->nholds, &w->holds_cap,
-		 sizeof(*h))) == NULL)
+	if (w->no_holds ||
+	    (h = arena_grow(s->arena, w->holds, w->nholds, &w->holds_cap,
+		 sizeof(*h))) == NULL) {
+		w->no_holds = true;
 		return NULL;
+	}
 	w->holds = h;
 	h += w->nholds++;
 	memset(h, 0, sizeof(*h));
