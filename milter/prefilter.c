@@ -418,7 +418,14 @@ fail:
 	return NULL;
 }
 
-/* report every literal that starts at text[at] */
+/*
+ * Report every literal that starts at text[at]. Over the benchmark corpus
+ * 79,057 walks take 538,704 steps, most for CONFIDENTIAL, INTERNAL and
+ * credential. Comparing a state's single-path tail (up to 8 bytes) as one
+ * word cut the steps by 26% and the L1 misses by 14%, but not the time
+ * (within 1%, interleaved); nor did taking the output flag off the
+ * chain of loads, or prefetching each listed place's second row.
+ */
 static void
 walk(const struct prefilter *pf, const unsigned char *p, size_t len, size_t at,
     prefilter_hit_fn *fn, void *arg)
@@ -469,7 +476,12 @@ pair_store2(const struct prefilter *pf, const unsigned char *p,
  * (p[0..8] readable): stored as bytes, not shifted into words, as this is
  * most of the work (a load of two bytes and of the table a place, a store
  * for two); unrolled by hand (unrolled by the compiler, the loads of two
- * bytes became loads of one, kept on the stack) */
+ * bytes became loads of one, kept on the stack). Also measured slower,
+ * interleaved: one 8-byte load for 8 places, the pairs taken by shifts
+ * (3%, 5 instructions a place, not 3.5); a second table of the bits
+ * shifted up 8 for the odd places (3.5%: 128 KiB more to cache); the
+ * second place's bits loaded into a high byte register (13%); an AVX2
+ * gather (2.8 times the cycles) */
 static inline void
 pairs8(const struct prefilter *pf, const unsigned char *p, unsigned char *f)
 {
