@@ -320,19 +320,21 @@ leaf_text(
 	return printable_runs(a, p->data, p->len, len);
 }
 
-/* normalise a text segment, then scan it */
+/*
+ * Normalise a text segment, then scan it. transient: the caller frees the
+ * text after this call (an extractor's), so a rule that holds the segment
+ * back copies it, unless normalising made a copy in the arena already.
+ */
 static int
-scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
-    unsigned scope)
+scan_text_of(struct walkctx *w, const char *text, size_t len, const char *where,
+    unsigned scope, bool transient)
 {
 	const char *norm;
 	size_t nlen;
+	int rc;
 
 	if ((norm = text_normalize(w->m->arena, text, len, &nlen)) == NULL)
 		return EXFIL_ENOMEM;
-	if (norm != text) /* a copy in the arena */
-		w->r->scan.text_transient = false;
-	text = norm;
 	if (w->dump && scope != SCOPE_TYPE) { /* the type is on the part line */
 		if (scope == SCOPE_BODY || scope == SCOPE_ATTACHMENT)
 			buf_printf(w->dump, "--- %s (%s, %s)\n", where,
@@ -340,11 +342,22 @@ scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
 		else
 			buf_printf(
 			    w->dump, "--- %s (%s)\n", where, scope_name(scope));
-		buf_append(w->dump, text, nlen);
-		if (nlen == 0 || text[nlen - 1] != '\n')
+		buf_append(w->dump, norm, nlen);
+		if (nlen == 0 || norm[nlen - 1] != '\n')
 			buf_putc(w->dump, '\n');
 	}
-	return scan_segment(&w->r->scan, text, nlen, where, scope);
+	w->r->scan.text_transient = transient && norm == text;
+	rc = scan_segment(&w->r->scan, norm, nlen, where, scope);
+	w->r->scan.text_transient = false;
+	return rc;
+}
+
+/* scan_text_of() of a text that lives as long as the message */
+static int
+scan_text(struct walkctx *w, const char *text, size_t len, const char *where,
+    unsigned scope)
+{
+	return scan_text_of(w, text, len, where, scope, false);
 }
 
 /* the type rules see for an encrypted member: files.rules flags it */
@@ -472,11 +485,8 @@ on_item(const struct extract_item *it, void *arg)
 	if (it->is_text) {
 		w->type = "text/plain";
 		/* the extractor frees the text after this call */
-		w->r->scan.text_transient = true;
-		rc = scan_text(w, it->data ? it->data : "", it->len, it->where,
-		    SCOPE_ATTACHMENT);
-		w->r->scan.text_transient = false;
-		return rc;
+		return scan_text_of(w, it->data ? it->data : "", it->len,
+		    it->where, SCOPE_ATTACHMENT, true);
 	}
 	if (it->encrypted || it->unreadable || it->data == NULL) {
 		/* nothing to read: listed, and an encrypted or unreadable
