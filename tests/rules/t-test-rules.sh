@@ -86,31 +86,25 @@ R
 promise ex "exact literals, caseless pattern" \
 	'e.rules:1: rule shouty: example 1, its literals in the other case: the fast path finds other matches than the naive one (the literals are not exact)' \
 	's/(?i)//'
-printf 'rule r1\n  category x\n  pattern /a/\n  literals a window 3 b\nend\n' > "$T/ex/e.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/ex" 2>&1)
-check "a word after the literals' window: file:line:col" grep -q "e.rules:4:23: unexpected 'b'" <<<"$err"
-printf 'rule r1\n  category x\n  pattern /a/\n  literals exact\nend\n' > "$T/ex/e.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/ex" 2>&1)
-check "exact without literals: file:line:col" grep -q "e.rules:4:12: literals needs words before 'exact'" <<<"$err"
+# says DESC FILE TEXT PATTERN: TEXT (printf's format) as FILE, then
+# exfil-scan --test-rules on its folder prints a line matching PATTERN
+# (what it printed left in err)
+says() {
+	printf "$3" >"$2"
+	err=$("$EXFIL_SCAN" --test-rules "$(dirname "$2")" 2>&1)
+	check "$1" grep -q "$4" <<<"$err"
+}
+says "a word after the literals' window: file:line:col" "$T/ex/e.rules" 'rule r1\n  category x\n  pattern /a/\n  literals a window 3 b\nend\n' "e.rules:4:23: unexpected 'b'"
+says "exact without literals: file:line:col" "$T/ex/e.rules" 'rule r1\n  category x\n  pattern /a/\n  literals exact\nend\n' "e.rules:4:12: literals needs words before 'exact'"
 
 # syntax errors: one line with file:line:col, exit 2
 mkdir "$T/syn"
-printf 'rule r1\n  category x\n  pattern /a(b/\nend\n' > "$T/syn/s.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
-check "bad regex: exit 2 and file:line:col" grep -q "s.rules:3:1[0-9]: bad regex" <<<"$err"
+says "bad regex: exit 2 and file:line:col" "$T/syn/s.rules" 'rule r1\n  category x\n  pattern /a(b/\nend\n' "s.rules:3:1[0-9]: bad regex"
 check "bad regex: one line" [ "$(wc -l <<<"$err")" -eq 1 ]
-printf 'rule r1\n  category x\n  pattern /a/\n  frobnicate yes\nend\n' > "$T/syn/s.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
-check "unknown keyword: file:line:col" grep -q "s.rules:4:3: unknown rule keyword 'frobnicate'" <<<"$err"
-printf 'policy\n  when category x then explode\nend\n' > "$T/syn/s.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
-check "unknown action: file:line:col" grep -q "s.rules:2:24: unknown action 'explode'" <<<"$err"
-printf 'rule a\n  category x\n  pattern /a/\n  example "a"\nend\npolicy\n  when rule b then reject\nend\n' > "$T/syn/s.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
-check "policy naming an unknown rule: file:line:col" grep -q "s.rules:7:13: policy names unknown rule 'b'" <<<"$err"
-printf 'policy\n  when then reject\nend\n' > "$T/syn/s.rules"
-err=$("$EXFIL_SCAN" --test-rules "$T/syn" 2>&1)
-check "policy statement without condition: an error" grep -q "s.rules:2:7: 'when' needs a condition" <<<"$err"
+says "unknown keyword: file:line:col" "$T/syn/s.rules" 'rule r1\n  category x\n  pattern /a/\n  frobnicate yes\nend\n' "s.rules:4:3: unknown rule keyword 'frobnicate'"
+says "unknown action: file:line:col" "$T/syn/s.rules" 'policy\n  when category x then explode\nend\n' "s.rules:2:24: unknown action 'explode'"
+says "policy naming an unknown rule: file:line:col" "$T/syn/s.rules" 'rule a\n  category x\n  pattern /a/\n  example "a"\nend\npolicy\n  when rule b then reject\nend\n' "s.rules:7:13: policy names unknown rule 'b'"
+says "policy statement without condition: an error" "$T/syn/s.rules" 'policy\n  when then reject\nend\n' "s.rules:2:7: 'when' needs a condition"
 printf 'rule a\n  category x\n  pattern /a/\n  example "a"\nend\npolicy\n  when category payment_cards then tag\nend\n' > "$T/syn/s.rules"
 "$EXFIL_SCAN" --test-rules "$T/syn" >/dev/null 2>"$T/warn"
 check "misspelt category: a warning naming it" grep -q "s.rules:7: policy names category 'payment_cards' that no rule has" "$T/warn"

@@ -23,6 +23,8 @@
 #include <exfil/common.h>
 #include <exfil/decode.h>
 
+#include "testutil.h"
+
 #define EURO "\xe2\x82\xac" /* U+20AC in UTF-8 */
 #define REPL "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
 
@@ -469,7 +471,7 @@ test_charset_always_utf8(void **state)
 
 	for (c = 0; c < EXFIL_ARRAY_LEN(charsets); c++) {
 		for (i = 0; i < sizeof(in); i++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			in[i] = (unsigned char)(x >> 16);
 		}
 		s = charset_to_utf8(

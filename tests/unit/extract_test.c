@@ -1376,7 +1376,7 @@ test_garbage(void **state)
 		for (k = 0; k < 6; k++) {
 			cut = k == 0 ? len / 2 : len;
 			for (j = 0; k > 1 && j < 8; j++) {
-				seed = seed * 1103515245u + 12345u;
+				testutil_next(&seed);
 				data[(seed >> 8) % len] ^=
 				    (char)(seed >> 24 | 1);
 			}
@@ -1751,9 +1751,9 @@ test_tnef_damaged(void **state)
 	}
 	for (j = 0; j < 2000; j++) {
 		memcpy(copy, tnef, len);
-		seed = seed * 1103515245u + 12345u;
+		testutil_next(&seed);
 		copy[(seed >> 8) % len] ^= (char)(seed >> 24 | 1);
-		seed = seed * 1103515245u + 12345u;
+		testutil_next(&seed);
 		copy[(seed >> 8) % len] = (char)(seed >> 16);
 		walk_init(&w);
 		w.keep = false;

@@ -76,7 +76,7 @@ fill_pattern(unsigned char *p, size_t n, unsigned seed)
 	uint32_t x = seed * 2654435761u + 1;
 
 	for (i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
+		testutil_next(&x);
 		p[i] = (unsigned char)(x >> 16);
 	}
 }

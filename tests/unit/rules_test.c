@@ -34,6 +34,19 @@ load(const char *text, struct ruleset **rs, char *err, size_t errlen)
 	return rules_load_text(text, strlen(text), "t.rules", rs, err, errlen);
 }
 
+/* the rule set of text; the test fails with the error when it does not
+ * load */
+static struct ruleset *
+loaded(const char *text)
+{
+	struct ruleset *rs = NULL;
+	char err[512];
+
+	if (load(text, &rs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	return rs;
+}
+
 /* the 1-based column of needle in line number lineno (1-based) of text */
 static size_t
 col_of(const char *text, unsigned lineno, const char *needle)
@@ -170,11 +183,9 @@ test_start_classes(void **state)
 	    "example \"x\"\nend\n";
 	const struct rule *r;
 	struct ruleset *rs;
-	char err[512];
 
 	(void)state;
-	if (load(text, &rs, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	rs = loaded(text);
 	r = &rs->rules[0];
 	assert_int_equal(r->nstart, 2);
 	assert_int_equal(r->start_map['b'] & 0x7f, 1);
@@ -206,11 +217,9 @@ test_digits_letters(void **state)
 	    "rule b\ncategory c\npattern /\\d{9}/\ndigits 9\n"
 	    "example \"123456789\"\nend\n";
 	struct ruleset *rs;
-	char err[512];
 
 	(void)state;
-	if (load(text, &rs, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	rs = loaded(text);
 	assert_true(rs->rules[0].digits_letters);
 	assert_false(rs->rules[1].digits_letters);
 	assert_int_equal(rs->lead_digits, 2);
@@ -236,11 +245,9 @@ test_pruned_literals(void **state)
 	    "rule v\ncategory c\nliterals SK twilio window 4\n"
 	    "pattern /SK[0-9a-f]{4}/\nexample \"SK12ab\"\nend\n";
 	struct ruleset *rs;
-	char err[512];
 
 	(void)state;
-	if (load(text, &rs, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	rs = loaded(text);
 	assert_non_null(rs->rules[0].litmask);
 	assert_int_equal(rs->rules[0].litmask[0] & 3, 1);
 	assert_int_equal(rs->rules[0].litmask[1] & 3, 2);
@@ -627,11 +634,9 @@ test_policy_block(void **state)
 	    "  when score 50 then tag   # comment\n"
 	    "end\n";
 	struct ruleset *rs;
-	char err[512];
 
 	(void)state;
-	if (load(text, &rs, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	rs = loaded(text);
 	assert_int_equal(rs->npolicy, 4);
 	assert_string_equal(rs->policy[0].category, "payment_card");
 	assert_int_equal(rs->policy[0].count, 3);

@@ -411,7 +411,7 @@ test_mask_property(void **state)
 
 	for (len = 0; len <= 300; len++) {
 		for (i = 0; i < len; i++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			in[i] = alpha[(x >> 16) % (sizeof(alpha) - 1)];
 		}
 		in[len] = '\0';

@@ -66,6 +66,12 @@ testutil_visa(char out[17], unsigned long long k)
 	luhn_complete(out, 16);
 }
 
+uint32_t
+testutil_next(uint32_t *seed)
+{
+	return *seed = *seed * 1103515245u + 12345u;
+}
+
 void
 testutil_card_number(char *out, const char *prefix, size_t len, uint32_t *seed)
 {
@@ -73,8 +79,7 @@ testutil_card_number(char *out, const char *prefix, size_t len, uint32_t *seed)
 
 	strcpy(out, prefix);
 	for (i = strlen(prefix); i < len - 1; i++) {
-		*seed = *seed * 1103515245u + 12345u;
-		out[i] = (char)('0' + (*seed >> 16) % 10);
+		out[i] = (char)('0' + (testutil_next(seed) >> 16) % 10);
 	}
 	luhn_complete(out, len);
 }

@@ -8,6 +8,7 @@
  *	void testutil_visa(char out[17], unsigned long long k);
  *	void testutil_card_number(char *out, const char *prefix, size_t len,
  *	    uint32_t *seed);
+ *	uint32_t testutil_next(uint32_t *seed);
  *
  *	const char *testutil_tmpdir(void);
  *	void testutil_temp_dir(char *dir, size_t dirlen, const char *name);
@@ -34,7 +35,9 @@
  *	(16 digits and a NUL; k below 10^14). testutil_card_number()
  *	completes prefix to len digits (strlen(prefix) < len) with filler
  *	digits from the linear congruential generator *seed (advanced) and
- *	a Luhn check digit; out needs len + 1 bytes.
+ *	a Luhn check digit; out needs len + 1 bytes. testutil_next()
+ *	advances that generator and returns its new state (the tests take
+ *	their random values from its upper bits, the same on every machine).
  *
  *	Temporary folders. testutil_tmpdir() is $TMPDIR, or /tmp when that
  *	is unset or empty. testutil_temp_dir() creates a new private folder
@@ -83,6 +86,7 @@ bool testutil_luhn_ok(const char *digits);
 void testutil_visa(char out[17], unsigned long long k);
 void testutil_card_number(
     char *out, const char *prefix, size_t len, uint32_t *seed);
+uint32_t testutil_next(uint32_t *seed);
 
 const char *testutil_tmpdir(void);
 void testutil_temp_dir(char *dir, size_t dirlen, const char *name);

@@ -178,10 +178,10 @@ test_luhn_random(void **state)
 
 	(void)state;
 	for (i = 0; i < 5000; i++) {
-		x = x * 1103515245u + 12345u;
+		testutil_next(&x);
 		len = 10 + (x >> 16) % 12; /* 10 to 21 digits */
 		for (k = 0; k < len; k++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			num[k] = (char)('0' + (x >> 16) % 10);
 		}
 		num[len] = '\0';
@@ -210,10 +210,10 @@ test_card_random_separators(void **state)
 
 	(void)state;
 	for (i = 0; i < 20000; i++) {
-		x = x * 1103515245u + 12345u;
+		testutil_next(&x);
 		len = 10 + (x >> 16) % 12;
 		for (k = 0; k < len; k++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			num[k] = (char)('0' + (x >> 16) % 10);
 		}
 		num[0] = (char)('2' + (x >> 8) % 5);
@@ -222,7 +222,7 @@ test_card_random_separators(void **state)
 			num[len - 1] = (char)('0' + k);
 		want = card(num);
 		for (o = 0, k = 0; k < len; k++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			if ((x >> 16) % 3 == 0)
 				sep[o++] = seps[(x >> 20) % 3];
 			sep[o++] = num[k];
@@ -683,10 +683,10 @@ test_aba_random(void **state)
 
 	(void)state;
 	for (round = 0; round < 30000; round++) {
-		x = x * 1103515245u + 12345u;
+		testutil_next(&x);
 		len = 8 + (x >> 16) % 3;
 		for (o = 0, k = 0; k < len; k++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			d[k] = (x >> 16) % 10;
 			/* a first digit of the ranges half the time */
 			if (k == 0 && round % 2)
@@ -1027,12 +1027,12 @@ test_random_input(void **state)
 		v = validator_find(names[nv]);
 		assert_non_null(v);
 		for (i = 0; i < 3000; i++) {
-			x = x * 1103515245u + 12345u;
+			testutil_next(&x);
 			len = (x >> 16) % 80;
 			s = malloc(len ? len : 1);
 			assert_non_null(s);
 			for (j = 0; j < len; j++) {
-				x = x * 1103515245u + 12345u;
+				testutil_next(&x);
 				s[j] = alphabet[(x >> 16) %
 				    (sizeof(alphabet) - 1)];
 			}
